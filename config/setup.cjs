@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// One-step set-up used by `npm start` and `npm test`: installs dependencies on a fresh
+// checkout (from package-lock.json) and compiles TypeScript when sources changed.
+// Plain CommonJS with no dependencies, because it runs before node_modules exists.
+const { execSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit' });
+
+const lock = path.join(root, 'package-lock.json');
+const installed = path.join(root, 'node_modules', '.package-lock.json');
+if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(lock).mtimeMs) {
+  console.log('[setup] installing dependencies (npm ci)…');
+  run('npm ci --no-audit --no-fund --loglevel=error');
+}
+
+if (process.argv.includes('--no-build')) process.exit(0);
+
+const stamp = path.join(root, 'dist', '.build-stamp');
+function newest(dir) {
+  let max = 0;
+  if (!fs.existsSync(dir)) return max;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    max = Math.max(max, entry.isDirectory() ? newest(full) : fs.statSync(full).mtimeMs);
+  }
+  return max;
+}
+const sources = Math.max(
+  ...['src', 'connectors', 'config', 'test'].map((d) => newest(path.join(root, d))),
+  fs.statSync(path.join(root, 'ormconfig.ts')).mtimeMs,
+  fs.statSync(path.join(root, 'tsconfig.json')).mtimeMs,
+);
+if (!fs.existsSync(stamp) || fs.statSync(stamp).mtimeMs < sources) {
+  console.log('[setup] compiling TypeScript…');
+  run('npx tsc -p tsconfig.build.json');
+  fs.writeFileSync(stamp, new Date().toISOString());
+}

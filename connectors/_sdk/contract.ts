@@ -1,0 +1,293 @@
+/**
+ * The connector contract: everything a CRM/helpdesk integration implements, and everything the
+ * core hands it. A connector is one folder under connectors/ exporting a {@link ConnectorDefinition};
+ * connectors/index.ts lists them. Connectors never touch the database, the queue or the
+ * configuration: the core resolves credentials and settings, and passes ports in {@link ConnectorDeps}.
+ */
+import type { ConnectorError } from './errors';
+
+// ---------------------------------------------------------------------------------------------
+// Manifest
+
+export interface ConnectorCapabilities {
+  /** Finds or creates the customer as a contact/user. Every connector has this. */
+  contacts: true;
+  /** Logs each WhatsApp message on the customer's record (appendMessages). */
+  history: boolean;
+  /** Opens/reuses/reopens a ticket per conversation (ensureTicket). */
+  tickets: boolean;
+  /** Attaches the whole transcript when a conversation closes (attachTranscript). */
+  transcripts: boolean;
+  /** Receives agent replies by webhook (verifyWebhook + parseWebhook). */
+  replies: boolean;
+  /** Mirrors consent changes onto the remote contact (recordConsent). */
+  consent: boolean;
+  /** Erases the customer remotely on a right-to-be-forgotten request (eraseContact). */
+  erasure: boolean;
+  /** Uploads media files rather than linking to them. */
+  attachments: boolean;
+}
+
+export interface ConnectorManifest {
+  /** Lowercase literal, stable forever: stored on every connection row. */
+  id: string;
+  displayName: string;
+  docsUrl: string;
+  capabilities: ConnectorCapabilities;
+  /**
+   * The vendor's default request budget per account. The core enforces it across all workers
+   * (deps.budget); a connection's settings may override it (e.g. a higher HubSpot tier).
+   */
+  defaultBudget: { requests: number; perMs: number };
+  /** Most messages appendMessages accepts in one call (e.g. a vendor batch endpoint's limit). */
+  maxBatch: number;
+}
+
+/** A class with class-validator decorators; the core validates plain JSON against it. */
+export type DtoClass<T extends object = object> = new () => T;
+
+export interface ConnectorDefinition<C extends object = object, S extends object = object> {
+  manifest: ConnectorManifest;
+  /** class-validator DTO for credentials (secrets: encrypted at rest, never returned by the API). */
+  credentials: DtoClass<C>;
+  /** class-validator DTO for settings (not secret: pipelines, templates, policies). */
+  settings: DtoClass<S>;
+  /**
+   * Reads a connection declared by environment variables (e.g. HUBSPOT_ACCESS_TOKEN), or returns
+   * undefined when the environment declares none. The core creates/updates it at boot.
+   */
+  fromEnv?(env: Record<string, string | undefined>): { name: string; credentials: C; settings: Partial<S> } | undefined;
+  /** Builds a connector for one job. Cheap: called once per job with fresh credentials. */
+  create(credentials: C, settings: S, deps: ConnectorDeps): CrmConnector;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ports the core hands to a connector
+
+export interface ConnectorLogger {
+  debug(message: string, context?: Record<string, unknown>): void;
+  info(message: string, context?: Record<string, unknown>): void;
+  warn(message: string, context?: Record<string, unknown>): void;
+  error(message: string, context?: Record<string, unknown>): void;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+/**
+ * The connection's request budget, shared by every worker of the deployment. A connector calls
+ * acquire() before each HTTP request to the vendor (cost = how many of the vendor's rate-limit
+ * units the call spends, usually 1). It resolves when the request may be sent.
+ */
+export interface RequestBudget {
+  acquire(cost?: number): Promise<void>;
+}
+
+/** Reads a stored media file (downloaded from WhatsApp) so a connector can upload it. */
+export interface MediaReader {
+  read(media: MediaRef): Promise<Buffer>;
+}
+
+export interface ConnectorDeps {
+  logger: ConnectorLogger;
+  clock: Clock;
+  budget: RequestBudget;
+  media: MediaReader;
+  /** Per-request timeout the connector must apply to its HTTP client. */
+  timeoutMs: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Unified models (what the core passes in)
+
+/** A reference to an object in the remote system. */
+export interface RemoteRef {
+  id: string;
+  /** Free-form kind within the vendor ('contact', 'ticket', 'communication', 'note', 'user'…). */
+  type: string;
+  /** A link an operator can open, when the vendor has one. */
+  url?: string;
+}
+
+export interface Customer {
+  /** threadbridge's contact id (uuid). */
+  contactId: string;
+  /** WhatsApp id: digits only, as Meta sends it. */
+  waId: string;
+  /** E.164 with '+', e.g. +48601234567. */
+  e164: string;
+  /** The WhatsApp profile name, when known. */
+  profileName?: string;
+}
+
+export interface Thread {
+  /** threadbridge's conversation id (uuid). */
+  conversationId: string;
+  customer: Customer;
+  /** The remote contact, as returned by ensureContact. */
+  contact: RemoteRef;
+  /** The ticket of this conversation, once ensureTicket returned one. */
+  ticket?: RemoteRef;
+  /** The business phone number (display form) the customer wrote to. */
+  businessNumber: string;
+  openedAt: Date;
+  status: 'open' | 'closed';
+}
+
+export interface MediaRef {
+  /** Key in the media store; absent when the download failed or has not finished. */
+  storageKey?: string;
+  mimeType?: string;
+  filename?: string;
+  sizeBytes?: number;
+  sha256?: string;
+  /** A URL an operator can open (served by threadbridge) when the file is stored. */
+  url?: string;
+  /** Why the file is not available, when it is not. */
+  unavailableReason?: string;
+}
+
+export type MessageDirection = 'inbound' | 'outbound';
+
+export interface UnifiedMessage {
+  /** threadbridge's message id (uuid): the idempotency key for the remote object. */
+  id: string;
+  wamid: string;
+  direction: MessageDirection;
+  /** Meta's message type ('text', 'image', 'location', … or whatever unknown type arrived). */
+  type: string;
+  /** Human-readable text: the body, a caption, or a rendering of a location/contact/order/… */
+  text: string;
+  /** When WhatsApp says the message was sent. */
+  timestamp: Date;
+  /** For outbound messages: who wrote it (agent name/system), for the record. */
+  author?: string;
+  media?: MediaRef;
+  /**
+   * True when an earlier attempt may already have created this message remotely (a worker died
+   * or a call timed out after sending). The connector must look it up before creating it again.
+   */
+  maybeCreated: boolean;
+}
+
+export interface TranscriptEntry {
+  timestamp: Date;
+  direction: MessageDirection;
+  author: string;
+  text: string;
+  media?: MediaRef;
+}
+
+export interface Transcript {
+  conversationId: string;
+  openedAt: Date;
+  closedAt: Date;
+  entries: TranscriptEntry[];
+  /** The transcript rendered as plain text, for systems that take one blob. */
+  text: string;
+}
+
+export type ConsentScope = 'marketing' | 'transactional';
+
+export interface ConsentState {
+  scope: ConsentScope;
+  optedIn: boolean;
+  changedAt: Date;
+  source: string;
+}
+
+export interface ErasureReceipt {
+  /** 'done' when the vendor confirmed; 'not_found' when it held nothing. */
+  outcome: 'done' | 'not_found';
+  detail?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks coming from the vendor (agent replies, status callbacks)
+
+export interface RawWebhook {
+  method: string;
+  /** Full URL as the vendor called it (scheme, host, path and query). */
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer;
+  /** Receive time, for timestamp freshness checks. */
+  receivedAt: Date;
+}
+
+export interface AgentReplyEvent {
+  kind: 'agent_reply';
+  /** The vendor's id of the reply (comment id, message id): the dedupe key. */
+  remoteId: string;
+  /** The remote ticket/thread it belongs to, to find the conversation. */
+  remoteThreadId?: string;
+  /** The remote contact it is addressed to, when the vendor says. */
+  remoteContactId?: string;
+  text: string;
+  author: string;
+  attachments: { url: string; filename?: string; mimeType?: string }[];
+}
+
+export type ConnectorEvent = AgentReplyEvent;
+
+/** What appendMessages returns for each message, in the order given. */
+export interface AppendResult {
+  messageId: string;
+  remote: RemoteRef;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The connector
+
+export interface CrmConnector {
+  /** Throws ConnectorError('auth') when the credentials are wrong. */
+  verifyCredentials(): Promise<void>;
+
+  /**
+   * Finds the customer (by every phone format the vendor may hold) or creates them. Idempotent:
+   * two calls for the same customer return the same RemoteRef. `known` is the link the core
+   * holds already; the connector may return it as is or re-check it.
+   */
+  ensureContact(customer: Customer, known?: RemoteRef): Promise<RemoteRef>;
+
+  /**
+   * Capability `tickets`. Returns the ticket for this conversation: `known` while it is open,
+   * `known` reopened when the customer wrote within the reopen window, else a new ticket.
+   */
+  ensureTicket?(thread: Thread, known?: RemoteRef): Promise<RemoteRef>;
+
+  /**
+   * Capability `history`. Records messages on the customer's record, in the given order (already
+   * WhatsApp order), at most manifest.maxBatch at a time. Returns one result per message.
+   * Idempotent for messages flagged maybeCreated.
+   */
+  appendMessages?(thread: Thread, messages: UnifiedMessage[]): Promise<AppendResult[]>;
+
+  /** Capability `transcripts`. */
+  attachTranscript?(thread: Thread, transcript: Transcript): Promise<RemoteRef>;
+
+  /** Capability `replies`. Constant-time check of the vendor's signature; false rejects with 401. */
+  verifyWebhook?(req: RawWebhook): boolean;
+  /** Capability `replies`. Turns a verified webhook into events; ignores what isn't for us. */
+  parseWebhook?(req: RawWebhook): ConnectorEvent[];
+
+  /** Capability `consent`. */
+  recordConsent?(contact: RemoteRef, consent: ConsentState): Promise<void>;
+
+  /** Capability `erasure`. */
+  eraseContact?(contact: RemoteRef, customer: Customer): Promise<ErasureReceipt>;
+}
+
+/** Method names each capability requires; the conformance suite and the registry check them. */
+export const CAPABILITY_METHODS: Record<Exclude<keyof ConnectorCapabilities, 'attachments'>, (keyof CrmConnector)[]> = {
+  contacts: ['verifyCredentials', 'ensureContact'],
+  history: ['appendMessages'],
+  tickets: ['ensureTicket'],
+  transcripts: ['attachTranscript'],
+  replies: ['verifyWebhook', 'parseWebhook'],
+  consent: ['recordConsent'],
+  erasure: ['eraseContact'],
+};
+
+export type { ConnectorError };
