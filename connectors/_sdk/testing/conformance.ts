@@ -1,0 +1,412 @@
+/**
+ * The conformance suite every connector runs against its own fake vendor server:
+ *
+ *   runConnectorConformance(hubspot, { start: async () => ({ credentials, settings, fake }) });
+ *
+ * It checks what the core relies on without knowing the vendor: idempotent contact lookup across
+ * phone formats, error translation (auth / rate_limited with Retry-After / transient on 5xx and
+ * timeouts), capabilities matching the methods, DTO validation, that every request spent the
+ * request budget, and (capability `replies`) webhook signatures checked with a real HMAC.
+ * A connector is done when this suite passes against a fake that behaves like the vendor.
+ */
+import { describe, it, expect } from '@jest/globals';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import {
+  CAPABILITY_METHODS,
+  type ConnectorCapabilities,
+  type ConnectorDefinition,
+  type CrmConnector,
+  type Customer,
+  type RawWebhook,
+} from '../contract';
+import { ConnectorError } from '../errors';
+import { aCustomer, aMessage, aThread, aTranscript, someMessages } from './builders';
+import { testDeps, type TestDeps } from './ports';
+
+export { testDeps } from './ports';
+export type { TestDeps } from './ports';
+
+/** The fake vendor server, as the suite drives it. */
+export interface ConformanceFake {
+  /** Base URL the connector's credentials/settings already point at. */
+  url: string;
+  close(): Promise<void>;
+  /** The next request is answered with `status` (and Retry-After / a vendor-shaped body). */
+  failNext(status: number, opts?: { retryAfterSec?: number; body?: unknown }): void;
+  /** The next request gets no answer for `ms`. */
+  hang(ms: number): void;
+  /** How many remote contacts/users hold this number (in any format the fake can read). */
+  contactsMatching(e164: string): number | Promise<number>;
+  /** Creates a remote contact whose phone field holds `formatted` as typed; returns its id. */
+  seedContactWithPhone(formatted: string): string | Promise<string>;
+  /** Every request the fake received, answered or not. */
+  requestCount(): number;
+}
+
+export interface ConformanceSetup {
+  /** Plain JSON, as stored on a connection: validated against the definition's DTOs here. */
+  credentials: object;
+  settings: object;
+  fake: ConformanceFake;
+}
+
+/** A signed vendor webhook for capability `replies`. */
+export interface WebhookRequest {
+  method: string;
+  /** Full URL the vendor calls (scheme, host, path, query). */
+  url: string;
+  rawBody: Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface ConformanceHarness {
+  /** Starts a fresh fake server and returns credentials/settings pointing at it. */
+  start(): Promise<ConformanceSetup>;
+  /** Credentials (for the same fake) that the vendor rejects with 401. */
+  badCredentials?(valid: object): object;
+  /** More plain inputs the credentials DTO must reject (besides {} and wrongly typed fields). */
+  invalidCredentials?: object[];
+  /** Required when the manifest declares capability `replies`. */
+  replies?: {
+    /** A webhook the connector accepts and parses into at least one event. */
+    webhookSample(setup: ConformanceSetup): WebhookRequest;
+    /**
+     * The headers the vendor adds when signing `req` with the connection's secret (or `secret`),
+     * at time `at` (default now).
+     */
+    sign(req: WebhookRequest, setup: ConformanceSetup, opts?: { secret?: string; at?: Date }): Record<string, string>;
+    /** False when the vendor's scheme has no timestamp (then no staleness check). Default true. */
+    timestamped?: boolean;
+  };
+}
+
+/** Validates plain JSON against a DTO class as the core does; throws listing the problems. */
+export function toValidDto<T extends object>(dto: new () => T, plain: object): T {
+  const instance = plainToInstance(dto, plain);
+  const errors = validateSync(instance, { forbidUnknownValues: false });
+  if (errors.length > 0) {
+    throw new Error(`invalid ${dto.name}: ${errors.map((e) => Object.values(e.constraints ?? {}).join(', ') || e.property).join('; ')}`);
+  }
+  return instance;
+}
+
+/** Builds a connector for `setup` with test ports (override e.g. timeoutMs). */
+export function createForTest<C extends object, S extends object>(
+  definition: ConnectorDefinition<C, S>,
+  setup: { credentials: object; settings: object },
+  deps: TestDeps = testDeps(),
+): { connector: CrmConnector; deps: TestDeps } {
+  const credentials = toValidDto(definition.credentials, setup.credentials);
+  const settings = toValidDto(definition.settings, setup.settings);
+  return { connector: definition.create(credentials, settings, deps), deps };
+}
+
+async function expectConnectorError(promise: Promise<unknown>, kind: ConnectorError['kind']): Promise<ConnectorError> {
+  let caught: unknown;
+  await expect(
+    promise.then(
+      () => undefined,
+      (err: unknown) => {
+        caught = err;
+        throw err;
+      },
+    ),
+  ).rejects.toBeInstanceOf(ConnectorError);
+  expect(caught).toMatchObject({ kind });
+  return caught as ConnectorError;
+}
+
+/**
+ * Defines the conformance `describe` block for `definition`. Every test starts its own fake
+ * through `harness.start()` and closes it.
+ */
+export function runConnectorConformance<C extends object, S extends object>(
+  definition: ConnectorDefinition<C, S>,
+  harness: ConformanceHarness,
+): void {
+  const { manifest } = definition;
+  const caps = manifest.capabilities;
+
+  async function withFake<T>(fn: (setup: ConformanceSetup) => Promise<T>): Promise<T> {
+    const setup = await harness.start();
+    try {
+      return await fn(setup);
+    } finally {
+      await setup.fake.close();
+    }
+  }
+
+  describe(`connector conformance: ${manifest.id}`, () => {
+    describe('definition', () => {
+      it('has a well-formed manifest', () => {
+        expect(manifest.id).toMatch(/^[a-z][a-z0-9_-]*$/);
+        expect(manifest.displayName.trim()).not.toBe('');
+        expect(() => new URL(manifest.docsUrl)).not.toThrow();
+        expect(caps.contacts).toBe(true);
+        expect(manifest.defaultBudget.requests).toBeGreaterThan(0);
+        expect(manifest.defaultBudget.perMs).toBeGreaterThan(0);
+        expect(Number.isInteger(manifest.maxBatch) && manifest.maxBatch >= 1).toBe(true);
+      });
+
+      it('implements exactly the methods its capabilities declare', async () => {
+        await withFake(async (setup) => {
+          const { connector } = createForTest(definition, setup);
+          for (const [capability, methods] of Object.entries(CAPABILITY_METHODS)) {
+            const declared = caps[capability as keyof ConnectorCapabilities];
+            for (const method of methods) {
+              const implemented = typeof connector[method] === 'function';
+              expect({ capability, method, implemented }).toEqual({ capability, method, implemented: declared });
+            }
+          }
+        });
+      });
+
+      it('validates the credentials the harness uses', async () => {
+        await withFake(async (setup) => {
+          expect(() => toValidDto(definition.credentials, setup.credentials)).not.toThrow();
+          expect(() => toValidDto(definition.settings, setup.settings)).not.toThrow();
+        });
+      });
+
+      it('rejects empty, wrongly typed and harness-listed bad credentials', async () => {
+        await withFake(async (setup) => {
+          const wronglyTyped = Object.fromEntries(Object.keys(setup.credentials).map((key) => [key, 12345]));
+          const withNulls = Object.fromEntries(Object.keys(setup.credentials).map((key) => [key, { nested: true }]));
+          const candidates = [{}, wronglyTyped, withNulls, ...(harness.invalidCredentials ?? [])];
+          for (const plain of candidates) {
+            const errors = validateSync(plainToInstance(definition.credentials, plain), { forbidUnknownValues: false });
+            expect({ plain, rejected: errors.length > 0 }).toEqual({ plain, rejected: true });
+          }
+        });
+      });
+
+      it('declares no connection from an empty environment', () => {
+        if (definition.fromEnv) expect(definition.fromEnv({})).toBeUndefined();
+      });
+    });
+
+    describe('contacts', () => {
+      it('ensureContact is idempotent: twice gives the same id and one remote contact', async () => {
+        await withFake(async (setup) => {
+          const { connector } = createForTest(definition, setup);
+          const customer = aCustomer({ waId: '48601234567' });
+          const first = await connector.ensureContact(customer);
+          const second = await connector.ensureContact(customer);
+          expect(second.id).toBe(first.id);
+          expect(await setup.fake.contactsMatching(customer.e164)).toBe(1);
+          const third = await connector.ensureContact(customer, first);
+          expect(third.id).toBe(first.id);
+          expect(await setup.fake.contactsMatching(customer.e164)).toBe(1);
+        });
+      });
+
+      it('creates the contact when `known` points at a contact that is gone', async () => {
+        await withFake(async (setup) => {
+          const { connector } = createForTest(definition, setup);
+          const customer = aCustomer({ waId: '48601234568' });
+          const ref = await connector.ensureContact(customer, { id: '999999999', type: 'contact' });
+          expect(ref.id).not.toBe('999999999');
+          expect(await setup.fake.contactsMatching(customer.e164)).toBe(1);
+        });
+      });
+
+      const formats: [string, string][] = [
+        ['48601234567', '+48 601 234 567'],
+        ['48601234567', '+48601234567'],
+        ['48601234567', '0048601234567'],
+        ['48601234567', '48601234567'],
+        ['48601234567', '601234567'],
+        ['48601234567', '601 234 567'],
+        ['48601234567', '+48-601-234-567'],
+        ['16505551234', '(650) 555-1234'],
+        ['16505551234', '+1 650 555 1234'],
+      ];
+      it.each(formats)('finds wa_id %s stored remotely as %j instead of creating a contact', async (waId, formatted) => {
+        await withFake(async (setup) => {
+          const { connector } = createForTest(definition, setup);
+          const seededId = await setup.fake.seedContactWithPhone(formatted);
+          const ref = await connector.ensureContact(aCustomer({ waId }));
+          expect(ref.id).toBe(seededId);
+        });
+      });
+    });
+
+    describe('errors', () => {
+      const customer = (): Customer => aCustomer({ waId: '48601234569' });
+
+      it('401 → auth', async () => {
+        await withFake(async (setup) => {
+          const { connector } = createForTest(definition, setup);
+          setup.fake.failNext(401);
+          await expectConnectorError(connector.ensureContact(customer()), 'auth');
+        });
+      });
+
+      it('verifyCredentials resolves with good credentials and throws auth with bad ones', async () => {
+        await withFake(async (setup) => {
+          await expect(createForTest(definition, setup).connector.verifyCredentials()).resolves.toBeUndefined();
+          const bad = harness.badCredentials?.(setup.credentials);
+          if (bad) {
+            const { connector } = createForTest(definition, { ...setup, credentials: bad });
+            await expectConnectorError(connector.verifyCredentials(), 'auth');
+          } else {
+            setup.fake.failNext(401);
+            await expectConnectorError(createForTest(definition, setup).connector.verifyCredentials(), 'auth');
+          }
+        });
+      });
+
+      it('429 with Retry-After: 2 → rate_limited, retryAfterMs 2000', async () => {
+        await withFake(async (setup) => {
+          const { connector } = createForTest(definition, setup);
+          setup.fake.failNext(429, { retryAfterSec: 2 });
+          const err = await expectConnectorError(connector.ensureContact(customer()), 'rate_limited');
+          expect(err.retryAfterMs).toBe(2000);
+        });
+      });
+
+      it.each([[500], [502], [503]])('%i → transient', async (status) => {
+        await withFake(async (setup) => {
+          const { connector } = createForTest(definition, setup);
+          setup.fake.failNext(status);
+          await expectConnectorError(connector.ensureContact(customer()), 'transient');
+        });
+      });
+
+      it('a request that gets no answer within deps.timeoutMs → transient, promptly', async () => {
+        await withFake(async (setup) => {
+          const { connector } = createForTest(definition, setup, testDeps({ timeoutMs: 300 }));
+          setup.fake.hang(5_000);
+          const started = Date.now();
+          await expectConnectorError(connector.ensureContact(customer()), 'transient');
+          expect(Date.now() - started).toBeLessThan(3_000);
+        });
+      });
+
+      it('works again after a failure (nothing stuck in the client)', async () => {
+        await withFake(async (setup) => {
+          const { connector } = createForTest(definition, setup);
+          setup.fake.failNext(503);
+          await expectConnectorError(connector.ensureContact(customer()), 'transient');
+          await expect(connector.ensureContact(customer())).resolves.toHaveProperty('id');
+        });
+      });
+    });
+
+    describe('every capability once, within the budget, leaking nothing to the logs', () => {
+      it('spends the budget for every vendor request', async () => {
+        await withFake(async (setup) => {
+          const deps = testDeps();
+          const { connector } = createForTest(definition, setup, deps);
+          const customer = aCustomer({ waId: '48601234570', profileName: 'Jan Kowalski' });
+          await connector.verifyCredentials();
+          const contact = await connector.ensureContact(customer);
+          await connector.ensureContact(customer, contact);
+          let thread = aThread(customer, contact);
+          if (caps.tickets) {
+            const ticket = await connector.ensureTicket!(thread);
+            expect(ticket.id).toBeTruthy();
+            expect((await connector.ensureTicket!(thread, ticket)).id).toBe(ticket.id);
+            thread = { ...thread, ticket };
+          }
+          const messages = someMessages(3);
+          if (caps.attachments && caps.history) {
+            deps.media.put('conformance/photo.jpg', Buffer.from('jpeg bytes'));
+            messages.push(aMessage({ type: 'image', text: 'a photo <b>&</b>', media: { storageKey: 'conformance/photo.jpg', mimeType: 'image/jpeg', filename: 'photo.jpg', sizeBytes: 10 } }));
+          }
+          if (caps.history) {
+            const results = await connector.appendMessages!(thread, messages);
+            expect(results.map((r) => r.messageId)).toEqual(messages.map((m) => m.id));
+            const replay = await connector.appendMessages!(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
+            expect(replay.map((r) => r.remote.id)).toEqual(results.map((r) => r.remote.id));
+          }
+          if (caps.transcripts) {
+            const note = await connector.attachTranscript!({ ...thread, status: 'closed' }, aTranscript(thread, messages));
+            expect(note.id).toBeTruthy();
+          }
+          if (caps.consent) {
+            await connector.recordConsent!(contact, { scope: 'marketing', optedIn: false, changedAt: new Date(), source: 'keyword:STOP' });
+          }
+          if (caps.erasure) {
+            await expect(connector.eraseContact!(contact, customer)).resolves.toMatchObject({ outcome: 'done' });
+            expect(await setup.fake.contactsMatching(customer.e164)).toBe(0);
+          }
+
+          expect(setup.fake.requestCount()).toBeGreaterThan(0);
+          expect(deps.budget.calls).toBeGreaterThanOrEqual(setup.fake.requestCount());
+
+          const logged = deps.logger.text();
+          expect(logged).not.toContain(customer.waId);
+          expect(logged).not.toContain('601 234 570');
+          for (const [key, value] of Object.entries(setup.credentials)) {
+            if (typeof value === 'string' && /token|secret|password|key/i.test(key)) expect(logged).not.toContain(value);
+          }
+        });
+      });
+    });
+
+    if (caps.replies) {
+      describe('replies: webhook signatures (real HMAC)', () => {
+        const rawWebhook = (req: WebhookRequest, headers: Record<string, string>, rawBody = req.rawBody): RawWebhook => ({
+          method: req.method,
+          url: req.url,
+          headers: { 'content-type': 'application/json', ...req.headers, ...headers },
+          rawBody,
+          receivedAt: new Date(),
+        });
+        const replies = (): NonNullable<ConformanceHarness['replies']> => {
+          if (!harness.replies) throw new Error(`${manifest.id} declares capability replies: the harness must provide replies.sign/webhookSample`);
+          return harness.replies;
+        };
+
+        it('accepts a correctly signed webhook and parses it into events', async () => {
+          await withFake(async (setup) => {
+            const { connector } = createForTest(definition, setup);
+            const sample = replies().webhookSample(setup);
+            const req = rawWebhook(sample, replies().sign(sample, setup));
+            expect(connector.verifyWebhook!(req)).toBe(true);
+            expect(connector.parseWebhook!(req).length).toBeGreaterThan(0);
+          });
+        });
+
+        it('rejects a tampered body', async () => {
+          await withFake(async (setup) => {
+            const { connector } = createForTest(definition, setup);
+            const sample = replies().webhookSample(setup);
+            const headers = replies().sign(sample, setup);
+            const tampered = Buffer.from(sample.rawBody.toString('utf8').replace(/.$/s, (c) => ` ${c}`));
+            expect(connector.verifyWebhook!(rawWebhook(sample, headers, tampered))).toBe(false);
+          });
+        });
+
+        it('rejects a signature made with another secret', async () => {
+          await withFake(async (setup) => {
+            const { connector } = createForTest(definition, setup);
+            const sample = replies().webhookSample(setup);
+            const req = rawWebhook(sample, replies().sign(sample, setup, { secret: 'not-the-connection-secret' }));
+            expect(connector.verifyWebhook!(req)).toBe(false);
+          });
+        });
+
+        it('rejects a request without signature headers', async () => {
+          await withFake(async (setup) => {
+            const { connector } = createForTest(definition, setup);
+            const sample = replies().webhookSample(setup);
+            expect(connector.verifyWebhook!(rawWebhook(sample, {}))).toBe(false);
+          });
+        });
+
+        it('rejects a stale timestamp (10 minutes old)', async () => {
+          if (replies().timestamped === false) return;
+          await withFake(async (setup) => {
+            const { connector } = createForTest(definition, setup);
+            const sample = replies().webhookSample(setup);
+            const req = rawWebhook(sample, replies().sign(sample, setup, { at: new Date(Date.now() - 10 * 60_000) }));
+            expect(connector.verifyWebhook!(req)).toBe(false);
+          });
+        });
+      });
+    }
+  });
+}
