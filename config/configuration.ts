@@ -1,0 +1,75 @@
+import * as path from 'node:path';
+import { validateEnv } from './env.validation';
+
+export type Role = 'api' | 'worker' | 'all';
+
+/** Typed configuration, built once at boot from the validated environment. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  role: Role;
+  dataDir: string;
+  /** Absent until the embedded database has started (then its local URL is filled in). */
+  databaseUrl?: string;
+  redisUrl?: string;
+  /** True when no DATABASE_URL was given and PGlite serves the database. */
+  embedded: boolean;
+  dbPoolSize: number;
+  publicUrl?: string;
+  admin: { apiKey?: string };
+  whatsapp: {
+    appSecrets: string[];
+    verifyToken?: string;
+    accessToken?: string;
+    phoneNumberId?: string;
+    apiUrl: string;
+    apiVersion: string;
+    webhookBodyLimit: number;
+  };
+  media: { dir: string; maxBytes: number };
+  queue: { concurrency: number; sweepIntervalMs: number; sweepStaleMs: number; leaseMs: number };
+  log: { level: string; redact: boolean };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** Reads and validates the environment; throws ConfigValidationError on bad values. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const v = validateEnv(env);
+  const dataDir = path.resolve(v.DATA_DIR ?? './.data');
+  return {
+    port: v.PORT ?? 3000,
+    host: v.HOST ?? '0.0.0.0',
+    role: v.ROLE ?? 'all',
+    dataDir,
+    databaseUrl: v.DATABASE_URL,
+    redisUrl: v.REDIS_URL,
+    embedded: !v.DATABASE_URL,
+    dbPoolSize: v.DB_POOL_SIZE ?? 10,
+    publicUrl: v.PUBLIC_URL,
+    admin: { apiKey: v.ADMIN_API_KEY },
+    whatsapp: {
+      appSecrets: (v.WHATSAPP_APP_SECRET ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      verifyToken: v.WHATSAPP_VERIFY_TOKEN,
+      accessToken: v.WHATSAPP_ACCESS_TOKEN,
+      phoneNumberId: v.WHATSAPP_PHONE_NUMBER_ID,
+      apiUrl: (v.WHATSAPP_API_URL ?? 'https://graph.facebook.com').replace(/\/+$/, ''),
+      apiVersion: v.WHATSAPP_API_VERSION ?? 'v23.0',
+      webhookBodyLimit: v.WEBHOOK_BODY_LIMIT ?? 1024 * 1024,
+    },
+    media: {
+      dir: path.resolve(v.MEDIA_DIR ?? path.join(dataDir, 'media')),
+      maxBytes: v.MEDIA_MAX_BYTES ?? 100 * 1024 * 1024,
+    },
+    queue: {
+      concurrency: v.WORKER_CONCURRENCY ?? 10,
+      sweepIntervalMs: v.SWEEP_INTERVAL_MS ?? 15_000,
+      sweepStaleMs: v.SWEEP_STALE_MS ?? 30_000,
+      leaseMs: v.TASK_LEASE_MS ?? 120_000,
+    },
+    log: { level: v.LOG_LEVEL ?? 'info', redact: v.LOG_REDACT !== 'false' },
+  };
+}

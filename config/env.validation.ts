@@ -1,0 +1,114 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Matches, Max, MaxLength, Min, MinLength, validateSync } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+const urlOptions = { require_tld: false, require_protocol: true } as const;
+
+/**
+ * Every environment variable threadbridge reads. Validated once at boot: a bad or missing value
+ * stops the process with a message that names the variable (see validateEnv).
+ */
+export class EnvironmentVariables {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT?: number;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  HOST?: string;
+
+  /** Postgres connection string. Absent: an embedded PGlite database under DATA_DIR. */
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  /** Redis connection string. Absent: the outbox table itself is the queue. */
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^rediss?:\/\//, { message: 'must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  DATA_DIR?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsIn(['api', 'worker', 'all'])
+  ROLE?: 'api' | 'worker' | 'all';
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(16, { message: 'must be at least 16 characters' })
+  ADMIN_API_KEY?: string;
+
+  /** One secret, or two comma-separated during a rotation. */
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  WHATSAPP_APP_SECRET?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  WHATSAPP_VERIFY_TOKEN?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  WHATSAPP_ACCESS_TOKEN?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^\d+$/, { message: 'must be the numeric phone number id from Meta' })
+  WHATSAPP_PHONE_NUMBER_ID?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsUrl(urlOptions)
+  WHATSAPP_API_URL?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^v\d+\.\d+$/, { message: 'must look like v23.0' })
+  WHATSAPP_API_VERSION?: string;
+
+  /** Largest webhook body accepted, in bytes (default 1 MB). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
+  WEBHOOK_BODY_LIMIT?: number;
+
+  /** Largest media file downloaded from WhatsApp, in bytes (default 100 MB, WhatsApp's own maximum). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  MEDIA_MAX_BYTES?: number;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  MEDIA_DIR?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DB_POOL_SIZE?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(500)
+  WORKER_CONCURRENCY?: number;
+
+  /** How often the sweeper looks for outbox rows that no queue holds (ms). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(50)
+  SWEEP_INTERVAL_MS?: number;
+
+  /** How long a due row may wait before the sweeper re-enqueues it (ms). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
+  SWEEP_STALE_MS?: number;
+
+  /** How long a worker holds a task before another may take it over (ms). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
+  TASK_LEASE_MS?: number;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: string;
+
+  /** Set to 'false' only on a development machine: shows phone numbers and message bodies in logs. */
+  @IsOptional() @Transform(emptyToUndefined) @IsIn(['true', 'false'])
+  LOG_REDACT?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MaxLength(200)
+  PUBLIC_URL?: string;
+}
+
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigValidationError';
+  }
+}
+
+/** Validates the environment; throws ConfigValidationError naming every bad variable. */
+export function validateEnv(env: Record<string, string | undefined>): EnvironmentVariables {
+  const vars = plainToInstance(EnvironmentVariables, env, { enableImplicitConversion: false });
+  const errors = validateSync(vars, { skipMissingProperties: false, forbidUnknownValues: false });
+  if (errors.length > 0) {
+    const problems = errors.map((e) => {
+      const shown = /SECRET|TOKEN|KEY|PASSWORD|URL/.test(e.property) ? '(value hidden)' : JSON.stringify(env[e.property]);
+      return `${e.property}: ${Object.values(e.constraints ?? {}).join('; ')} (got ${shown})`;
+    });
+    throw new ConfigValidationError(problems);
+  }
+  return vars;
+}

@@ -1,0 +1,59 @@
+import { type INestApplication, ValidationPipe } from '@nestjs/common';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config/configuration';
+import { AppExceptionFilter } from './common/exception.filter';
+import { MetricsService, type WebhookOutcome } from './health/metrics.service';
+
+const OUTCOME_BY_STATUS: Record<number, WebhookOutcome> = { 401: 'unauthorized', 413: 'too_large', 503: 'unavailable' };
+
+/** HTTP plumbing shared by the service, the tests and the benchmarks. */
+export function configureApp(app: INestApplication, config: AppConfig, logger: Logger): void {
+  const metrics = app.get(MetricsService);
+
+  if (config.role === 'worker') {
+    // A worker process answers only its probes; webhooks and the API belong to ROLE=api|all.
+    app.use((req: Request, res: Response, next: NextFunction) =>
+      req.path.startsWith('/health') || req.path === '/metrics' ? next() : res.status(404).json({ statusCode: 404, message: 'this process runs workers only' }),
+    );
+  }
+
+  // Counts every WhatsApp webhook by outcome and times the answer, including 401s and 413s
+  // that never reach the controller.
+  app.use('/webhooks/whatsapp', (req: Request, res: Response, next: NextFunction) => {
+    if (req.method !== 'POST') return next();
+    const end = metrics.ackLatency.startTimer();
+    res.on('finish', () => {
+      end();
+      metrics.webhooks.inc({ outcome: (res.locals.webhookOutcome as WebhookOutcome | undefined) ?? OUTCOME_BY_STATUS[res.statusCode] ?? 'error' });
+    });
+    next();
+  });
+
+  // Webhooks are verified over their exact bytes, so they are kept raw. The limit is checked
+  // against Content-Length before reading, and while streaming for chunked bodies.
+  app.use('/webhooks', express.raw({ type: () => true, limit: config.whatsapp.webhookBodyLimit }));
+  app.use(express.json({ limit: '1mb' }));
+  app.use((err: { type?: string; status?: number } & Error, _req: Request, res: Response, next: NextFunction) => {
+    if (err.type === 'entity.too.large') return res.status(413).json({ statusCode: 413, message: 'body too large' });
+    if (err.type === 'entity.parse.failed') return res.status(400).json({ statusCode: 400, message: 'body is not valid JSON' });
+    if (err.status && err.status < 500) return res.status(err.status).json({ statusCode: err.status, message: 'bad request' });
+    return next(err);
+  });
+
+  app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
+  app.useGlobalFilters(new AppExceptionFilter(logger));
+  app.enableShutdownHooks();
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('threadbridge')
+      .setDescription('Operator API: WhatsApp conversations kept in step with CRMs and helpdesks')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY' })
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+}

@@ -1,0 +1,117 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from 'pino';
+import { type AppConfig, loadConfig } from '../config/configuration';
+import { AppModule } from './app.module';
+import { configureApp } from './app.setup';
+import { createLogger, PinoNestLogger } from './common/logger';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
+
+export interface RunningService {
+  app: NestExpressApplication;
+  config: AppConfig;
+  logger: Logger;
+  /** http://host:port the service listens on. */
+  url: string;
+  embedded?: EmbeddedPostgres;
+  /** Notes for the start-up banner: what was generated or is missing. */
+  notes: string[];
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Skip app.listen (tests that only need the Nest context). */
+  listen?: boolean;
+}
+
+/** Reads a secret from DATA_DIR, creating it on first start. */
+function persistentSecret(dataDir: string, file: string): { value: string; created: boolean; path: string } {
+  const full = path.join(dataDir, file);
+  if (fs.existsSync(full)) return { value: fs.readFileSync(full, 'utf8').trim(), created: false, path: full };
+  fs.mkdirSync(dataDir, { recursive: true });
+  const value = randomBytes(24).toString('base64url');
+  fs.writeFileSync(full, `${value}\n`, { mode: 0o600 });
+  return { value, created: true, path: full };
+}
+
+/**
+ * Starts threadbridge: validates the environment, starts the embedded database when no
+ * DATABASE_URL is given, boots Nest (migrations run at start) and listens. Used by main.ts, the
+ * end-to-end tests, the demo and the benchmarks, so they all run the same code path.
+ */
+export async function startService(env: Record<string, string | undefined> = process.env, options: StartOptions = {}): Promise<RunningService> {
+  const config = loadConfig(env);
+  const logger = options.logger ?? createLogger(config.log);
+  const notes: string[] = [];
+
+  let embedded: EmbeddedPostgres | undefined;
+  if (config.embedded) {
+    // PGlite serves one backend session; the pool may still open several sockets to it.
+    embedded = await startEmbeddedPostgres(config.dataDir, config.dbPoolSize + 2);
+    config.databaseUrl = embedded.url;
+    config.role = 'all'; // one process owns the embedded database: it serves and works
+    notes.push(`embedded database ${embedded.created ? 'created' : 'opened'} at ${embedded.dataPath}`);
+  }
+  if (!config.admin.apiKey) {
+    const key = persistentSecret(config.dataDir, 'admin-api-key');
+    config.admin.apiKey = key.value;
+    notes.push(`ADMIN_API_KEY not set: ${key.created ? 'generated one into' : 'using the one in'} ${key.path}`);
+  }
+
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
+      bodyParser: false,
+      logger: new PinoNestLogger(logger),
+    });
+    configureApp(app, config, logger);
+    if (options.listen === false) await app.init();
+    else await app.listen(config.port, config.host);
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+  const address = options.listen === false ? undefined : app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  let stopped = false;
+  return {
+    app,
+    config,
+    logger,
+    url: `http://${host}:${port}`,
+    embedded,
+    notes,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await app.close();
+      await embedded?.stop();
+    },
+  };
+}
+
+/** The start-up banner: where it listens, its mode, and what is configured or missing. */
+export function describeService(s: RunningService): string {
+  const c = s.config;
+  const mark = (ok: boolean) => (ok ? 'configured' : 'MISSING');
+  const lines = [
+    `threadbridge listening on ${s.url}  (API docs: ${s.url}/docs)`,
+    `  mode:      ${c.embedded ? 'embedded (PGlite database, outbox table as the queue)' : 'production (Postgres' + (c.redisUrl ? ' + Redis/BullMQ)' : ', outbox table as the queue)')}`,
+    `  role:      ${c.role}`,
+    `  data dir:  ${c.dataDir}`,
+    `  webhook:   ${s.url}/webhooks/whatsapp`,
+    `  WHATSAPP_APP_SECRET      ${mark(c.whatsapp.appSecrets.length > 0)}${c.whatsapp.appSecrets.length > 1 ? ' (2 secrets: rotation)' : ''}${c.whatsapp.appSecrets.length === 0 ? ' — every webhook POST will get 401' : ''}`,
+    `  WHATSAPP_VERIFY_TOKEN    ${mark(Boolean(c.whatsapp.verifyToken))}${c.whatsapp.verifyToken ? '' : ' — Meta cannot verify the callback URL'}`,
+    `  WHATSAPP_ACCESS_TOKEN    ${mark(Boolean(c.whatsapp.accessToken))}${c.whatsapp.accessToken ? '' : ' — media cannot be downloaded'}`,
+    `  WHATSAPP_PHONE_NUMBER_ID ${mark(Boolean(c.whatsapp.phoneNumberId))}`,
+    `  WhatsApp API             ${c.whatsapp.apiUrl}/${c.whatsapp.apiVersion}`,
+    ...s.notes.map((n) => `  note: ${n}`),
+  ];
+  return lines.join('\n');
+}

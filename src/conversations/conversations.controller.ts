@@ -1,0 +1,31 @@
+import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiKeyGuard } from '../admin/api-key.guard';
+import { PageQueryDto } from '../common/pagination';
+import { ConversationNotFoundError, ConversationsService } from './conversations.service';
+import { ListConversationsDto } from './dto/list-conversations.dto';
+
+@ApiTags('conversations')
+@ApiBearerAuth()
+@UseGuards(ApiKeyGuard)
+@Controller('api/v1/conversations')
+export class ConversationsController {
+  constructor(private readonly conversations: ConversationsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Conversations, newest first; filter by contact and status' })
+  list(@Query() q: ListConversationsDto) {
+    return this.conversations.list({ contactId: q.contactId, status: q.status }, q.limit, q.cursor);
+  }
+
+  @Get(':id/messages')
+  @ApiOperation({ summary: 'Messages of a conversation in WhatsApp order' })
+  async messages(@Param('id', new ParseUUIDPipe({ errorHttpStatusCode: 404 })) id: string, @Query() q: PageQueryDto) {
+    try {
+      return await this.conversations.messages(id, q.limit, q.cursor);
+    } catch (error) {
+      if (error instanceof ConversationNotFoundError) throw new NotFoundException('conversation not found');
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+export type MessageDirection = 'inbound' | 'outbound';
+export type MediaStatus = 'none' | 'pending' | 'stored' | 'failed';
+
+/** What we know of a media file attached to a message. */
+export interface StoredMedia {
+  id: string;
+  mimeType?: string;
+  sha256?: string;
+  filename?: string;
+  caption?: string;
+  voice?: boolean;
+  animated?: boolean;
+  /** Set once downloaded: the key in the media store and the verified size. */
+  storageKey?: string;
+  sizeBytes?: number;
+  /** Set when the download failed for good. */
+  failureReason?: string;
+}
+
+@Entity('messages')
+export class MessageEntity {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  /** Insertion order; breaks ties between messages with the same WhatsApp second. */
+  @Column({ type: 'bigint', insert: false, update: false }) seq: string;
+  @Column({ type: 'text', unique: true }) wamid: string;
+  @Column({ name: 'conversation_id', type: 'uuid' }) conversationId: string;
+  @Column({ name: 'contact_id', type: 'uuid' }) contactId: string;
+  @Column({ type: 'text' }) direction: MessageDirection;
+  @Column({ type: 'text' }) type: string;
+  @Column({ type: 'text', nullable: true }) body: string | null;
+  /** The type-specific object exactly as Meta sent it. */
+  @Column({ type: 'jsonb', nullable: true }) content: unknown;
+  @Column({ type: 'jsonb', nullable: true }) media: StoredMedia | null;
+  @Column({ type: 'jsonb', nullable: true }) context: Record<string, unknown> | null;
+  @Column({ type: 'jsonb', nullable: true }) referral: Record<string, unknown> | null;
+  @Column({ type: 'jsonb', nullable: true }) errors: unknown[] | null;
+  @Column({ type: 'boolean' }) forwarded: boolean;
+  @Column({ name: 'wa_timestamp', type: 'timestamptz' }) waTimestamp: Date;
+  /** received (inbound) or pending/sent/delivered/read/failed (outbound). */
+  @Column({ type: 'text' }) status: string;
+  @Column({ name: 'status_rank', type: 'smallint' }) statusRank: number;
+  @Column({ name: 'status_at', type: 'timestamptz', nullable: true }) statusAt: Date | null;
+  @Column({ name: 'error_code', type: 'integer', nullable: true }) errorCode: number | null;
+  @Column({ name: 'error_title', type: 'text', nullable: true }) errorTitle: string | null;
+  @Column({ name: 'media_status', type: 'text' }) mediaStatus: MediaStatus;
+  /** 'whatsapp' for customer messages; the connection id (or 'api') for replies written elsewhere. */
+  @Column({ type: 'text' }) origin: string;
+  @Column({ type: 'text', nullable: true }) author: string | null;
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
+}

@@ -1,0 +1,9 @@
+import { ConnectionEntity } from '../connections/entities/connection.entity';
+import { ContactEntity } from '../contacts/entities/contact.entity';
+import { ConversationEntity } from '../conversations/entities/conversation.entity';
+import { MessageEntity } from '../conversations/entities/message.entity';
+import { OutboxTaskEntity } from '../sync/entities/outbox-task.entity';
+import { QuarantineEntity } from '../whatsapp/entities/quarantine.entity';
+
+/** Every entity, listed by hand so compiled code and tests see the same set. */
+export const ENTITIES = [ContactEntity, ConversationEntity, MessageEntity, ConnectionEntity, OutboxTaskEntity, QuarantineEntity];

@@ -1,0 +1,74 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import type { Logger } from 'pino';
+import { LOGGER } from '../../common/logger';
+import type { TaskRef } from '../outbox.repository';
+import { QueueName } from '../sync.constants';
+import { TaskQueue } from '../task-queue';
+
+export interface TaskJobData {
+  taskId: string;
+}
+
+/** BullMQ driver: Redis carries task ids; a job id made of task id + due time dedupes re-enqueues. */
+@Injectable()
+export class BullmqTaskQueue extends TaskQueue {
+  readonly driver = 'bullmq' as const;
+  private readonly queues: Map<string, Queue>;
+
+  constructor(
+    @InjectQueue(QueueName.CrmSync) crmSync: Queue,
+    @InjectQueue(QueueName.Media) media: Queue,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    super();
+    this.queues = new Map([
+      [QueueName.CrmSync, crmSync],
+      [QueueName.Media, media],
+    ]);
+  }
+
+  async enqueue(tasks: TaskRef[]): Promise<void> {
+    const byQueue = new Map<string, TaskRef[]>();
+    for (const t of tasks) byQueue.set(t.queue, [...(byQueue.get(t.queue) ?? []), t]);
+    const now = Date.now();
+    try {
+      await Promise.all(
+        [...byQueue].map(([name, refs]) =>
+          this.queues.get(name)!.addBulk(
+            refs.map((t) => ({
+              name: t.queue,
+              data: { taskId: t.id } satisfies TaskJobData,
+              opts: {
+                jobId: `${t.id}@${Math.round(t.dueAtMs)}`,
+                delay: Math.max(0, Math.round(t.dueAtMs) - now),
+                removeOnComplete: true,
+                removeOnFail: true,
+              },
+            })),
+          ),
+        ),
+      );
+    } catch (error) {
+      // The rows are committed; the sweeper will enqueue them again once Redis answers.
+      this.logger.warn({ err: error, count: tasks.length }, 'could not enqueue tasks; the sweeper will retry');
+    }
+  }
+
+  async isHealthy(): Promise<boolean> {
+    try {
+      // The Redis backend exposes its client; a PING tells whether Redis answers now.
+      const backend = this.queues.get(QueueName.Media)!.getBackend() as unknown as { client: Promise<{ ping(): Promise<string> }> };
+      const client = await backend.client;
+      return (await Promise.race([client.ping(), new Promise<string>((r) => setTimeout(() => r('timeout'), 1000))])) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Used by shutdown and tests. */
+  all(): Queue[] {
+    return [...this.queues.values()];
+  }
+}

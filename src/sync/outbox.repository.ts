@@ -1,0 +1,139 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { OutboxTaskEntity } from './entities/outbox-task.entity';
+import { QueueName } from './sync.constants';
+
+export interface NewTask {
+  queue: QueueName;
+  kind: string;
+  dedupeKey: string;
+  connectionId?: string | null;
+  conversationId?: string | null;
+  messageId?: string | null;
+  payload?: Record<string, unknown> | null;
+}
+
+export interface TaskRef {
+  id: string;
+  queue: QueueName;
+  /** When the task is due (epoch ms). With the id it names the queue job, so re-enqueues dedupe. */
+  dueAtMs: number;
+}
+
+const TASK_COLUMNS = `id::text AS id, queue, kind, dedupe_key AS "dedupeKey", connection_id AS "connectionId",
+  conversation_id AS "conversationId", message_id AS "messageId", payload, status, attempts,
+  next_attempt_at AS "nextAttemptAt", locked_until AS "lockedUntil", last_error AS "lastError",
+  created_at AS "createdAt", updated_at AS "updatedAt", done_at AS "doneAt"`;
+
+/** Queries on the outbox table. The rules for what a task means live in TaskRunner and handlers. */
+@Injectable()
+export class OutboxRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Inserts tasks inside the caller's transaction; a dedupe key seen before is skipped. */
+  async insert(manager: EntityManager, tasks: NewTask[]): Promise<TaskRef[]> {
+    if (tasks.length === 0) return [];
+    const values: unknown[] = [];
+    const rows = tasks.map((t, i) => {
+      values.push(t.queue, t.kind, t.dedupeKey, t.connectionId ?? null, t.conversationId ?? null, t.messageId ?? null, t.payload ? JSON.stringify(t.payload) : null);
+      const o = i * 7;
+      return `($${o + 1}, $${o + 2}, $${o + 3}, $${o + 4}::uuid, $${o + 5}::uuid, $${o + 6}::uuid, $${o + 7}::jsonb)`;
+    });
+    const inserted: TaskRef[] = await manager.query(
+      `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id, message_id, payload)
+       VALUES ${rows.join(', ')} ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
+      values,
+    );
+    return inserted;
+  }
+
+  /**
+   * The work one new customer message causes, in the ingest transaction: a sync task for every
+   * enabled connection (the fan-out) and, when it carries media, a download task.
+   */
+  async insertForNewMessage(manager: EntityManager, conversationId: string, messageId: string, hasMedia: boolean): Promise<TaskRef[]> {
+    return manager.query(
+      `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id, message_id)
+       SELECT '${QueueName.CrmSync}', 'message', 'sync:' || c.id || ':' || $2, c.id, $1::uuid, $2::uuid FROM connections c WHERE c.enabled
+       UNION ALL
+       SELECT '${QueueName.Media}', 'fetch', 'media:' || $2, NULL, $1::uuid, $2::uuid WHERE $3::boolean
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
+      [conversationId, messageId, hasMedia],
+    );
+  }
+
+  /** Takes one task for this worker if it is due and nobody holds it; null otherwise. */
+  async claim(id: string, leaseMs: number): Promise<OutboxTaskEntity | null> {
+    const rows: OutboxTaskEntity[] = await this.dataSource.query(
+      `UPDATE outbox SET status = 'running', attempts = attempts + 1, locked_until = now() + ($2 || ' milliseconds')::interval, updated_at = now()
+       WHERE id = $1 AND next_attempt_at <= now()
+         AND (status = 'pending' OR (status = 'running' AND locked_until < now()))
+       RETURNING ${TASK_COLUMNS}`,
+      [id, String(leaseMs)],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Takes up to `limit` due tasks (the embedded driver's poll). */
+  async claimDue(limit: number, leaseMs: number): Promise<OutboxTaskEntity[]> {
+    return this.dataSource.query(
+      `UPDATE outbox SET status = 'running', attempts = attempts + 1, locked_until = now() + ($2 || ' milliseconds')::interval, updated_at = now()
+       WHERE id IN (
+         SELECT id FROM outbox
+         WHERE status IN ('pending', 'running') AND next_attempt_at <= now()
+           AND (status = 'pending' OR locked_until < now())
+         ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING ${TASK_COLUMNS}`,
+      [limit, String(leaseMs)],
+    );
+  }
+
+  async complete(id: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
+    await manager.query(
+      `UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, last_error = NULL, updated_at = now() WHERE id = $1`,
+      [id],
+    );
+  }
+
+  async reschedule(id: string, at: Date, error: string | null, refundAttempt = false): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE outbox SET status = 'pending', next_attempt_at = $2, locked_until = NULL, last_error = $3,
+         attempts = attempts - $4::int, updated_at = now() WHERE id = $1`,
+      [id, at, error, refundAttempt ? 1 : 0],
+    );
+  }
+
+  async kill(id: string, error: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE outbox SET status = 'dead', locked_until = NULL, last_error = $2, updated_at = now() WHERE id = $1`,
+      [id, error],
+    );
+  }
+
+  /** Due tasks that have waited longer than `staleMs`, or whose worker's lease ran out. */
+  async findStale(staleMs: number, limit: number): Promise<TaskRef[]> {
+    return this.dataSource.query(
+      `SELECT id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs" FROM outbox
+       WHERE (status = 'pending' AND next_attempt_at <= now() - ($1 || ' milliseconds')::interval)
+          OR (status = 'running' AND locked_until < now())
+       ORDER BY id LIMIT $2`,
+      [String(staleMs), limit],
+    );
+  }
+
+  /** For metrics: how many tasks wait, and how old the oldest is. */
+  async pendingStats(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const [row]: { pending: string; oldest: number | null }[] = await this.dataSource.query(
+      `SELECT count(*)::text AS pending, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest
+       FROM outbox WHERE status IN ('pending', 'running')`,
+    );
+    return { pending: Number(row.pending), oldestAgeSeconds: row.oldest ?? 0 };
+  }
+
+  async findById(id: string): Promise<OutboxTaskEntity | null> {
+    const rows: OutboxTaskEntity[] = await this.dataSource.query(`SELECT ${TASK_COLUMNS} FROM outbox WHERE id = $1`, [id]);
+    return rows[0] ?? null;
+  }
+}

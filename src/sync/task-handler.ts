@@ -1,0 +1,24 @@
+import type { OutboxTaskEntity } from './entities/outbox-task.entity';
+import type { QueueName } from './sync.constants';
+
+/** What a handler decided about a task it ran. */
+export type TaskResult =
+  | { outcome: 'done' }
+  /** Try again at `at`. `refundAttempt`: the task did not really run (e.g. waited for a rate limit). */
+  | { outcome: 'retry'; at: Date; error?: string; refundAttempt?: boolean }
+  /** Give up: the row stays as a dead letter with the reason, replayable by an operator. */
+  | { outcome: 'dead'; error: string };
+
+/** Runs tasks of one queue. Handlers are thin: load by id, apply guards, call a service. */
+export interface TaskHandler {
+  readonly queue: QueueName;
+  handle(task: OutboxTaskEntity): Promise<TaskResult>;
+}
+
+export const TASK_HANDLERS = Symbol('TASK_HANDLERS');
+
+/** Full-jitter exponential backoff (AWS architecture blog): random in [0, min(cap, base·2^attempt)]. */
+export function backoffDelayMs(attempt: number, baseMs = 1000, capMs = 15 * 60_000, random = Math.random): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(random() * ceiling);
+}

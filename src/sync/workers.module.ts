@@ -1,0 +1,52 @@
+import { Processor, WorkerHost } from '@nestjs/bullmq';
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import type { Job } from 'bullmq';
+import type { AppConfig } from '../../config/configuration';
+import { MediaFetchHandler } from '../whatsapp/media/media-fetch.handler';
+import { WhatsappModule } from '../whatsapp/whatsapp.module';
+import type { TaskJobData } from './drivers/bullmq-task-queue';
+import { OutboxPoller } from './drivers/outbox-poller';
+import { SweeperService } from './sweeper.service';
+import { ALL_QUEUES, type QueueName } from './sync.constants';
+import { TASK_HANDLERS, type TaskHandler } from './task-handler';
+import { TaskRunner } from './task-runner.service';
+
+/** A BullMQ processor for one queue: hands each job's task id to the shared TaskRunner. */
+function processorFor(queue: QueueName, concurrency: number): Type<WorkerHost> {
+  @Processor(queue, { concurrency })
+  class TaskProcessor extends WorkerHost {
+    constructor(private readonly runner: TaskRunner) {
+      super();
+    }
+    async process(job: Job<TaskJobData>): Promise<void> {
+      await this.runner.run(job.data.taskId);
+    }
+  }
+  Object.defineProperty(TaskProcessor, 'name', { value: `TaskProcessor(${queue})` });
+  return TaskProcessor;
+}
+
+/**
+ * The background side: the task handlers of every feature, the runner, and the driver's workers
+ * (BullMQ processors + sweeper, or the embedded outbox poller). Only loaded for ROLE=worker|all.
+ */
+@Module({})
+export class WorkersModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const drivers = config.redisUrl ? [SweeperService, ...ALL_QUEUES.map((q) => processorFor(q, config.queue.concurrency))] : [OutboxPoller];
+    return {
+      module: WorkersModule,
+      imports: [WhatsappModule],
+      providers: [
+        {
+          provide: TASK_HANDLERS,
+          useFactory: (...handlers: TaskHandler[]) => handlers,
+          inject: [MediaFetchHandler],
+        },
+        TaskRunner,
+        ...drivers,
+      ],
+      exports: [TaskRunner],
+    };
+  }
+}

@@ -1,0 +1,110 @@
+import { Inject, Injectable } from '@nestjs/common';
+import axios, { type AxiosInstance, isAxiosError } from 'axios';
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { APP_CONFIG, type AppConfig } from '../../config/configuration';
+
+/** A failed call to the Cloud API, with Meta's error code when it sent one. */
+export class WhatsAppApiError extends Error {
+  constructor(
+    message: string,
+    readonly httpStatus: number | undefined,
+    readonly code: number | undefined,
+    /** True when trying again later can succeed (5xx, timeouts, throttling). */
+    readonly retryable: boolean,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'WhatsAppApiError';
+  }
+}
+
+export interface MediaInfo {
+  url: string;
+  mimeType?: string;
+  sha256?: string;
+  fileSize?: number;
+}
+
+export interface DownloadedMedia {
+  bytes: Buffer;
+  sha256Hex: string;
+  sha256Base64: string;
+}
+
+export class MediaTooLargeError extends Error {}
+
+/** Meta codes that mean "slow down" rather than "this request is wrong". */
+const THROTTLE_CODES = new Set([4, 80007, 130429, 131056]);
+
+/** Thin client for the WhatsApp Cloud API (graph.facebook.com or WHATSAPP_API_URL). */
+@Injectable()
+export class CloudApiClient {
+  private readonly http: AxiosInstance;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.http = axios.create({
+      baseURL: `${config.whatsapp.apiUrl}/${config.whatsapp.apiVersion}`,
+      timeout: 15_000,
+      headers: { Authorization: `Bearer ${config.whatsapp.accessToken ?? ''}` },
+    });
+  }
+
+  get configured(): boolean {
+    return Boolean(this.config.whatsapp.accessToken);
+  }
+
+  /** Step 1 of a download: the short-lived URL of a media id. */
+  async getMediaInfo(mediaId: string): Promise<MediaInfo> {
+    try {
+      const { data } = await this.http.get(`/${encodeURIComponent(mediaId)}`);
+      return { url: data.url, mimeType: data.mime_type, sha256: data.sha256, fileSize: data.file_size === undefined ? undefined : Number(data.file_size) };
+    } catch (error) {
+      throw toWhatsAppApiError(error);
+    }
+  }
+
+  /**
+   * Step 2: the bytes, with the same bearer token. Streams and stops as soon as the file passes
+   * `maxBytes`, so an oversized file never sits in memory whole.
+   */
+  async download(url: string, maxBytes: number): Promise<DownloadedMedia> {
+    let stream: Readable;
+    try {
+      const response = await this.http.get<Readable>(url, { baseURL: '', responseType: 'stream', maxContentLength: maxBytes });
+      stream = response.data;
+    } catch (error) {
+      // The URL expires within minutes: any failure here is worth a retry, which starts again
+      // from the media id and gets a fresh URL.
+      const e = toWhatsAppApiError(error);
+      throw new WhatsAppApiError(e.message, e.httpStatus, e.code, true, e.retryAfterMs);
+    }
+    const hash = createHash('sha256');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of stream) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        stream.destroy();
+        throw new MediaTooLargeError(`media is larger than the ${maxBytes}-byte limit`);
+      }
+      hash.update(chunk);
+      chunks.push(chunk);
+    }
+    const digest = hash.digest();
+    return { bytes: Buffer.concat(chunks), sha256Hex: digest.toString('hex'), sha256Base64: digest.toString('base64') };
+  }
+}
+
+/** Translates axios failures into WhatsAppApiError, reading Meta's error body. */
+export function toWhatsAppApiError(error: unknown): WhatsAppApiError {
+  if (error instanceof WhatsAppApiError) return error;
+  if (!isAxiosError(error)) return new WhatsAppApiError(String(error), undefined, undefined, true);
+  const status = error.response?.status;
+  const body = error.response?.data as { error?: { code?: number; message?: string } } | undefined;
+  const code = typeof body?.error?.code === 'number' ? body.error.code : undefined;
+  const retryAfter = Number(error.response?.headers?.['retry-after']);
+  const retryable = status === undefined || status >= 500 || status === 429 || (code !== undefined && THROTTLE_CODES.has(code));
+  const message = body?.error?.message ?? error.message;
+  return new WhatsAppApiError(message, status, code, retryable, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
+}

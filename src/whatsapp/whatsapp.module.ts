@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/configuration';
+import { ContactsModule } from '../contacts/contacts.module';
+import { ConversationsModule } from '../conversations/conversations.module';
+import { CloudApiClient } from './cloud-api.client';
+import { DirectoryMediaStore, MediaStore } from './media/media-store';
+import { MediaFetchHandler } from './media/media-fetch.handler';
+import { MetaSignatureGuard } from './meta-signature.guard';
+import { QuarantineController } from './quarantine.controller';
+import { QuarantineRepository } from './quarantine.repository';
+import { WebhookIngestService } from './webhook-ingest.service';
+import { WhatsappWebhookController } from './whatsapp-webhook.controller';
+
+@Module({
+  imports: [ContactsModule, ConversationsModule],
+  controllers: [WhatsappWebhookController, QuarantineController],
+  providers: [
+    WebhookIngestService,
+    MetaSignatureGuard,
+    QuarantineRepository,
+    CloudApiClient,
+    MediaFetchHandler,
+    { provide: MediaStore, useFactory: (config: AppConfig) => new DirectoryMediaStore(config.media.dir), inject: [APP_CONFIG] },
+  ],
+  exports: [MediaFetchHandler, CloudApiClient, MediaStore],
+})
+export class WhatsappModule {}
