@@ -14,10 +14,10 @@ import { DEFAULT_META_SPEC_PATH, validateSendMessageBody, validateUploadFields }
  *
  * Typical use:
  * ```ts
- * const meta = await startMetaGraphFake();
- * const client = createClient({ baseUrl: meta.url, accessToken: 'test-token' });
+ * const meta = await startMetaGraphFake();            // token 'test-token', no limits, window not enforced
+ * // point the code under test at meta.url (it stands in for https://graph.facebook.com)
  * …
- * expect(meta.sent).toHaveLength(1);
+ * expect(meta.sent.map((m) => m.waId)).toEqual(['16505551234']);
  * expect(meta.specViolations).toEqual([]);
  * await meta.close();
  * ```
@@ -295,6 +295,10 @@ function parseMultipart(req: IncomingMessage): Promise<MultipartResult> {
 
 /**
  * Starts the fake Meta Graph server on 127.0.0.1 (random port).
+ *
+ * A send is checked in this order: bearer token (401 / 190), injected failure, JSON and schema
+ * (400 / 131008 or 100), throughput (429 / 130429), 24 h window (400 / 131047), pair limit
+ * (400 / 131056). Only sends that pass every check are recorded in `sent` and count towards the limits.
  * @param options start options; behaviour switches can later be changed with `configure()`.
  */
 export async function startMetaGraphFake(options: MetaFakeOptions = {}): Promise<MetaGraphFake> {
