@@ -57,6 +57,16 @@ export interface ConnectorDefinition<C extends object = object, S extends object
    * undefined when the environment declares none. The core creates/updates it at boot.
    */
   fromEnv?(env: Record<string, string | undefined>): { name: string; credentials: C; settings: Partial<S> } | undefined;
+  /**
+   * The request budget of a connection with these settings (e.g. a higher vendor tier set in
+   * its settings). Absent: manifest.defaultBudget.
+   */
+  budgetFor?(settings: S): { requests: number; perMs: number };
+  /**
+   * The capabilities a connection with these settings has, when its settings can switch a
+   * feature off (e.g. tickets disabled). Never more than manifest.capabilities. Absent: the manifest's.
+   */
+  capabilitiesFor?(settings: S): ConnectorCapabilities;
   /** Builds a connector for one job. Cheap: called once per job with fresh credentials. */
   create(credentials: C, settings: S, deps: ConnectorDeps): CrmConnector;
 }

@@ -1,0 +1,298 @@
+/**
+ * The only place that talks to `@hubspot/api-client`. Every call goes through {@link HubspotClient.call}:
+ * spend the connection's request budget, run the SDK call under deps.timeoutMs, translate any
+ * failure in {@link toConnectorError}. The SDK's own retries and throttling are switched off:
+ * the core retries by error kind and throttles with the budget it shares across workers.
+ */
+import { createHash } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { Client } from '@hubspot/api-client';
+import type { ConnectorDeps } from '../_sdk/contract';
+import { ConnectorError, kindForHttpStatus, parseRetryAfter, type ConnectorErrorKind } from '../_sdk/errors';
+import { HUBSPOT_DEFAULT_BASE_URL, type HubspotCredentials } from './hubspot.credentials';
+import type {
+  HubspotBatchResult,
+  HubspotCreateInput,
+  HubspotFile,
+  HubspotObject,
+  HubspotObjectType,
+  HubspotPropertyDefinition,
+  HubspotSearchPage,
+  HubspotSearchRequest,
+} from './hubspot.types';
+
+/** Folder of the Files API where media and transcripts are uploaded. */
+export const FILES_FOLDER = '/threadbridge/whatsapp';
+
+/** HubSpot answers 429 for its per-second search limit with this message and no Retry-After. */
+const SECONDLY_LIMIT_MESSAGE = /secondly limit/i;
+const DAILY_LIMIT_MESSAGE = /daily limit/i;
+
+// ---------------------------------------------------------------------------------------------
+// Error translation
+
+interface SdkHttpError {
+  code: number;
+  body?: { message?: string; category?: string; correlationId?: string } | string;
+  headers?: Record<string, string>;
+}
+
+function isSdkHttpError(err: unknown): err is SdkHttpError {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number' && 'headers' in err;
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
+
+/** Hides anything that looks like a phone number (HubSpot echoes invalid values in messages). */
+function redact(text: string): string {
+  return text.replace(/\+?\d[\d\s().-]{5,}\d/g, '[redacted]').slice(0, 300);
+}
+
+/**
+ * Translates anything the SDK (or the network under it) throws into a ConnectorError.
+ * - HTTP errors by status: 401/403 auth, 404 not_found, 409 conflict, 429 rate_limited (delay
+ *   from Retry-After; else 1 s for the search "secondly" limit, the window length for the ten-second
+ *   limit, an hour for the daily limit), 423 (record locked by a concurrent write) and 5xx transient,
+ *   other 4xx invalid_request.
+ * - Network failures and timeouts: transient. Anything else: permanent.
+ */
+export function toConnectorError(err: unknown, operation: string): ConnectorError {
+  if (ConnectorError.is(err)) return err;
+  if (isSdkHttpError(err)) {
+    const status = err.code;
+    const body = typeof err.body === 'object' && err.body !== null ? err.body : {};
+    const headers = Object.fromEntries(Object.entries(err.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+    const vendorMessage = body.message ?? (typeof err.body === 'string' ? err.body : '');
+    let kind: ConnectorErrorKind = kindForHttpStatus(status);
+    if (status === 423) kind = 'transient';
+    let retryAfterMs: number | undefined;
+    if (status === 429) {
+      retryAfterMs =
+        parseRetryAfter(headers['retry-after']) ??
+        (SECONDLY_LIMIT_MESSAGE.test(vendorMessage)
+          ? 1_000
+          : DAILY_LIMIT_MESSAGE.test(vendorMessage)
+            ? 3_600_000
+            : Number(headers['x-hubspot-ratelimit-interval-milliseconds']) || 10_000);
+    }
+    const detail = [body.category, redact(vendorMessage), body.correlationId && `correlationId ${body.correlationId}`].filter(Boolean).join(': ');
+    return new ConnectorError(kind, `HubSpot ${operation} failed with HTTP ${status}${detail ? ` (${detail})` : ''}`, {
+      vendorStatus: status,
+      retryAfterMs,
+      cause: err,
+    });
+  }
+  const code = (err as { code?: unknown; errno?: unknown })?.code ?? (err as { errno?: unknown })?.errno;
+  const name = (err as { name?: string })?.name;
+  if ((typeof code === 'string' && NETWORK_CODES.has(code)) || name === 'FetchError' || name === 'AbortError') {
+    return new ConnectorError('transient', `HubSpot ${operation} failed: network error${typeof code === 'string' ? ` ${code}` : ''}`, { cause: err });
+  }
+  return new ConnectorError('permanent', `HubSpot ${operation} failed: ${redact(err instanceof Error ? err.message : String(err))}`, { cause: err });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transport: sockets that give up, error bodies the SDK can read
+
+/**
+ * An agent whose sockets are destroyed after `idleMs` without traffic, so a request HubSpot never
+ * answers frees its socket (node-fetch, under the SDK, has no timeout of its own).
+ */
+function timeoutAgent(protocol: string, idleMs: number): http.Agent {
+  const options = { keepAlive: true, maxSockets: 32 };
+  const arm = (socket: Duplex): Duplex => {
+    (socket as unknown as { setTimeout(ms: number, cb: () => void): void }).setTimeout(idleMs, () => socket.destroy(new Error(`socket idle for ${idleMs} ms`)));
+    return socket;
+  };
+  if (protocol === 'https:') {
+    return new (class extends https.Agent {
+      override createConnection(...args: Parameters<https.Agent['createConnection']>): ReturnType<https.Agent['createConnection']> {
+        return arm(super.createConnection(...args) as Duplex) as ReturnType<https.Agent['createConnection']>;
+      }
+    })(options);
+  }
+  return new (class extends http.Agent {
+    override createConnection(...args: Parameters<http.Agent['createConnection']>): ReturnType<http.Agent['createConnection']> {
+      return arm(super.createConnection(...args) as Duplex) as ReturnType<http.Agent['createConnection']>;
+    }
+  })(options);
+}
+
+/** One keep-alive agent per protocol and timeout, shared by the connector instances of a process. */
+const agents = new Map<string, http.Agent>();
+function agentFor(baseUrl: string, idleMs: number): http.Agent {
+  const protocol = new URL(baseUrl).protocol;
+  const key = `${protocol}${idleMs}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    agent = timeoutAgent(protocol, idleMs);
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+interface SdkResponseContext {
+  httpStatusCode: number;
+  headers: Record<string, string>;
+  body: { text(): Promise<string>; binary(): Promise<Buffer> };
+}
+
+/**
+ * The SDK parses error bodies by Content-Type and throws a plain Error, losing the HTTP status,
+ * when a gateway answers HTML or an empty body (e.g. a 502 from the edge). Rewrite such bodies
+ * into HubSpot's JSON error shape so every HTTP failure reaches toConnectorError with its status.
+ */
+const errorBodyMiddleware = {
+  pre: (ctx: unknown): unknown => ctx,
+  post: async (raw: unknown): Promise<unknown> => {
+    const ctx = raw as SdkResponseContext;
+    if (ctx.httpStatusCode < 400) return ctx;
+    const text = await ctx.body.text();
+    let jsonText = text;
+    const contentType = Object.entries(ctx.headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
+    let parsed = false;
+    if (contentType.includes('json')) {
+      try {
+        JSON.parse(text);
+        parsed = true;
+      } catch {
+        parsed = false;
+      }
+    }
+    if (!parsed) {
+      jsonText = JSON.stringify({ status: 'error', message: text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200) || `HTTP ${ctx.httpStatusCode}`, category: 'NON_JSON_ERROR' });
+      for (const key of Object.keys(ctx.headers)) if (key.toLowerCase() === 'content-type') delete ctx.headers[key];
+      ctx.headers['content-type'] = 'application/json';
+    }
+    ctx.body = { text: async () => jsonText, binary: async () => Buffer.from(jsonText) };
+    return ctx;
+  },
+};
+
+function withTimeout<T>(promise: Promise<T>, ms: number, operation: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ConnectorError('transient', `HubSpot ${operation} timed out after ${ms} ms`)), ms);
+  });
+  // The SDK call cannot be cancelled; its late failure must not surface as unhandled.
+  promise.catch(() => undefined);
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type SdkObject = { id: string; properties: Record<string, string | null>; createdAt?: Date; updatedAt?: Date; archived?: boolean };
+const toObject = (o: SdkObject): HubspotObject => ({ id: String(o.id), properties: o.properties ?? {}, createdAt: o.createdAt, updatedAt: o.updatedAt, archived: o.archived });
+
+export class HubspotClient {
+  private readonly sdk: Client;
+  readonly baseUrl: string;
+  /** Identifies the portal + token without holding the token, for per-portal caches. */
+  readonly portalKey: string;
+
+  constructor(
+    credentials: HubspotCredentials,
+    private readonly deps: ConnectorDeps,
+  ) {
+    this.baseUrl = (credentials.baseUrl ?? HUBSPOT_DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.portalKey = `${this.baseUrl}#${createHash('sha256').update(credentials.accessToken).digest('hex').slice(0, 16)}`;
+    this.sdk = new Client({
+      accessToken: credentials.accessToken,
+      basePath: this.baseUrl,
+      // Counts attempts, not retries: 1 = a single attempt. The core retries by error kind.
+      numberOfApiCallRetries: 1,
+      // The SDK throttles only when given a limiter; this one never waits (no spacing, no
+      // concurrency cap), so the budget shared by all workers is the only throttle.
+      limiterOptions: { minTime: 0, maxConcurrent: null, id: 'threadbridge-hubspot-passthrough' },
+      httpAgent: agentFor(this.baseUrl, deps.timeoutMs),
+      middleware: [errorBodyMiddleware],
+    });
+  }
+
+  /** Spends the budget, then runs one SDK call under the timeout; failures become ConnectorErrors. */
+  private async call<T>(operation: string, fn: (sdk: Client) => Promise<T>): Promise<T> {
+    await this.deps.budget.acquire(1);
+    try {
+      return await withTimeout(fn(this.sdk), this.deps.timeoutMs, operation);
+    } catch (err) {
+      const error = toConnectorError(err, operation);
+      this.deps.logger.debug('hubspot request failed', { operation, kind: error.kind, vendorStatus: error.vendorStatus });
+      throw error;
+    }
+  }
+
+  /** Like call(), but a 404 is an answer (undefined), not an error. */
+  private async callOrNotFound<T>(operation: string, fn: (sdk: Client) => Promise<T>): Promise<T | undefined> {
+    try {
+      return await this.call(operation, fn);
+    } catch (err) {
+      if (ConnectorError.is(err) && err.kind === 'not_found') return undefined;
+      throw err;
+    }
+  }
+
+  /** A cheap authenticated read (one contact). */
+  async verify(): Promise<void> {
+    await this.call('credentials check', (sdk) => sdk.crm.objects.basicApi.getPage('contacts', 1));
+  }
+
+  async getObject(type: HubspotObjectType, id: string, properties: string[] = []): Promise<HubspotObject | undefined> {
+    const found = await this.callOrNotFound(`get ${type}`, (sdk) => sdk.crm.objects.basicApi.getById(type, id, properties));
+    return found ? toObject(found) : undefined;
+  }
+
+  async createObject(type: HubspotObjectType, input: HubspotCreateInput): Promise<HubspotObject> {
+    return toObject(await this.call(`create ${type}`, (sdk) => sdk.crm.objects.basicApi.create(type, input as never)));
+  }
+
+  async updateObject(type: HubspotObjectType, id: string, properties: Record<string, string>): Promise<HubspotObject> {
+    return toObject(await this.call(`update ${type}`, (sdk) => sdk.crm.objects.basicApi.update(type, id, { properties })));
+  }
+
+  /** Batch create (≤ 100 inputs); a 207 answer lists the inputs that failed in `errors`. */
+  async batchCreate(type: HubspotObjectType, inputs: HubspotCreateInput[]): Promise<HubspotBatchResult> {
+    const response = await this.call(`batch create ${type}`, (sdk) => sdk.crm.objects.batchApi.create(type, { inputs: inputs as never }));
+    const errors = 'errors' in response && Array.isArray(response.errors) ? response.errors : [];
+    return {
+      results: response.results.map(toObject),
+      errors: errors.map((e) => ({ category: e.category, message: e.message, status: e.status })),
+    };
+  }
+
+  async search(type: HubspotObjectType, request: HubspotSearchRequest): Promise<HubspotSearchPage> {
+    const page = await this.call(`search ${type}`, (sdk) => sdk.crm.objects.searchApi.doSearch(type, request as never));
+    return { total: page.total, results: page.results.map(toObject), after: page.paging?.next?.after };
+  }
+
+  /** GDPR delete of a contact: true when deleted, false when HubSpot holds no such contact. */
+  async gdprDeleteContact(id: string): Promise<boolean> {
+    const done = await this.callOrNotFound('GDPR delete contact', async (sdk) => {
+      await sdk.crm.contacts.basicApi.purge({ objectId: id });
+      return true;
+    });
+    return done === true;
+  }
+
+  async getProperty(type: HubspotObjectType, name: string): Promise<{ name: string } | undefined> {
+    return this.callOrNotFound(`get ${type} property`, (sdk) => sdk.crm.properties.coreApi.getByName(type, name));
+  }
+
+  /** Creates a custom property; an existing one (409) is fine. */
+  async createProperty(type: HubspotObjectType, definition: HubspotPropertyDefinition): Promise<void> {
+    try {
+      await this.call(`create ${type} property`, (sdk) => sdk.crm.properties.coreApi.create(type, definition as never));
+    } catch (err) {
+      if (ConnectorError.is(err) && err.kind === 'conflict') return;
+      throw err;
+    }
+  }
+
+  /** Uploads a private file to the threadbridge folder of the file manager. */
+  async uploadFile(bytes: Buffer, fileName: string): Promise<HubspotFile> {
+    const file = await this.call('upload file', (sdk) =>
+      sdk.files.filesApi.upload({ data: bytes, name: fileName }, undefined, FILES_FOLDER, fileName, undefined, JSON.stringify({ access: 'PRIVATE' })),
+    );
+    return { id: String(file.id), url: file.url };
+  }
+}

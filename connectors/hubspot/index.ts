@@ -1,0 +1,55 @@
+/**
+ * The HubSpot connector: a definition object the core reads (see connectors/_sdk/contract.ts).
+ */
+import type { ConnectorDefinition } from '../_sdk/contract';
+import { HubspotClient } from './hubspot.client';
+import { HubspotConnector, HUBSPOT_MAX_BATCH } from './hubspot.connector';
+import { HubspotCredentials, HubspotSettings } from './hubspot.credentials';
+import { budgetOf } from './hubspot.mapper';
+
+export { HubspotCredentials, HubspotSettings, HubspotTicketSettings } from './hubspot.credentials';
+
+export const hubspot: ConnectorDefinition<HubspotCredentials, HubspotSettings> = {
+  manifest: {
+    id: 'hubspot',
+    displayName: 'HubSpot',
+    docsUrl: 'https://developers.hubspot.com/docs/api/crm/communications',
+    capabilities: {
+      contacts: true,
+      history: true,
+      tickets: true,
+      transcripts: true,
+      replies: false,
+      consent: true,
+      erasure: true,
+      attachments: true,
+    },
+    // Free/Starter private apps: 100 requests per rolling 10 s (Professional/Enterprise: 190,
+    // set settings.budget for those).
+    defaultBudget: { requests: 100, perMs: 10_000 },
+    maxBatch: HUBSPOT_MAX_BATCH,
+  },
+  credentials: HubspotCredentials,
+  settings: HubspotSettings,
+
+  fromEnv(env) {
+    const accessToken = env.HUBSPOT_ACCESS_TOKEN?.trim();
+    if (!accessToken) return undefined;
+    const credentials: HubspotCredentials = { accessToken };
+    if (env.HUBSPOT_BASE_URL?.trim()) credentials.baseUrl = env.HUBSPOT_BASE_URL.trim();
+    if (env.HUBSPOT_APP_SECRET?.trim()) credentials.appSecret = env.HUBSPOT_APP_SECRET.trim();
+    return { name: 'HubSpot', credentials, settings: {} };
+  },
+
+  budgetFor(settings) {
+    return budgetOf(settings, hubspot.manifest.defaultBudget);
+  },
+
+  capabilitiesFor(settings) {
+    return { ...hubspot.manifest.capabilities, tickets: settings.tickets?.enabled !== false };
+  },
+
+  create(credentials, settings, deps) {
+    return new HubspotConnector(new HubspotClient(credentials, deps), settings, deps);
+  },
+};
