@@ -1,0 +1,362 @@
+/**
+ * Zendesk Support as a threadbridge connector: orchestration only. Wire calls live in
+ * zendesk.client.ts, translations in zendesk.mapper.ts, webhook rules in zendesk.webhooks.ts.
+ */
+import type {
+  AgentReplyEvent,
+  AppendResult,
+  ConnectorDeps,
+  CrmConnector,
+  Customer,
+  ErasureReceipt,
+  MediaRef,
+  RawWebhook,
+  RemoteRef,
+  Thread,
+  Transcript,
+  UnifiedMessage,
+} from '../_sdk/contract';
+import { ConnectorError } from '../_sdk/errors';
+import { ZendeskClient } from './zendesk.client';
+import {
+  resolveZendeskSettings,
+  zendeskApiRoot,
+  zendeskOrigin,
+  type ResolvedZendeskSettings,
+  type ZendeskCredentialsDto,
+  type ZendeskSettingsDto,
+} from './zendesk.credentials';
+import {
+  commentIdOf,
+  commentMetadata,
+  conversationExternalId,
+  customerExternalId,
+  decideTicketAction,
+  findWrittenMessages,
+  fromZendeskWebhook,
+  mediaFilename,
+  newestTicket,
+  phoneSearchQueries,
+  pickCustomerUser,
+  planComments,
+  renderCommentBody,
+  renderTranscriptNote,
+  toZendeskNewTicket,
+  toZendeskUser,
+  transcriptFilename,
+  transcriptKey,
+  type WrittenComment,
+} from './zendesk.mapper';
+import type { ZendeskId, ZendeskTicket, ZendeskUser } from './zendesk.types';
+import {
+  SIGNATURE_HEADER,
+  SIGNATURE_TIMESTAMP_HEADER,
+  toZendeskReplyTrigger,
+  toZendeskWebhook,
+  verifyZendeskSignature,
+} from './zendesk.webhooks';
+
+/** Most messages one appendMessages call accepts (manifest.maxBatch). */
+export const ZENDESK_MAX_BATCH = 50;
+
+export interface WebhookSetupResult {
+  webhookId: string;
+  /** Absent for the event-subscription mode, which needs no trigger. */
+  triggerId?: string;
+  /** Store it as the connection's `webhookSecret`. */
+  signingSecret: string;
+}
+
+export class ZendeskConnector implements CrmConnector {
+  private readonly client: ZendeskClient;
+  private readonly settings: ResolvedZendeskSettings;
+  private readonly origin: string;
+  private apiUserId?: string;
+
+  constructor(
+    private readonly credentials: ZendeskCredentialsDto,
+    settings: Partial<ZendeskSettingsDto> | undefined,
+    private readonly deps: ConnectorDeps,
+  ) {
+    this.settings = resolveZendeskSettings(settings);
+    this.origin = zendeskOrigin(credentials);
+    this.apiUserId = credentials.apiUserId;
+    this.client = new ZendeskClient(
+      { apiRoot: zendeskApiRoot(credentials), email: credentials.email, apiToken: credentials.apiToken },
+      deps,
+    );
+  }
+
+  /** GET /users/me; remembers the API user's id for echo suppression. */
+  async verifyCredentials(): Promise<void> {
+    const me = await this.client.me();
+    // Zendesk answers /users/me for unauthenticated callers with an anonymous user (id null).
+    if (me?.id === undefined || me.id === null) throw new ConnectorError('auth', 'Zendesk did not accept the API token', { vendorStatus: 200 });
+    this.apiUserId = String(me.id);
+  }
+
+  /**
+   * external_id `whatsapp:<wa_id>` (exact) → phone search over every written form → create with
+   * create_or_update, which matches by external_id, so concurrent creations converge on one user.
+   */
+  async ensureContact(customer: Customer, known?: RemoteRef): Promise<RemoteRef> {
+    const knownId = known ? parseId(known.id) : undefined;
+    if (knownId !== undefined) {
+      const user = await this.orNotFound(this.client.showUser(knownId));
+      if (user && user.active !== false) return this.userRef(user);
+    }
+
+    const externalId = customerExternalId(customer.waId);
+    const byExternalId = pickCustomerUser(await this.client.searchUsers({ external_id: externalId }));
+    if (byExternalId) return this.userRef(byExternalId);
+
+    for (const query of phoneSearchQueries(customer.e164)) {
+      const byPhone = pickCustomerUser(await this.client.searchUsers({ query }));
+      if (byPhone) return this.userRef(await this.claim(byPhone, externalId));
+    }
+
+    const { user } = await this.client.createOrUpdateUser(toZendeskUser(customer));
+    return this.userRef(user);
+  }
+
+  /**
+   * The conversation's ticket: `known` (or the newest ticket with the conversation's external_id)
+   * while new/open/pending/hold; reopened when solved within reopenWithinHours; else a new one
+   * (a follow-up of a closed ticket).
+   */
+  async ensureTicket(thread: Thread, known?: RemoteRef): Promise<RemoteRef> {
+    const requesterId = requireId(thread.contact.id, 'contact');
+    const knownId = known ? parseId(known.id) : undefined;
+    let current = knownId !== undefined ? await this.orNotFound(this.client.showTicket(knownId)) : undefined;
+
+    const now = this.deps.clock.now();
+    if (!current || decideTicketAction(current, now, this.settings.reopenWithinHours) === 'new') {
+      // Also finds a ticket an earlier attempt created but never reported back.
+      const newest = newestTicket(await this.client.findTicketsByExternalId(conversationExternalId(thread.conversationId)));
+      if (newest && (!current || newest.id > current.id)) current = newest;
+    }
+
+    let followUpOf: ZendeskId | undefined;
+    if (current) {
+      const action = decideTicketAction(current, now, this.settings.reopenWithinHours);
+      if (action === 'keep') return this.ticketRef(current);
+      if (action === 'reopen') {
+        const { ticket } = await this.client.updateTicket(current.id, { status: 'open' });
+        return this.ticketRef(ticket ?? current);
+      }
+      if (current.status === 'closed') followUpOf = current.id;
+    }
+
+    const { ticket } = await this.client.createTicket(toZendeskNewTicket(thread, requesterId, this.settings, { followUpOf }));
+    return this.ticketRef(ticket);
+  }
+
+  /**
+   * Customer messages → public comments authored by the customer; messages sent from another
+   * system → internal notes by the API user (a public comment would email the customer a copy of
+   * what they already got on WhatsApp). Close messages of one direction share one comment: one
+   * ticket update per comment, the scarce resource (≈30 per ticket in 10 minutes).
+   */
+  async appendMessages(thread: Thread, messages: UnifiedMessage[]): Promise<AppendResult[]> {
+    if (messages.length === 0) return [];
+    if (messages.length > ZENDESK_MAX_BATCH) {
+      throw new ConnectorError('invalid_request', `appendMessages takes at most ${ZENDESK_MAX_BATCH} messages, got ${messages.length}`);
+    }
+    const ticketId = this.threadTicketId(thread);
+    const requesterId = requireId(thread.contact.id, 'contact');
+    const timeZone = this.settings.timeZone;
+
+    const written = messages.some((m) => m.maybeCreated)
+      ? findWrittenMessages(await this.client.listRecentAudits(ticketId), messages, timeZone)
+      : new Map<string, WrittenComment>();
+    const remoteByMessage = new Map<string, RemoteRef>();
+    for (const [messageId, comment] of written) remoteByMessage.set(messageId, this.commentRef(ticketId, comment));
+
+    const pending = messages.filter((m) => !written.has(m.id));
+    for (const plan of planComments(pending, { coalesceMs: this.settings.commentCoalesceMs })) {
+      const { tokens, uploaded } = await this.uploadMessageMedia(plan.messages);
+      const { audit } = await this.client.updateTicket(ticketId, {
+        comment: {
+          body: renderCommentBody(plan, timeZone, uploaded),
+          public: plan.public,
+          author_id: plan.public ? requesterId : undefined,
+          uploads: tokens.length ? tokens : undefined,
+        },
+        metadata: commentMetadata(plan.messages),
+      });
+      const ref = this.commentRef(ticketId, { commentId: commentIdOf(audit), auditId: audit?.id });
+      for (const message of plan.messages) remoteByMessage.set(message.id, ref);
+    }
+
+    return messages.map((m) => ({ messageId: m.id, remote: remoteByMessage.get(m.id)! }));
+  }
+
+  /** An internal note with the transcript and its stored media attached; found again on retry. */
+  async attachTranscript(thread: Thread, transcript: Transcript): Promise<RemoteRef> {
+    const ticketId = this.threadTicketId(thread);
+    const key = transcriptKey(transcript);
+    const earlier = (await this.client.listRecentAudits(ticketId)).find((a) => a.metadata?.custom?.threadbridge?.t === key);
+    if (earlier) return { ...this.commentRef(ticketId, { commentId: commentIdOf(earlier), auditId: earlier.id }), type: 'note' };
+
+    const tokens: string[] = [];
+    const file = await this.client.upload(transcriptFilename(transcript), Buffer.from(transcript.text, 'utf8'), 'text/plain; charset=utf-8');
+    tokens.push(file.token);
+    const seen = new Set<string>();
+    for (const entry of transcript.entries) {
+      const media = entry.media;
+      if (!media?.storageKey || seen.has(media.storageKey)) continue;
+      seen.add(media.storageKey);
+      const token = await this.uploadMedia(media, 'file', entry.timestamp.toISOString());
+      if (token) tokens.push(token);
+    }
+
+    const { audit } = await this.client.updateTicket(ticketId, {
+      comment: { body: renderTranscriptNote(transcript), public: false, uploads: tokens },
+      metadata: { threadbridge: { t: key } },
+    });
+    return { ...this.commentRef(ticketId, { commentId: commentIdOf(audit), auditId: audit?.id }), type: 'note' };
+  }
+
+  verifyWebhook(req: RawWebhook): boolean {
+    return verifyZendeskSignature({
+      secret: this.credentials.webhookSecret,
+      signature: header(req, SIGNATURE_HEADER),
+      timestamp: header(req, SIGNATURE_TIMESTAMP_HEADER),
+      rawBody: req.rawBody,
+      receivedAt: req.receivedAt,
+    });
+  }
+
+  parseWebhook(req: RawWebhook): AgentReplyEvent[] {
+    const text = req.rawBody.toString('utf8').trim();
+    if (!text) return [];
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch (error) {
+      throw new ConnectorError('invalid_request', 'Zendesk webhook body is not JSON (check the trigger JSON body in connectors/zendesk/README.md)', {
+        cause: error,
+      });
+    }
+    return fromZendeskWebhook(payload, { apiUserId: this.apiUserId });
+  }
+
+  /**
+   * Soft delete, then permanent deletion (DELETE /deleted_users/{id}), which removes the user's
+   * identities and personal data. Tickets they requested stay (see README).
+   */
+  async eraseContact(contact: RemoteRef): Promise<ErasureReceipt> {
+    const id = parseId(contact.id);
+    if (id === undefined) return { outcome: 'not_found', detail: 'not a Zendesk user id' };
+    const softDeleted = await this.client.deleteUser(id);
+    const purged = await this.client.deleteDeletedUser(id);
+    if (!softDeleted && !purged) return { outcome: 'not_found' };
+    return { outcome: 'done', detail: purged ? 'user permanently deleted' : 'user deleted; permanent deletion not confirmed' };
+  }
+
+  /**
+   * Creates the webhook that reports agent replies and (mode 'trigger', the default) the trigger
+   * that calls it; returns the signing secret to store as `webhookSecret`.
+   */
+  async createWebhookAndTrigger(targetUrl: string, options: { mode?: 'trigger' | 'event' } = {}): Promise<WebhookSetupResult> {
+    const mode = options.mode ?? 'trigger';
+    const webhook = await this.client.createWebhook(toZendeskWebhook(targetUrl, mode));
+    const signingSecret = await this.client.webhookSigningSecret(webhook.id);
+    if (mode === 'event') return { webhookId: webhook.id, signingSecret };
+    const trigger = await this.client.createTrigger(toZendeskReplyTrigger(webhook.id, this.settings.tags[0] ?? 'whatsapp'));
+    return { webhookId: webhook.id, triggerId: String(trigger.id), signingSecret };
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** A user found by phone gets our external_id (when it has none) so later lookups are exact. */
+  private async claim(user: ZendeskUser, externalId: string): Promise<ZendeskUser> {
+    if (user.external_id) return user;
+    try {
+      return await this.client.updateUser(user.id, { external_id: externalId });
+    } catch (error) {
+      // Someone else holds the external_id (a concurrent creation): that user is the customer.
+      if (ConnectorError.is(error) && error.kind === 'conflict') {
+        return pickCustomerUser(await this.client.searchUsers({ external_id: externalId })) ?? user;
+      }
+      throw error;
+    }
+  }
+
+  private async uploadMessageMedia(messages: UnifiedMessage[]): Promise<{ tokens: string[]; uploaded: Set<string> }> {
+    const tokens: string[] = [];
+    const uploaded = new Set<string>();
+    for (const message of messages) {
+      if (!message.media?.storageKey) continue;
+      const token = await this.uploadMedia(message.media, message.type, message.id);
+      if (token) {
+        tokens.push(token);
+        uploaded.add(message.id);
+      }
+    }
+    return { tokens, uploaded };
+  }
+
+  /**
+   * Reads a stored file and uploads it. A file our store cannot read is mentioned in the text
+   * instead of blocking the conversation; Zendesk's failures propagate as ConnectorErrors.
+   */
+  private async uploadMedia(media: MediaRef, type: string, fallbackName: string): Promise<string | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await this.deps.media.read(media);
+    } catch (error) {
+      this.deps.logger.warn('zendesk: stored media could not be read; sending the message without it', {
+        type,
+        mimeType: media.mimeType,
+        error: error instanceof Error ? error.name : 'unknown',
+      });
+      return undefined;
+    }
+    const upload = await this.client.upload(mediaFilename(media, type, fallbackName), bytes, media.mimeType);
+    return upload.token;
+  }
+
+  private async orNotFound<T>(promise: Promise<T>): Promise<T | undefined> {
+    try {
+      return await promise;
+    } catch (error) {
+      if (ConnectorError.is(error) && error.kind === 'not_found') return undefined;
+      throw error;
+    }
+  }
+
+  private threadTicketId(thread: Thread): ZendeskId {
+    if (!thread.ticket) throw new ConnectorError('invalid_request', 'Zendesk keeps messages on a ticket: call ensureTicket first');
+    return requireId(thread.ticket.id, 'ticket');
+  }
+
+  private userRef(user: Pick<ZendeskUser, 'id'>): RemoteRef {
+    return { id: String(user.id), type: 'user', url: `${this.origin}/agent/users/${user.id}` };
+  }
+
+  private ticketRef(ticket: Pick<ZendeskTicket, 'id'>): RemoteRef {
+    return { id: String(ticket.id), type: 'ticket', url: `${this.origin}/agent/tickets/${ticket.id}` };
+  }
+
+  /** Several messages may share one comment, hence one remote id. */
+  private commentRef(ticketId: ZendeskId, comment: Partial<WrittenComment>): RemoteRef {
+    const id = comment.commentId !== undefined ? String(comment.commentId) : `audit:${comment.auditId ?? 'unknown'}`;
+    return { id, type: 'comment', url: `${this.origin}/agent/tickets/${ticketId}` };
+  }
+}
+
+function parseId(value: string | undefined): ZendeskId | undefined {
+  return value !== undefined && /^\d{1,16}$/.test(value) ? Number(value) : undefined;
+}
+
+function requireId(value: string, what: string): ZendeskId {
+  const id = parseId(value);
+  if (id === undefined) throw new ConnectorError('invalid_request', `not a Zendesk ${what} id`);
+  return id;
+}
+
+function header(req: RawWebhook, name: string): string | undefined {
+  const direct = req.headers[name] ?? Object.entries(req.headers).find(([key]) => key.toLowerCase() === name)?.[1];
+  return Array.isArray(direct) ? direct[0] : direct;
+}
