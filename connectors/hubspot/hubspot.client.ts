@@ -138,13 +138,28 @@ interface SdkResponseContext {
   body: { text(): Promise<string>; binary(): Promise<Buffer> };
 }
 
+interface SdkRequestContext {
+  setAgent(agent: http.Agent): void;
+}
+
+/** Sends every request through our agent (sockets that give up; keep-alive). */
+function agentMiddleware(agent: http.Agent) {
+  return {
+    pre: async (raw: unknown): Promise<unknown> => {
+      (raw as SdkRequestContext).setAgent(agent);
+      return raw;
+    },
+    post: async (ctx: unknown): Promise<unknown> => ctx,
+  };
+}
+
 /**
  * The SDK parses error bodies by Content-Type and throws a plain Error, losing the HTTP status,
  * when a gateway answers HTML or an empty body (e.g. a 502 from the edge). Rewrite such bodies
  * into HubSpot's JSON error shape so every HTTP failure reaches toConnectorError with its status.
  */
 const errorBodyMiddleware = {
-  pre: (ctx: unknown): unknown => ctx,
+  pre: async (ctx: unknown): Promise<unknown> => ctx,
   post: async (raw: unknown): Promise<unknown> => {
     const ctx = raw as SdkResponseContext;
     if (ctx.httpStatusCode < 400) return ctx;
@@ -187,6 +202,12 @@ const toObject = (o: SdkObject): HubspotObject => ({ id: String(o.id), propertie
 
 export class HubspotClient {
   private readonly sdk: Client;
+  /**
+   * Per-call SDK options. @hubspot/api-client 13.5 ignores the `httpAgent` and `middleware` given
+   * to `new Client()` (its generated APIs apply only call-time middleware), so both go here, and
+   * every call passes them as its last argument. 'append' keeps the SDK's own User-Agent header.
+   */
+  private readonly callOptions: never;
   readonly baseUrl: string;
   /** Identifies the portal + token without holding the token, for per-portal caches. */
   readonly portalKey: string;
@@ -205,9 +226,11 @@ export class HubspotClient {
       // The SDK throttles only when given a limiter; this one never waits (no spacing, no
       // concurrency cap), so the budget shared by all workers is the only throttle.
       limiterOptions: { minTime: 0, maxConcurrent: null, id: 'threadbridge-hubspot-passthrough' },
-      httpAgent: agentFor(this.baseUrl, deps.timeoutMs),
-      middleware: [errorBodyMiddleware],
     });
+    this.callOptions = {
+      middleware: [agentMiddleware(agentFor(this.baseUrl, deps.timeoutMs)), errorBodyMiddleware],
+      middlewareMergeStrategy: 'append',
+    } as never;
   }
 
   /** Spends the budget, then runs one SDK call under the timeout; failures become ConnectorErrors. */
@@ -234,25 +257,25 @@ export class HubspotClient {
 
   /** A cheap authenticated read (one contact). */
   async verify(): Promise<void> {
-    await this.call('credentials check', (sdk) => sdk.crm.objects.basicApi.getPage('contacts', 1));
+    await this.call('credentials check', (sdk) => sdk.crm.objects.basicApi.getPage('contacts', 1, undefined, undefined, undefined, undefined, undefined, this.callOptions));
   }
 
   async getObject(type: HubspotObjectType, id: string, properties: string[] = []): Promise<HubspotObject | undefined> {
-    const found = await this.callOrNotFound(`get ${type}`, (sdk) => sdk.crm.objects.basicApi.getById(type, id, properties));
+    const found = await this.callOrNotFound(`get ${type}`, (sdk) => sdk.crm.objects.basicApi.getById(type, id, properties, undefined, undefined, undefined, undefined, this.callOptions));
     return found ? toObject(found) : undefined;
   }
 
   async createObject(type: HubspotObjectType, input: HubspotCreateInput): Promise<HubspotObject> {
-    return toObject(await this.call(`create ${type}`, (sdk) => sdk.crm.objects.basicApi.create(type, input as never)));
+    return toObject(await this.call(`create ${type}`, (sdk) => sdk.crm.objects.basicApi.create(type, input as never, this.callOptions)));
   }
 
   async updateObject(type: HubspotObjectType, id: string, properties: Record<string, string>): Promise<HubspotObject> {
-    return toObject(await this.call(`update ${type}`, (sdk) => sdk.crm.objects.basicApi.update(type, id, { properties })));
+    return toObject(await this.call(`update ${type}`, (sdk) => sdk.crm.objects.basicApi.update(type, id, { properties }, undefined, this.callOptions)));
   }
 
   /** Batch create (≤ 100 inputs); a 207 answer lists the inputs that failed in `errors`. */
   async batchCreate(type: HubspotObjectType, inputs: HubspotCreateInput[]): Promise<HubspotBatchResult> {
-    const response = await this.call(`batch create ${type}`, (sdk) => sdk.crm.objects.batchApi.create(type, { inputs: inputs as never }));
+    const response = await this.call(`batch create ${type}`, (sdk) => sdk.crm.objects.batchApi.create(type, { inputs: inputs as never }, this.callOptions));
     const errors = 'errors' in response && Array.isArray(response.errors) ? response.errors : [];
     return {
       results: response.results.map(toObject),
@@ -261,27 +284,27 @@ export class HubspotClient {
   }
 
   async search(type: HubspotObjectType, request: HubspotSearchRequest): Promise<HubspotSearchPage> {
-    const page = await this.call(`search ${type}`, (sdk) => sdk.crm.objects.searchApi.doSearch(type, request as never));
+    const page = await this.call(`search ${type}`, (sdk) => sdk.crm.objects.searchApi.doSearch(type, request as never, this.callOptions));
     return { total: page.total, results: page.results.map(toObject), after: page.paging?.next?.after };
   }
 
   /** GDPR delete of a contact: true when deleted, false when HubSpot holds no such contact. */
   async gdprDeleteContact(id: string): Promise<boolean> {
     const done = await this.callOrNotFound('GDPR delete contact', async (sdk) => {
-      await sdk.crm.contacts.basicApi.purge({ objectId: id });
+      await sdk.crm.contacts.basicApi.purge({ objectId: id }, this.callOptions);
       return true;
     });
     return done === true;
   }
 
   async getProperty(type: HubspotObjectType, name: string): Promise<{ name: string } | undefined> {
-    return this.callOrNotFound(`get ${type} property`, (sdk) => sdk.crm.properties.coreApi.getByName(type, name));
+    return this.callOrNotFound(`get ${type} property`, (sdk) => sdk.crm.properties.coreApi.getByName(type, name, undefined, undefined, this.callOptions));
   }
 
   /** Creates a custom property; an existing one (409) is fine. */
   async createProperty(type: HubspotObjectType, definition: HubspotPropertyDefinition): Promise<void> {
     try {
-      await this.call(`create ${type} property`, (sdk) => sdk.crm.properties.coreApi.create(type, definition as never));
+      await this.call(`create ${type} property`, (sdk) => sdk.crm.properties.coreApi.create(type, definition as never, this.callOptions));
     } catch (err) {
       if (ConnectorError.is(err) && err.kind === 'conflict') return;
       throw err;
@@ -291,7 +314,7 @@ export class HubspotClient {
   /** Uploads a private file to the threadbridge folder of the file manager. */
   async uploadFile(bytes: Buffer, fileName: string): Promise<HubspotFile> {
     const file = await this.call('upload file', (sdk) =>
-      sdk.files.filesApi.upload({ data: bytes, name: fileName }, undefined, FILES_FOLDER, fileName, undefined, JSON.stringify({ access: 'PRIVATE' })),
+      sdk.files.filesApi.upload({ data: bytes, name: fileName }, undefined, FILES_FOLDER, fileName, undefined, JSON.stringify({ access: 'PRIVATE' }), this.callOptions),
     );
     return { id: String(file.id), url: file.url };
   }

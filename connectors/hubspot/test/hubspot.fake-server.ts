@@ -163,8 +163,12 @@ export interface HubspotFake {
   readonly url: string;
   readonly portalId: number;
   close(): Promise<void>;
-  /** The next request (whatever it is) is answered `status`; a 429 carries Retry-After when given. */
-  failNext(status: number, opts?: { retryAfterSec?: number; body?: unknown }): void;
+  /**
+   * The next request (whatever it is) is answered `status`; a 429 carries Retry-After when given.
+   * `body` replaces HubSpot's error body (a string is sent as HTML, like an edge proxy's page);
+   * `contentType` overrides the Content-Type ('' sends none).
+   */
+  failNext(status: number, opts?: { retryAfterSec?: number; body?: unknown; contentType?: string }): void;
   /** The next request gets no answer for `ms`, then is handled normally if the client still waits. */
   hang(ms: number): void;
   /** Changes options of the running fake (lag, latency, limits…). */
@@ -210,7 +214,7 @@ function hubspotError(status: number, category: string, message: string, extra: 
 
 const validation = (message: string, extra: Record<string, unknown> = {}): HttpError => hubspotError(400, 'VALIDATION_ERROR', message, extra);
 
-type Scripted = { kind: 'fail'; status: number; retryAfterSec?: number; body?: unknown } | { kind: 'hang'; ms: number };
+type Scripted = { kind: 'fail'; status: number; retryAfterSec?: number; body?: unknown; contentType?: string } | { kind: 'hang'; ms: number };
 
 interface ParsedRequest {
   method: string;
@@ -892,6 +896,7 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
   function scriptedFailure(step: Extract<Scripted, { kind: 'fail' }>): HttpError {
     const headers: Record<string, string> = {};
     if (step.retryAfterSec !== undefined) headers['Retry-After'] = String(step.retryAfterSec);
+    if (step.contentType !== undefined) headers['Content-Type'] = step.contentType;
     if (step.body !== undefined) return new HttpError(step.status, step.body as Record<string, unknown>, headers);
     if (step.status === 429) return new HttpError(429, rateLimitBody('You have reached your ten_secondly_rolling limit.', 'TEN_SECONDLY_ROLLING'), { ...rateHeaders(Date.now()), ...headers });
     const category =
@@ -910,7 +915,9 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
     }
     const isText = typeof body === 'string';
     const payload = isText ? body : JSON.stringify(body);
-    res.writeHead(status, { 'Content-Type': isText ? 'text/html; charset=utf-8' : 'application/json;charset=utf-8', 'Content-Length': String(Buffer.byteLength(payload)), ...headers });
+    const all: Record<string, string> = { 'Content-Type': isText ? 'text/html; charset=utf-8' : 'application/json;charset=utf-8', 'Content-Length': String(Buffer.byteLength(payload)), ...headers };
+    if (all['Content-Type'] === '') delete all['Content-Type'];
+    res.writeHead(status, all);
     res.end(payload);
   }
 
@@ -1008,7 +1015,7 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
     failNext(status, failOpts = {}) {
-      scripted.push({ kind: 'fail', status, retryAfterSec: failOpts.retryAfterSec, body: failOpts.body });
+      scripted.push({ kind: 'fail', status, retryAfterSec: failOpts.retryAfterSec, body: failOpts.body, contentType: failOpts.contentType });
     },
     hang(ms) {
       scripted.push({ kind: 'hang', ms });
