@@ -242,6 +242,7 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
 
   const store = new Map<HubspotObjectType, Map<string, FakeObject>>(OBJECT_TYPES.map((t) => [t, new Map()]));
   const associationList: FakeAssociation[] = [];
+  const associationKeys = new Set<string>();
   const customProperties = new Map<HubspotObjectType, Map<string, FakePropertyDefinition>>(OBJECT_TYPES.map((t) => [t, new Map()]));
   const fileStore = new Map<string, FakeFile>();
   const filesByUrlPath = new Map<string, FakeFile>();
@@ -425,7 +426,10 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
   function associate(fromType: HubspotObjectType, fromId: string, toType: HubspotObjectType, toId: string, typeId: number): void {
     const reverseId = ASSOCIATION_TYPE_IDS[`${toType}>${fromType}`];
     const add = (a: FakeAssociation): void => {
-      if (!associationList.some((b) => b.fromType === a.fromType && b.fromId === a.fromId && b.toType === a.toType && b.toId === a.toId && b.typeId === a.typeId)) associationList.push(a);
+      const key = `${a.fromType}/${a.fromId}/${a.toType}/${a.toId}/${a.typeId}`;
+      if (associationKeys.has(key)) return;
+      associationKeys.add(key);
+      associationList.push(a);
     };
     add({ fromType, fromId, toType, toId, typeId, category: 'HUBSPOT_DEFINED' });
     if (reverseId) add({ fromType: toType, fromId: toId, toType: fromType, toId: fromId, typeId: reverseId, category: 'HUBSPOT_DEFINED' });
@@ -619,7 +623,10 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
         contacts.delete(target.id);
         for (let i = associationList.length - 1; i >= 0; i--) {
           const a = associationList[i];
-          if ((a.fromType === 'contacts' && a.fromId === target.id) || (a.toType === 'contacts' && a.toId === target.id)) associationList.splice(i, 1);
+          if ((a.fromType === 'contacts' && a.fromId === target.id) || (a.toType === 'contacts' && a.toId === target.id)) {
+            associationKeys.delete(`${a.fromType}/${a.fromId}/${a.toType}/${a.toId}/${a.typeId}`);
+            associationList.splice(i, 1);
+          }
         }
         gdprDeletedIds.push(target.id);
         return { status: 204 };
