@@ -147,7 +147,7 @@ export interface ZendeskAudit {
   author_id: ZendeskId;
   created_at: string;
   via?: ZendeskVia;
-  metadata?: { system?: Record<string, unknown>; custom?: ZendeskAuditCustomMetadata & Record<string, unknown> };
+  metadata?: { system?: Record<string, unknown>; custom?: ZendeskAuditCustomMetadata };
   events: ZendeskAuditEvent[];
 }
 
