@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { returnedRows } from '../database/query-result';
 import { OutboxTaskEntity } from './entities/outbox-task.entity';
 import { QueueName } from './sync.constants';
 
@@ -66,27 +67,31 @@ export class OutboxRepository {
 
   /** Takes one task for this worker if it is due and nobody holds it; null otherwise. */
   async claim(id: string, leaseMs: number): Promise<OutboxTaskEntity | null> {
-    const rows: OutboxTaskEntity[] = await this.dataSource.query(
+    const rows = returnedRows<OutboxTaskEntity>(
+      await this.dataSource.query(
       `UPDATE outbox SET status = 'running', attempts = attempts + 1, locked_until = now() + ($2 || ' milliseconds')::interval, updated_at = now()
        WHERE id = $1 AND next_attempt_at <= now()
          AND (status = 'pending' OR (status = 'running' AND locked_until < now()))
        RETURNING ${TASK_COLUMNS}`,
-      [id, String(leaseMs)],
+        [id, String(leaseMs)],
+      ),
     );
     return rows[0] ?? null;
   }
 
   /** Takes up to `limit` due tasks (the embedded driver's poll). */
-  async claimDue(limit: number, leaseMs: number): Promise<OutboxTaskEntity[]> {
-    return this.dataSource.query(
+  async claimDue(limit: number, leaseMs: number, queues: string[]): Promise<OutboxTaskEntity[]> {
+    return returnedRows<OutboxTaskEntity>(
+      await this.dataSource.query(
       `UPDATE outbox SET status = 'running', attempts = attempts + 1, locked_until = now() + ($2 || ' milliseconds')::interval, updated_at = now()
        WHERE id IN (
          SELECT id FROM outbox
-         WHERE status IN ('pending', 'running') AND next_attempt_at <= now()
+         WHERE status IN ('pending', 'running') AND next_attempt_at <= now() AND queue = ANY($3)
            AND (status = 'pending' OR locked_until < now())
          ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING ${TASK_COLUMNS}`,
-      [limit, String(leaseMs)],
+        [limit, String(leaseMs), queues],
+      ),
     );
   }
 
@@ -113,13 +118,14 @@ export class OutboxRepository {
   }
 
   /** Due tasks that have waited longer than `staleMs`, or whose worker's lease ran out. */
-  async findStale(staleMs: number, limit: number): Promise<TaskRef[]> {
+  async findStale(staleMs: number, limit: number, queues: string[]): Promise<TaskRef[]> {
     return this.dataSource.query(
       `SELECT id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs" FROM outbox
-       WHERE (status = 'pending' AND next_attempt_at <= now() - ($1 || ' milliseconds')::interval)
-          OR (status = 'running' AND locked_until < now())
+       WHERE queue = ANY($3) AND (
+         (status = 'pending' AND next_attempt_at <= now() - ($1 || ' milliseconds')::interval)
+         OR (status = 'running' AND locked_until < now()))
        ORDER BY id LIMIT $2`,
-      [String(staleMs), limit],
+      [String(staleMs), limit, queues],
     );
   }
 

@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { LOGGER } from '../common/logger';
 import { OutboxRepository } from './outbox.repository';
 import { TaskQueue } from './task-queue';
+import { TaskRunner } from './task-runner.service';
 
 /**
  * Re-enqueues outbox rows that are due but that no queue seems to hold: Redis keeps nothing on
@@ -17,6 +18,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   constructor(
     private readonly outbox: OutboxRepository,
     private readonly queue: TaskQueue,
+    private readonly runner: TaskRunner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -35,7 +37,7 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   /** One pass; returns how many rows were re-enqueued. */
   async sweep(): Promise<number> {
     try {
-      const stale = await this.outbox.findStale(this.config.queue.sweepStaleMs, 1000);
+      const stale = await this.outbox.findStale(this.config.queue.sweepStaleMs, 1000, this.runner.queues);
       if (stale.length > 0) {
         await this.queue.enqueue(stale);
         this.logger.info({ count: stale.length }, 'sweeper re-enqueued outbox rows');

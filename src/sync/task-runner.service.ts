@@ -33,8 +33,9 @@ export class TaskRunner {
     return this.leaseMs;
   }
 
-  hasHandler(queue: QueueName): boolean {
-    return this.handlers.has(queue);
+  /** The queues this process has handlers for. */
+  get queues(): QueueName[] {
+    return [...this.handlers.keys()] as QueueName[];
   }
 
   /** Runs a task by id (BullMQ driver). A task not due or held elsewhere is left alone. */

@@ -7,9 +7,14 @@ import { WhatsappModule } from '../whatsapp/whatsapp.module';
 import type { TaskJobData } from './drivers/bullmq-task-queue';
 import { OutboxPoller } from './drivers/outbox-poller';
 import { SweeperService } from './sweeper.service';
-import { ALL_QUEUES, type QueueName } from './sync.constants';
+import { QueueName } from './sync.constants';
 import { TASK_HANDLERS, type TaskHandler } from './task-handler';
 import { TaskRunner } from './task-runner.service';
+
+/** Which handler runs each queue. A queue without a handler yet keeps its rows pending. */
+const HANDLERS: { queue: QueueName; handler: Type<TaskHandler> }[] = [{ queue: QueueName.Media, handler: MediaFetchHandler }];
+
+export const HANDLED_QUEUES: QueueName[] = HANDLERS.map((h) => h.queue);
 
 /** A BullMQ processor for one queue: hands each job's task id to the shared TaskRunner. */
 function processorFor(queue: QueueName, concurrency: number): Type<WorkerHost> {
@@ -33,7 +38,7 @@ function processorFor(queue: QueueName, concurrency: number): Type<WorkerHost> {
 @Module({})
 export class WorkersModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const drivers = config.redisUrl ? [SweeperService, ...ALL_QUEUES.map((q) => processorFor(q, config.queue.concurrency))] : [OutboxPoller];
+    const drivers = config.redisUrl ? [SweeperService, ...HANDLED_QUEUES.map((q) => processorFor(q, config.queue.concurrency))] : [OutboxPoller];
     return {
       module: WorkersModule,
       imports: [WhatsappModule],
@@ -41,7 +46,7 @@ export class WorkersModule {
         {
           provide: TASK_HANDLERS,
           useFactory: (...handlers: TaskHandler[]) => handlers,
-          inject: [MediaFetchHandler],
+          inject: HANDLERS.map((h) => h.handler),
         },
         TaskRunner,
         ...drivers,

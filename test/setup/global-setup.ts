@@ -1,1 +1,36 @@
-export default async function globalSetup(): Promise<void> {}
+import 'reflect-metadata';
+import { Client } from 'pg';
+import { createDataSource } from '../../src/database/data-source';
+import { databaseUrl, PG_ADMIN_URL, REDIS_BASE_URL, TEMPLATE_DB } from './test-env';
+
+/**
+ * Runs once per test run: checks Postgres and Redis answer, and builds a template database with
+ * every migration applied (through the real migration runner). Test files clone it.
+ */
+export default async function globalSetup(): Promise<void> {
+  const admin = new Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 5000 });
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(`Integration tests need Postgres at ${PG_ADMIN_URL} (.ci/run starts it): ${(error as Error).message}`);
+  }
+  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
+  await admin.end();
+
+  const dataSource = createDataSource(databaseUrl(TEMPLATE_DB), 1);
+  await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: 'each' });
+  await dataSource.destroy();
+
+  const { default: Redis } = await import('ioredis');
+  const redis = new Redis(REDIS_BASE_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw new Error(`Integration tests need Redis at ${REDIS_BASE_URL} (.ci/run starts it): ${(error as Error).message}`);
+  } finally {
+    redis.disconnect();
+  }
+}

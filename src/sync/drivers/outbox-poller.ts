@@ -60,7 +60,7 @@ export class OutboxPoller implements OnApplicationBootstrap, OnApplicationShutdo
     try {
       const free = this.config.queue.concurrency - this.running;
       if (free > 0) {
-        const tasks = await this.outbox.claimDue(free, this.runner.leaseDurationMs);
+        const tasks = await this.outbox.claimDue(free, this.runner.leaseDurationMs, this.runner.queues);
         for (const task of tasks) {
           this.running++;
           const p = this.runner
