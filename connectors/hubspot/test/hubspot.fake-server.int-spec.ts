@@ -1,0 +1,133 @@
+import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
+import { startHubspotFake, type HubspotFake } from './hubspot.fake-server';
+
+/** The fake's own behaviour, over plain HTTP: later tests, the demo and the bench rely on it. */
+describe('fake HubSpot server', () => {
+  let fake: HubspotFake;
+  const call = async (method: string, path: string, body?: unknown, token = 'tok'): Promise<{ status: number; body: any; headers: Headers }> => {
+    const res = await fetch(`${fake.url}${path}`, {
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+  };
+  const contact = async (properties: Record<string, string>): Promise<string> => (await call('POST', '/crm/v3/objects/contacts', { properties })).body.id;
+
+  beforeEach(async () => {
+    fake = await startHubspotFake({ accessTokens: ['tok'] });
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  it('answers 401 INVALID_AUTHENTICATION without a valid Bearer token', async () => {
+    for (const token of ['', 'wrong']) {
+      const res = await call('GET', '/crm/v3/objects/contacts?limit=1', undefined, token);
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ status: 'error', category: 'INVALID_AUTHENTICATION' });
+      expect(res.body.correlationId).toEqual(expect.any(String));
+    }
+  });
+
+  it('searches: groups OR, filters AND, IN / EQ / HAS_PROPERTY / CONTAINS_TOKEN, paging', async () => {
+    const a = await contact({ firstname: 'Anna', phone: '+48 601 234 567', email: 'anna@example.com' });
+    const b = await contact({ firstname: 'Bob', mobilephone: '0048601234567' });
+    const c = await contact({ firstname: 'Cid', lastname: 'Smith Jones' });
+    const search = (body: object) => call('POST', '/crm/v3/objects/contacts/search', body);
+
+    const or = await search({ filterGroups: [{ filters: [{ propertyName: 'phone', operator: 'IN', values: ['+48 601 234 567'] }] }, { filters: [{ propertyName: 'mobilephone', operator: 'EQ', value: '0048601234567' }] }] });
+    expect(or.body.results.map((r: { id: string }) => r.id)).toEqual([a, b]);
+    const and = await search({ filterGroups: [{ filters: [{ propertyName: 'firstname', operator: 'EQ', value: 'anna' }, { propertyName: 'email', operator: 'HAS_PROPERTY' }] }] });
+    expect(and.body).toMatchObject({ total: 1, results: [{ id: a }] });
+    const token = await search({ filterGroups: [{ filters: [{ propertyName: 'lastname', operator: 'CONTAINS_TOKEN', value: 'jones' }] }] });
+    expect(token.body.results.map((r: { id: string }) => r.id)).toEqual([c]);
+    // A leading zero is text: 0048… is not 48….
+    const digits = await search({ filterGroups: [{ filters: [{ propertyName: 'mobilephone', operator: 'EQ', value: '48601234567' }] }] });
+    expect(digits.body.total).toBe(0);
+
+    const first = await search({ limit: 2 });
+    expect(first.body).toMatchObject({ total: 3, paging: { next: { after: '2' } } });
+    const second = await search({ limit: 2, after: first.body.paging.next.after });
+    expect(second.body.results.map((r: { id: string }) => r.id)).toEqual([c]);
+    expect(second.body.paging).toBeUndefined();
+  });
+
+  it('rejects searches over HubSpot\'s limits', async () => {
+    const group = { filters: [{ propertyName: 'phone', operator: 'HAS_PROPERTY' }] };
+    await expect(call('POST', '/crm/v3/objects/contacts/search', { limit: 201 })).resolves.toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR' } });
+    await expect(call('POST', '/crm/v3/objects/contacts/search', { filterGroups: Array(7).fill(group) })).resolves.toMatchObject({ status: 400 });
+  });
+
+  it('hides new objects from search during the index lag, not from GET', async () => {
+    fake.setOptions({ searchLagMs: 150 });
+    const id = await contact({ phone: '+48601234567' });
+    const byPhone = { filterGroups: [{ filters: [{ propertyName: 'phone', operator: 'EQ', value: '+48601234567' }] }] };
+    expect((await call('POST', '/crm/v3/objects/contacts/search', byPhone)).body.total).toBe(0);
+    expect((await call('GET', `/crm/v3/objects/contacts/${id}`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await call('POST', '/crm/v3/objects/contacts/search', byPhone)).body.total).toBe(1);
+  });
+
+  it('batch create answers 201 and refuses more than 100 inputs', async () => {
+    const input = { properties: { hs_communication_channel_type: 'WHATS_APP', hs_communication_logged_from: 'CRM', hs_timestamp: '1714564800000' } };
+    const ok = await call('POST', '/crm/v3/objects/communications/batch/create', { inputs: [input, input] });
+    expect(ok.status).toBe(201);
+    expect(ok.body.results[0].properties.hs_timestamp).toBe('2024-05-01T12:00:00.000Z');
+    const tooMany = await call('POST', '/crm/v3/objects/communications/batch/create', { inputs: Array(101).fill(input) });
+    expect(tooMany).toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR' } });
+    expect(fake.communications()).toHaveLength(2);
+  });
+
+  it('validates properties and association type ids', async () => {
+    const unknown = await call('POST', '/crm/v3/objects/contacts', { properties: { favourite_colour: 'blue' } });
+    expect(unknown).toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR', errors: [{ code: 'PROPERTY_DOESNT_EXIST' }] } });
+    const noChannel = await call('POST', '/crm/v3/objects/communications', { properties: { hs_communication_logged_from: 'CRM', hs_timestamp: '2024-05-01T12:00:00Z' } });
+    expect(noChannel.status).toBe(400);
+
+    const c = await contact({ firstname: 'Anna' });
+    const note = { properties: { hs_timestamp: '2024-05-01T12:00:00Z' } };
+    const wrongType = await call('POST', '/crm/v3/objects/notes', { ...note, associations: [{ to: { id: c }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 81 }] }] });
+    expect(wrongType.status).toBe(400);
+    const missingTarget = await call('POST', '/crm/v3/objects/notes', { ...note, associations: [{ to: { id: '1' }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 202 }] }] });
+    expect(missingTarget.status).toBe(400);
+    const ok = await call('POST', '/crm/v3/objects/notes', { ...note, associations: [{ to: { id: c }, types: [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 202 }] }] });
+    expect(ok.status).toBe(201);
+    expect(fake.associations('contacts', c)).toMatchObject([{ toType: 'notes', toId: ok.body.id, typeId: 201 }]);
+  });
+
+  it('v4 associations: default (200), labelled (201), listed', async () => {
+    const c = await contact({ firstname: 'Anna' });
+    const t = (await call('POST', '/crm/v3/objects/tickets', { properties: { subject: 's', hs_pipeline_stage: '1' } })).body.id;
+    await expect(call('PUT', `/crm/v4/objects/tickets/${t}/associations/default/contacts/${c}`)).resolves.toMatchObject({ status: 200 });
+    await expect(call('PUT', `/crm/v4/objects/tickets/${t}/associations/contacts/${c}`, [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 83 }])).resolves.toMatchObject({ status: 400 });
+    await expect(call('PUT', `/crm/v4/objects/tickets/${t}/associations/contacts/${c}`, [{ associationCategory: 'HUBSPOT_DEFINED', associationTypeId: 16 }])).resolves.toMatchObject({ status: 201 });
+    const listed = await call('GET', `/crm/v4/objects/contacts/${c}/associations/tickets`);
+    expect(listed.body.results).toEqual([{ toObjectId: t, associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 15, label: null }] }]);
+  });
+
+  it('answers the ten-second limit with 429 TEN_SECONDLY_ROLLING, Retry-After and rate headers', async () => {
+    fake.setOptions({ rateLimit: { max: 2, intervalMs: 10_000 } });
+    const first = await call('GET', '/crm/v3/objects/contacts');
+    expect(first.headers.get('x-hubspot-ratelimit-max')).toBe('2');
+    expect(first.headers.get('x-hubspot-ratelimit-remaining')).toBe('1');
+    await call('GET', '/crm/v3/objects/contacts');
+    const limited = await call('GET', '/crm/v3/objects/contacts');
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ status: 'error', errorType: 'RATE_LIMIT', policyName: 'TEN_SECONDLY_ROLLING', message: 'You have reached your ten_secondly_rolling limit.' });
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(limited.headers.get('x-hubspot-ratelimit-interval-milliseconds')).toBe('10000');
+  });
+
+  it('scripts failures, logs every request and tells 404 from 204', async () => {
+    fake.failNext(503);
+    expect((await call('GET', '/crm/v3/objects/contacts')).status).toBe(503);
+    expect((await call('GET', '/crm/v3/objects/contacts/42')).body).toMatchObject({ category: 'OBJECT_NOT_FOUND' });
+    const c = await contact({ firstname: 'Anna' });
+    expect((await call('POST', '/crm/v3/objects/contacts/gdpr-delete', { objectId: c })).status).toBe(204);
+    expect((await call('POST', '/crm/v3/objects/contacts/gdpr-delete', { objectId: c })).status).toBe(404);
+    expect(fake.requests().map((r) => r.status)).toEqual([503, 404, 201, 204, 404]);
+    expect(fake.requests()[0].at).toBeLessThanOrEqual(Date.now());
+  });
+});
