@@ -1,6 +1,15 @@
-import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { type DynamicModule, Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createDataSource } from './data-source';
+
+/** Closes the pool last, after the workers that use it have stopped. */
+@Injectable()
+class DatabaseLifecycle implements OnApplicationShutdown {
+  constructor(private readonly dataSource: DataSource) {}
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
 
 /** Provides the initialised DataSource. Migrations run at boot (never synchronize). */
 @Global()
@@ -19,6 +28,7 @@ export class DatabaseModule {
             return dataSource;
           },
         },
+        DatabaseLifecycle,
       ],
       exports: [DataSource],
     };

@@ -1,5 +1,7 @@
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { type DynamicModule, Module, type Type } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { type DynamicModule, Inject, Module, type Type } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { LOGGER } from '../common/logger';
 import type { Job } from 'bullmq';
 import type { AppConfig } from '../../config/configuration';
 import { MediaFetchHandler } from '../whatsapp/media/media-fetch.handler';
@@ -20,11 +22,19 @@ export const HANDLED_QUEUES: QueueName[] = HANDLERS.map((h) => h.queue);
 function processorFor(queue: QueueName, concurrency: number): Type<WorkerHost> {
   @Processor(queue, { concurrency })
   class TaskProcessor extends WorkerHost {
-    constructor(private readonly runner: TaskRunner) {
+    constructor(
+      private readonly runner: TaskRunner,
+      @Inject(LOGGER) private readonly logger: Logger,
+    ) {
       super();
     }
     async process(job: Job<TaskJobData>): Promise<void> {
       await this.runner.run(job.data.taskId);
+    }
+    /** Redis trouble (a restart, a flushed job) is logged; the outbox row and the sweeper recover the work. */
+    @OnWorkerEvent('error')
+    onError(error: Error): void {
+      this.logger.warn({ err: error, queue }, 'queue worker error');
     }
   }
   Object.defineProperty(TaskProcessor, 'name', { value: `TaskProcessor(${queue})` });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Client } from 'pg';
 import { createDataSource } from '../../src/database/data-source';
-import { databaseUrl, PG_ADMIN_URL, REDIS_BASE_URL, TEMPLATE_DB } from './test-env';
+import { databaseUrl, PG_ADMIN_URL, REDIS_BASE_URL, templateDb } from './test-env';
 
 /**
  * Runs once per test run: checks Postgres and Redis answer, and builds a template database with
@@ -14,11 +14,14 @@ export default async function globalSetup(): Promise<void> {
   } catch (error) {
     throw new Error(`Integration tests need Postgres at ${PG_ADMIN_URL} (.ci/run starts it): ${(error as Error).message}`);
   }
-  await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
+  // Jest workers are forked after this runs, so they inherit the name.
+  process.env.THREADBRIDGE_TEMPLATE_DB = `tb_template_${process.pid}`;
+  const template = templateDb();
+  await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${template}`);
   await admin.end();
 
-  const dataSource = createDataSource(databaseUrl(TEMPLATE_DB), 1);
+  const dataSource = createDataSource(databaseUrl(template), 1);
   await dataSource.initialize();
   await dataSource.runMigrations({ transaction: 'each' });
   await dataSource.destroy();

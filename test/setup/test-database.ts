@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { databaseUrl, PG_ADMIN_URL, TEMPLATE_DB } from './test-env';
+import { databaseUrl, PG_ADMIN_URL, templateDb } from './test-env';
 
 export interface TestDatabase {
   name: string;
@@ -16,7 +16,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${templateDb()}`);
         break;
       } catch (error) {
         // Two files cloning the template at the same instant: Postgres refuses one; try again.

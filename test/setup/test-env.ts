@@ -1,8 +1,13 @@
 /** Where the integration tests find Postgres and Redis (started by .ci/run, or already running). */
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const REDIS_BASE_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** The database migrations run into once per test run; each test file clones it. */
-export const TEMPLATE_DB = 'threadbridge_test_template';
+/**
+ * The database migrations run into once per test run; each test file clones it. Named per run
+ * (global setup sets it before the workers start), so concurrent runs never collide.
+ */
+export function templateDb(): string {
+  return process.env.THREADBRIDGE_TEMPLATE_DB ?? 'threadbridge_test_template';
+}
 
 export function databaseUrl(name: string): string {
   const u = new URL(PG_ADMIN_URL);
