@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
+  Allow,
   IsArray,
   IsEmail,
   IsIn,
@@ -90,6 +91,7 @@ export class ZendeskCustomFieldDto {
   id!: number;
 
   /** Any JSON value the field accepts (string, number, boolean, list of option tags). */
+  @Allow()
   value!: unknown;
 }
 
