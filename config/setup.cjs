@@ -12,8 +12,10 @@ const run = (cmd) => execSync(cmd, { cwd: root, stdio: 'inherit' });
 const lock = path.join(root, 'package-lock.json');
 const installed = path.join(root, 'node_modules', '.package-lock.json');
 if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(lock).mtimeMs) {
-  console.log('[setup] installing dependencies (npm ci)…');
-  run('npm ci --no-audit --no-fund --loglevel=error');
+  console.log('[setup] installing dependencies…');
+  // `npm install` rather than `npm ci`: it installs the locked versions too, and tolerates the
+  // platform-specific optional packages that npm 11 leaves out of the lock file (npm ci refuses them).
+  run('npm install --no-audit --no-fund --loglevel=error');
 }
 
 if (process.argv.includes('--no-build')) process.exit(0);
