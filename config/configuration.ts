@@ -29,6 +29,9 @@ export interface AppConfig {
   media: { dir: string; maxBytes: number };
   queue: { concurrency: number; sweepIntervalMs: number; sweepStaleMs: number; leaseMs: number };
   log: { level: string; redact: boolean };
+  /** Keys for credentials at rest; `key` is filled from DATA_DIR at boot when not configured. */
+  encryption: { key?: string; previousKey?: string };
+  sync: { conversationIdleMinutes: number; connectorTimeoutMs: number };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -71,5 +74,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       leaseMs: v.TASK_LEASE_MS ?? 120_000,
     },
     log: { level: v.LOG_LEVEL ?? 'info', redact: v.LOG_REDACT !== 'false' },
+    encryption: { key: v.ENCRYPTION_KEY, previousKey: v.ENCRYPTION_KEY_PREVIOUS },
+    sync: { conversationIdleMinutes: v.CONVERSATION_IDLE_MINUTES ?? 120, connectorTimeoutMs: v.CONNECTOR_TIMEOUT_MS ?? 15_000 },
   };
 }

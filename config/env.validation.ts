@@ -77,6 +77,22 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0)
   SWEEP_STALE_MS?: number;
 
+  /** 32-byte key (64 hex chars or base64) encrypting connection credentials at rest. */
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=?|[A-Za-z0-9_-]{43})$/, { message: 'must be 32 bytes as 64 hex characters or base64' })
+  ENCRYPTION_KEY?: string;
+
+  /** The previous ENCRYPTION_KEY during a rotation: credentials still encrypted with it are readable. */
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/]{43}=?|[A-Za-z0-9_-]{43})$/, { message: 'must be 32 bytes as 64 hex characters or base64' })
+  ENCRYPTION_KEY_PREVIOUS?: string;
+
+  /** A conversation with no message for this long is closed and its transcript sent (minutes). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  CONVERSATION_IDLE_MINUTES?: number;
+
+  /** Timeout of one request to a CRM/helpdesk (ms). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100)
+  CONNECTOR_TIMEOUT_MS?: number;
+
   /** How long a worker holds a task before another may take it over (ms). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
   TASK_LEASE_MS?: number;

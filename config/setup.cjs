@@ -34,10 +34,10 @@ function newest(dir) {
 const sources = Math.max(
   ...['src', 'connectors', 'config', 'test'].map((d) => newest(path.join(root, d))),
   fs.statSync(path.join(root, 'ormconfig.ts')).mtimeMs,
-  fs.statSync(path.join(root, 'tsconfig.json')).mtimeMs,
+  fs.statSync(path.join(root, 'package.json')).mtimeMs,
 );
 if (!fs.existsSync(stamp) || fs.statSync(stamp).mtimeMs < sources) {
   console.log('[setup] compiling TypeScript…');
-  run('npx tsc -p tsconfig.build.json');
+  run('npx tsc -p config/tsconfig.build.json');
   fs.writeFileSync(stamp, new Date().toISOString());
 }

@@ -30,11 +30,11 @@ export interface StartOptions {
 }
 
 /** Reads a secret from DATA_DIR, creating it on first start. */
-function persistentSecret(dataDir: string, file: string): { value: string; created: boolean; path: string } {
+function persistentSecret(dataDir: string, file: string, make = () => randomBytes(24).toString('base64url')): { value: string; created: boolean; path: string } {
   const full = path.join(dataDir, file);
   if (fs.existsSync(full)) return { value: fs.readFileSync(full, 'utf8').trim(), created: false, path: full };
   fs.mkdirSync(dataDir, { recursive: true });
-  const value = randomBytes(24).toString('base64url');
+  const value = make();
   fs.writeFileSync(full, `${value}\n`, { mode: 0o600 });
   return { value, created: true, path: full };
 }
@@ -61,6 +61,15 @@ export async function startService(env: Record<string, string | undefined> = pro
     const key = persistentSecret(config.dataDir, 'admin-api-key');
     config.admin.apiKey = key.value;
     notes.push(`ADMIN_API_KEY not set: ${key.created ? 'generated one into' : 'using the one in'} ${key.path}`);
+  }
+
+  if (!config.encryption.key) {
+    const key = persistentSecret(config.dataDir, 'encryption-key', () => randomBytes(32).toString('hex'));
+    config.encryption.key = key.value;
+    notes.push(
+      `ENCRYPTION_KEY not set: ${key.created ? 'generated one into' : 'using the one in'} ${key.path}` +
+        (config.embedded ? '' : ' — set ENCRYPTION_KEY so every process shares it'),
+    );
   }
 
   let app: NestExpressApplication;

@@ -1,0 +1,59 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import { Client } from 'pg';
+
+export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
+
+export function databaseUrl(name: string): string {
+  const u = new URL(PG_ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** A fresh database for a benchmark run (dropped and re-created). */
+export async function freshDatabase(name: string): Promise<string> {
+  const admin = new Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return databaseUrl(name);
+}
+
+/** Resident and peak memory of a process, from /proc (Linux). */
+export function memoryOf(pid: number): { rssMb: number; peakRssMb: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
+}
+
+/** Forks a compiled script and waits for the "ready" message it sends. */
+export function forkAndWait<T>(script: string, env: Record<string, string>, readyWhen: (msg: unknown) => T | undefined, timeoutMs = 120_000): Promise<{ child: ChildProcess; ready: T }> {
+  return new Promise((resolve, reject) => {
+    const child = fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const timer = setTimeout(() => reject(new Error(`${script} did not become ready`)), timeoutMs);
+    child.on('message', (msg) => {
+      const ready = readyWhen(msg);
+      if (ready !== undefined) {
+        clearTimeout(timer);
+        resolve({ child, ready });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export const fmt = (n: number, digits = 1) => n.toFixed(digits).padStart(8);

@@ -1,0 +1,126 @@
+/**
+ * npm run bench:ingest — WhatsApp webhook ingest on real PostgreSQL.
+ *
+ * Fires signed webhooks (one text message each, unique wamids, 1,000 recurring customers) at
+ * rising rates, at the service and at a baseline (a bare Node http server doing the same HMAC
+ * check and one INSERT through pg), in the same run, and prints for each: achieved rate, p50/p99
+ * ack latency and errors per step, the sustained maximum (closed loop), and the service's RSS.
+ */
+import autocannon from 'autocannon';
+import { createHmac } from 'node:crypto';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
+import { databaseUrl, fmt, forkAndWait, freshDatabase, memoryOf, REDIS_URL, stopChild } from './bench-utils';
+
+const SECRET = 'bench-app-secret';
+const RATES = (process.env.BENCH_RATES ?? '100,300,600,1000').split(',').map(Number);
+const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 8);
+const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+
+interface StepResult {
+  offered: number | 'max';
+  achieved: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function signedRequest(): autocannon.Request {
+  return {
+    method: 'POST',
+    setupRequest: (req: autocannon.Request) => {
+      const waId = `4860${String(1_000_000 + Math.floor(Math.random() * 1000)).slice(1)}`;
+      const body = JSON.stringify(aTextMessageWebhook({ wamid: nextWamid(waId), waId, name: 'Bench Customer', text: 'Is my order on its way?' }));
+      req.body = body;
+      req.headers = {
+        'content-type': 'application/json',
+        'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+      };
+      return req;
+    },
+  };
+}
+
+async function step(url: string, rate: number | 'max', seconds: number): Promise<StepResult> {
+  const result = await autocannon({
+    url,
+    connections: rate === 'max' ? CONNECTIONS : Math.min(CONNECTIONS, Math.max(4, Math.ceil(rate / 50))),
+    duration: seconds,
+    ...(rate === 'max' ? {} : { overallRate: rate }),
+    requests: [signedRequest()],
+  });
+  return {
+    offered: rate,
+    achieved: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+async function runAll(name: string, url: string): Promise<StepResult[]> {
+  await step(url, 200, 2); // warm-up (JIT, pool, first contacts)
+  const results: StepResult[] = [];
+  for (const rate of RATES) results.push(await step(url, rate, STEP_SECONDS));
+  results.push(await step(url, 'max', MAX_SECONDS));
+  console.log(`\n${name}`);
+  console.log('   offered/s  achieved/s   p50 ms   p99 ms   errors');
+  for (const r of results) console.log(`${String(r.offered).padStart(12)}${fmt(r.achieved)}    ${fmt(r.p50)} ${fmt(r.p99)} ${String(r.errors).padStart(8)}`);
+  return results;
+}
+
+async function main(): Promise<void> {
+  const dist = path.resolve(process.cwd(), 'dist/test/bench');
+  console.log(`bench:ingest — steps of ${STEP_SECONDS}s at ${RATES.join(', ')} req/s, then ${MAX_SECONDS}s closed loop with ${CONNECTIONS} connections`);
+
+  // Baseline
+  const baselineDb = await freshDatabase('threadbridge_bench_baseline');
+  const c = new Client({ connectionString: baselineDb });
+  await c.connect();
+  await c.query('CREATE TABLE bench_baseline (wamid text PRIMARY KEY, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+  await c.end();
+  const baseline = await forkAndWait(path.join(dist, 'baseline-server.js'), { DATABASE_URL: baselineDb, APP_SECRET: SECRET, PORT: '0' }, (m) => (m as { port?: number }).port);
+  const baselineResults = await runAll('baseline (bare http + HMAC + one INSERT)', `http://127.0.0.1:${baseline.ready}/`);
+  await stopChild(baseline.child);
+
+  // threadbridge, production drivers (Postgres + Redis)
+  const serviceDb = await freshDatabase('threadbridge_bench_service');
+  const service = await forkAndWait(
+    path.join(dist, 'service-process.js'),
+    {
+      DATABASE_URL: serviceDb,
+      REDIS_URL,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WHATSAPP_APP_SECRET: SECRET,
+      ADMIN_API_KEY: 'bench-admin-key-0123456789',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: path.resolve(process.cwd(), '.data/bench'),
+    },
+    (m) => (m as { url?: string }).url,
+  );
+  const serviceResults = await runAll('threadbridge (webhook → one transaction: contact, conversation, message, outbox)', `${service.ready}/webhooks/whatsapp`);
+  const memory = memoryOf(service.child.pid!);
+  await stopChild(service.child);
+
+  const stored = new Client({ connectionString: databaseUrl('threadbridge_bench_service') });
+  await stored.connect();
+  const [{ count }] = (await stored.query('SELECT count(*)::int AS count FROM messages')).rows;
+  await stored.end();
+
+  const base = baselineResults[baselineResults.length - 1];
+  const ours = serviceResults[serviceResults.length - 1];
+  const at300 = serviceResults.find((r) => r.offered === 300);
+  console.log('\nsummary');
+  console.log(`  sustained rate: threadbridge ${ours.achieved.toFixed(0)}/s vs baseline ${base.achieved.toFixed(0)}/s = ${(ours.achieved / base.achieved).toFixed(2)}× (target ≥ 0.6×)`);
+  if (at300) console.log(`  at 300 req/s: p50 ${at300.p50} ms, p99 ${at300.p99} ms (target p99 ≤ 40 ms), errors ${at300.errors}`);
+  console.log(`  service RSS: ${memory.rssMb.toFixed(0)} MB now, peak ${memory.peakRssMb.toFixed(0)} MB (target ≤ 250 MB)`);
+  console.log(`  messages stored: ${count}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
