@@ -277,6 +277,25 @@ export interface CrmConnector {
   /** Capability `transcripts`. */
   attachTranscript?(thread: Thread, transcript: Transcript): Promise<RemoteRef>;
 
+  // ---- Batch forms (optional). A vendor's rate limit counts calls per account, so a connector
+  // whose API has batch endpoints should implement these: the core then syncs a burst from many
+  // conversations in a few calls. Absent, the core calls the single forms above, one per item.
+
+  /**
+   * ensureContact for many customers at once (at most manifest.maxBatch). Same rules as
+   * ensureContact; returns one RemoteRef per request, in order.
+   */
+  ensureContacts?(requests: { customer: Customer; known?: RemoteRef }[]): Promise<RemoteRef[]>;
+
+  /** ensureTicket for many threads at once; one RemoteRef per request, in order. */
+  ensureTickets?(requests: { thread: Thread; known?: RemoteRef }[]): Promise<RemoteRef[]>;
+
+  /**
+   * appendMessages for several threads in one go (at most manifest.maxBatch messages in all).
+   * Each thread's messages are in WhatsApp order. Returns one AppendResult per message.
+   */
+  appendToThreads?(batches: { thread: Thread; messages: UnifiedMessage[] }[]): Promise<AppendResult[]>;
+
   /** Capability `replies`. Constant-time check of the vendor's signature; false rejects with 401. */
   verifyWebhook?(req: RawWebhook): boolean;
   /** Capability `replies`. Turns a verified webhook into events; ignores what isn't for us. */

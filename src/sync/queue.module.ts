@@ -1,12 +1,24 @@
 import { BullModule } from '@nestjs/bullmq';
-import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { type DynamicModule, Global, Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { AppConfig } from '../../config/configuration';
 import { BullmqTaskQueue } from './drivers/bullmq-task-queue';
 import { OutboxTaskQueue } from './drivers/outbox-task-queue';
 import { redisOptionsFromUrl } from './drivers/redis-options';
 import { OutboxRepository } from './outbox.repository';
 import { ALL_QUEUES } from './sync.constants';
+import { InMemoryRequestBudgets, RedisRequestBudgets, RequestBudgets } from './request-budget';
 import { TaskQueue } from './task-queue';
+import Redis from 'ioredis';
+
+export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
+
+@Injectable()
+class RedisClientLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  onApplicationShutdown(): void {
+    this.redis.disconnect();
+  }
+}
 
 /** The outbox and the queue driver: BullMQ when REDIS_URL is set, else the outbox table itself. */
 @Global()
@@ -16,8 +28,8 @@ export class QueueModule {
     if (!config.redisUrl) {
       return {
         module: QueueModule,
-        providers: [OutboxRepository, { provide: TaskQueue, useClass: OutboxTaskQueue }],
-        exports: [OutboxRepository, TaskQueue],
+        providers: [OutboxRepository, { provide: TaskQueue, useClass: OutboxTaskQueue }, { provide: RequestBudgets, useValue: new InMemoryRequestBudgets() }],
+        exports: [OutboxRepository, TaskQueue, RequestBudgets],
       };
     }
     return {
@@ -26,8 +38,15 @@ export class QueueModule {
         BullModule.forRoot({ connection: redisOptionsFromUrl(config.redisUrl) }),
         ...ALL_QUEUES.map((name) => BullModule.registerQueue({ name })),
       ],
-      providers: [OutboxRepository, { provide: TaskQueue, useClass: BullmqTaskQueue }],
-      exports: [OutboxRepository, TaskQueue, BullModule],
+      providers: [
+        OutboxRepository,
+        { provide: TaskQueue, useClass: BullmqTaskQueue },
+        // Budgets live in Redis so every worker process shares them.
+        { provide: REDIS_CLIENT, useFactory: () => new Redis({ ...redisOptionsFromUrl(config.redisUrl!), maxRetriesPerRequest: 3 }) },
+        { provide: RequestBudgets, useFactory: (redis: Redis) => new RedisRequestBudgets(redis), inject: [REDIS_CLIENT] },
+        RedisClientLifecycle,
+      ],
+      exports: [OutboxRepository, TaskQueue, BullModule, RequestBudgets, REDIS_CLIENT],
     };
   }
 }
