@@ -6,7 +6,6 @@ import { ContactsService } from './contacts.service';
 @Module({
   controllers: [ContactsController],
   providers: [ContactsRepository, ContactsService],
-  // The repository is exported for the webhook ingest, which writes a contact inside its own transaction.
-  exports: [ContactsService, ContactsRepository],
+  exports: [ContactsService],
 })
 export class ContactsModule {}

@@ -1,4 +1,4 @@
-import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyGuard } from '../admin/api-key.guard';
 import { PageQueryDto } from '../common/pagination';
@@ -16,6 +16,18 @@ export class ConversationsController {
   @ApiOperation({ summary: 'Conversations, newest first; filter by contact and status' })
   list(@Query() q: ListConversationsDto) {
     return this.conversations.list({ contactId: q.contactId, status: q.status }, q.limit, q.cursor);
+  }
+
+  @Post(':id/close')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'End a conversation now: its transcript goes to every connected CRM' })
+  async close(@Param('id', new ParseUUIDPipe({ errorHttpStatusCode: 404 })) id: string) {
+    try {
+      return await this.conversations.close(id);
+    } catch (error) {
+      if (error instanceof ConversationNotFoundError) throw new NotFoundException('conversation not found');
+      throw error;
+    }
   }
 
   @Get(':id/messages')

@@ -1,22 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { returnedRows } from '../database/query-result';
 import { ConversationEntity, type ConversationStatus } from './entities/conversation.entity';
 import { MessageEntity, type StoredMedia } from './entities/message.entity';
-
-export interface NewInboundMessage {
-  wamid: string;
-  conversationId: string;
-  contactId: string;
-  type: string;
-  body?: string;
-  content: unknown;
-  media?: StoredMedia;
-  context?: Record<string, unknown>;
-  referral?: Record<string, unknown>;
-  errors?: unknown[];
-  forwarded: boolean;
-  waTimestamp: Date;
-}
 
 /** Delivery states in the order they happen; a status never replaces one ranked at or above it. */
 export const STATUS_RANK: Record<string, number> = { pending: 0, sent: 1, delivered: 2, read: 3, failed: 4 };
@@ -32,62 +18,6 @@ export interface StatusUpdate {
 @Injectable()
 export class ConversationsRepository {
   constructor(private readonly dataSource: DataSource) {}
-
-  /** The open conversation of this customer with this business number, opened when there is none. */
-  async findOrOpen(manager: EntityManager, contactId: string, phoneNumberId: string, displayNumber: string | undefined, at: Date): Promise<string> {
-    const [open]: { id: string }[] = await manager.query(
-      `SELECT id FROM conversations WHERE contact_id = $1 AND phone_number_id = $2 AND status = 'open'`,
-      [contactId, phoneNumberId],
-    );
-    if (open) return open.id;
-    const [opened]: { id: string }[] = await manager.query(
-      `INSERT INTO conversations (contact_id, phone_number_id, display_phone_number, opened_at)
-       VALUES ($1, $2, $3, $4)
-       ON CONFLICT (contact_id, phone_number_id) WHERE status = 'open' DO NOTHING RETURNING id`,
-      [contactId, phoneNumberId, displayNumber ?? null, at],
-    );
-    if (opened) return opened.id;
-    const [winner]: { id: string }[] = await manager.query(
-      `SELECT id FROM conversations WHERE contact_id = $1 AND phone_number_id = $2 AND status = 'open'`,
-      [contactId, phoneNumberId],
-    );
-    return winner.id;
-  }
-
-  /** Inserts a customer message; returns its id, or null when this wamid is already stored. */
-  async insertInbound(manager: EntityManager, m: NewInboundMessage): Promise<string | null> {
-    const [row]: { id: string }[] = await manager.query(
-      `WITH inserted AS (
-         INSERT INTO messages (wamid, conversation_id, contact_id, direction, type, body, content, media, context, referral,
-                               errors, forwarded, wa_timestamp, status, media_status)
-         VALUES ($1, $2, $3, 'inbound', $4, $5, $6, $7, $8, $9, $10, $11, $12, 'received', $13)
-         ON CONFLICT (wamid) DO NOTHING RETURNING id, conversation_id, wa_timestamp
-       ), touched AS (
-         UPDATE conversations c SET
-           last_message_at = GREATEST(c.last_message_at, i.wa_timestamp),
-           last_inbound_at = GREATEST(c.last_inbound_at, i.wa_timestamp),
-           updated_at = now()
-         FROM inserted i WHERE c.id = i.conversation_id
-       )
-       SELECT id FROM inserted`,
-      [
-        m.wamid,
-        m.conversationId,
-        m.contactId,
-        m.type,
-        m.body ?? null,
-        m.content === undefined ? null : JSON.stringify(m.content),
-        m.media ? JSON.stringify(m.media) : null,
-        m.context ? JSON.stringify(m.context) : null,
-        m.referral ? JSON.stringify(m.referral) : null,
-        m.errors?.length ? JSON.stringify(m.errors) : null,
-        m.forwarded,
-        m.waTimestamp,
-        m.media ? 'pending' : 'none',
-      ],
-    );
-    return row?.id ?? null;
-  }
 
   /**
    * Records a delivery status once per (wamid, status) and moves the message forward only:
@@ -108,6 +38,19 @@ export class ConversationsRepository {
        WHERE wamid = $1 AND direction = 'outbound' AND status_rank < $3`,
       [s.wamid, s.status, rank, s.occurredAt, firstError?.code ?? null, firstError?.title ?? null],
     );
+  }
+
+  /** Closes open conversations (by id, or every one idle since `idleBefore`); returns those closed now. */
+  async close(manager: EntityManager, filter: { id: string } | { idleBefore: Date }): Promise<string[]> {
+    const [where, param] = 'id' in filter ? ['id = $1', filter.id] : ['last_message_at < $1', filter.idleBefore];
+    const rows = returnedRows<{ id: string }>(
+      await manager.query(
+        `UPDATE conversations SET status = 'closed', closed_at = now(), updated_at = now()
+         WHERE status = 'open' AND ${where} RETURNING id`,
+        [param],
+      ),
+    );
+    return rows.map((r) => r.id);
   }
 
   async findConversation(id: string): Promise<ConversationEntity | null> {

@@ -1,5 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { decodeCursor, type Page, toPage } from '../common/pagination';
+import { OutboxRepository } from '../sync/outbox.repository';
+import { TaskQueue } from '../sync/task-queue';
 import { ConversationsRepository } from './conversations.repository';
 import type { ConversationEntity, ConversationStatus } from './entities/conversation.entity';
 import type { MessageEntity } from './entities/message.entity';
@@ -8,7 +11,36 @@ export class ConversationNotFoundError extends Error {}
 
 @Injectable()
 export class ConversationsService {
-  constructor(private readonly conversations: ConversationsRepository) {}
+  constructor(
+    private readonly conversations: ConversationsRepository,
+    private readonly dataSource: DataSource,
+    private readonly outbox: OutboxRepository,
+    private readonly queue: TaskQueue,
+  ) {}
+
+  /**
+   * Ends a conversation (an operator's call) and queues its transcript for every connection.
+   * The customer's next message opens a new conversation. Closing a closed one changes nothing.
+   */
+  async close(id: string): Promise<ConversationEntity> {
+    if (!(await this.conversations.findConversation(id))) throw new ConversationNotFoundError(id);
+    await this.closeWhere({ id });
+    return (await this.conversations.findConversation(id))!;
+  }
+
+  /** Closes every conversation without a message for `idleMinutes`; returns how many. */
+  async closeIdle(idleMinutes: number): Promise<number> {
+    return (await this.closeWhere({ idleBefore: new Date(Date.now() - idleMinutes * 60_000) })).length;
+  }
+
+  private async closeWhere(filter: { id: string } | { idleBefore: Date }): Promise<string[]> {
+    const { closed, tasks } = await this.dataSource.transaction(async (manager) => {
+      const closed = await this.conversations.close(manager, filter);
+      return { closed, tasks: await this.outbox.insertTranscriptTasks(manager, closed) };
+    });
+    if (tasks.length) await this.queue.enqueue(tasks);
+    return closed;
+  }
 
   async list(filter: { contactId?: string; status?: ConversationStatus }, limit = 50, cursor?: string): Promise<Page<ConversationEntity>> {
     const after = decodeCursor<{ openedAt: string; id: string }>(cursor, ['openedAt', 'id']);

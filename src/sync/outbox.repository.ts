@@ -24,7 +24,7 @@ export interface TaskRef {
 const TASK_COLUMNS = `id::text AS id, queue, kind, dedupe_key AS "dedupeKey", connection_id AS "connectionId",
   conversation_id AS "conversationId", message_id AS "messageId", payload, status, attempts,
   next_attempt_at AS "nextAttemptAt", locked_until AS "lockedUntil", last_error AS "lastError",
-  created_at AS "createdAt", updated_at AS "updatedAt", done_at AS "doneAt"`;
+  created_at AS "createdAt", updated_at AS "updatedAt", done_at AS "doneAt", dispatched_at AS "dispatchedAt"`;
 
 /** Queries on the outbox table. The rules for what a task means live in TaskRunner and handlers. */
 @Injectable()
@@ -49,19 +49,16 @@ export class OutboxRepository {
     return inserted;
   }
 
-  /**
-   * The work one new customer message causes, in the ingest transaction: a sync task for every
-   * enabled connection (the fan-out) and, when it carries media, a download task.
-   */
-  async insertForNewMessage(manager: EntityManager, conversationId: string, messageId: string, hasMedia: boolean): Promise<TaskRef[]> {
+  /** A transcript task per enabled connection, for a conversation that just closed. */
+  async insertTranscriptTasks(manager: EntityManager, conversationIds: string[]): Promise<TaskRef[]> {
+    if (conversationIds.length === 0) return [];
     return manager.query(
-      `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id, message_id)
-       SELECT '${QueueName.CrmSync}', 'message', 'sync:' || c.id || ':' || $2, c.id, $1::uuid, $2::uuid FROM connections c WHERE c.enabled
-       UNION ALL
-       SELECT '${QueueName.Media}', 'fetch', 'media:' || $2, NULL, $1::uuid, $2::uuid WHERE $3::boolean
+      `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id)
+       SELECT '${QueueName.CrmSync}', 'transcript', 'transcript:' || c.id || ':' || v, c.id, v
+       FROM connections c, unnest($1::uuid[]) AS v WHERE c.enabled
        ON CONFLICT (dedupe_key) DO NOTHING
        RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
-      [conversationId, messageId, hasMedia],
+      [conversationIds],
     );
   }
 
@@ -95,9 +92,12 @@ export class OutboxRepository {
     );
   }
 
-  async complete(id: string, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.query(
-      `UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, last_error = NULL, updated_at = now() WHERE id = $1`,
+  // complete/reschedule/kill touch only a row that is still running: a sync drain may have
+  // finished this task already on another worker's behalf, and must not be undone.
+
+  async complete(id: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, last_error = NULL, updated_at = now() WHERE id = $1 AND status = 'running'`,
       [id],
     );
   }
@@ -105,14 +105,14 @@ export class OutboxRepository {
   async reschedule(id: string, at: Date, error: string | null, refundAttempt = false): Promise<void> {
     await this.dataSource.query(
       `UPDATE outbox SET status = 'pending', next_attempt_at = $2, locked_until = NULL, last_error = $3,
-         attempts = attempts - $4::int, updated_at = now() WHERE id = $1`,
+         attempts = attempts - $4::int, updated_at = now() WHERE id = $1 AND status = 'running'`,
       [id, at, error, refundAttempt ? 1 : 0],
     );
   }
 
   async kill(id: string, error: string): Promise<void> {
     await this.dataSource.query(
-      `UPDATE outbox SET status = 'dead', locked_until = NULL, last_error = $2, updated_at = now() WHERE id = $1`,
+      `UPDATE outbox SET status = 'dead', locked_until = NULL, last_error = $2, updated_at = now() WHERE id = $1 AND status = 'running'`,
       [id, error],
     );
   }
@@ -136,6 +136,15 @@ export class OutboxRepository {
        FROM outbox WHERE status IN ('pending', 'running')`,
     );
     return { pending: Number(row.pending), oldestAgeSeconds: row.oldest ?? 0 };
+  }
+
+  /** Open tasks of one queue for a message (e.g. its CRM syncs, once its media is stored). */
+  async findOpenForMessage(messageId: string, queue: QueueName): Promise<TaskRef[]> {
+    return this.dataSource.query(
+      `SELECT id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"
+       FROM outbox WHERE message_id = $1 AND queue = $2 AND status IN ('pending', 'running')`,
+      [messageId, queue],
+    );
   }
 
   async findById(id: string): Promise<OutboxTaskEntity | null> {

@@ -1,15 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LOGGER } from '../common/logger';
-import { ContactsRepository } from '../contacts/contacts.repository';
 import { ConversationsRepository } from '../conversations/conversations.repository';
-import type { StoredMedia } from '../conversations/entities/message.entity';
 import { MetricsService, type WebhookOutcome } from '../health/metrics.service';
-import { OutboxRepository, type TaskRef } from '../sync/outbox.repository';
+import type { TaskRef } from '../sync/outbox.repository';
 import { TaskQueue } from '../sync/task-queue';
 import { MalformedWebhookError, parseWhatsAppWebhook } from './inbound/inbound.parser';
 import type { InboundMessage, ParsedWebhook, ParseProblem } from './inbound/inbound.types';
+import { Batcher } from './ingest-batcher';
+import { IngestRepository, type NewInboundMessage } from './ingest.repository';
 import { QuarantineRepository } from './quarantine.repository';
 
 export interface IngestResult {
@@ -31,23 +32,35 @@ const RETRYABLE_PG_CODES = new Set(['40P01', '40001']);
  */
 @Injectable()
 export class WebhookIngestService {
+  /** Deliveries of messages only (the common case) share round trips under load. */
+  private readonly batcher: Batcher<NewInboundMessage, TaskRef[] | null>;
+
   constructor(
     private readonly dataSource: DataSource,
-    private readonly contacts: ContactsRepository,
+    private readonly ingestRepo: IngestRepository,
     private readonly conversations: ConversationsRepository,
-    private readonly outbox: OutboxRepository,
     private readonly quarantine: QuarantineRepository,
     private readonly queue: TaskQueue,
     private readonly metrics: MetricsService,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    // Leave a few pooled connections for status updates, the API and the workers.
+    const maxInFlight = Math.max(1, config.dbPoolSize - 3);
+    this.batcher = new Batcher((messages) => this.ingestRepo.storeInboundBatch(this.dataSource.manager, messages), maxInFlight);
+  }
 
   async ingest(rawBody: Buffer): Promise<IngestResult> {
     const parsed = this.parse(rawBody);
     let attempt = 0;
     for (;;) {
       try {
-        const { result, tasks } = await this.dataSource.transaction('READ COMMITTED', (manager) => this.store(manager, rawBody, parsed));
+        // Messages only (the common delivery): one atomic statement, batched with concurrent
+        // deliveries. Anything with statuses or quarantined parts: one transaction of its own.
+        const messagesOnly = parsed.messages.length > 0 && parsed.statuses.length === 0 && parsed.problems.length === 0;
+        const { result, tasks } = messagesOnly
+          ? await this.storeMessagesOnly(parsed)
+          : await this.dataSource.transaction((manager) => this.store(manager, rawBody, parsed));
         // After commit: hand the new task ids to the queue. Not awaited by the webhook: the rows are
         // committed, and the sweeper re-enqueues anything Redis loses.
         if (tasks.length > 0) void this.queue.enqueue(tasks);
@@ -106,27 +119,17 @@ export class WebhookIngestService {
     return { result: { outcome, stored, duplicates, statuses: parsed.statuses.length, quarantined: parsed.problems.length }, tasks };
   }
 
+  private async storeMessagesOnly(parsed: ParsedWebhook): Promise<{ result: IngestResult; tasks: TaskRef[] }> {
+    const results = await this.batcher.submit(parsed.messages.map(toNewInboundMessage));
+    const tasks = results.flatMap((r) => r ?? []);
+    const stored = results.filter((r) => r !== null).length;
+    const duplicates = results.length - stored;
+    return { result: { outcome: stored > 0 ? 'stored' : 'duplicate', stored, duplicates, statuses: 0, quarantined: 0 }, tasks };
+  }
+
   /** Returns the tasks the new message caused, or null when its wamid was stored before. */
-  private async storeMessage(manager: EntityManager, m: InboundMessage): Promise<TaskRef[] | null> {
-    const contactId = await this.contacts.findOrCreate(manager, m.waId, `+${m.waId}`, m.profileName);
-    const conversationId = await this.conversations.findOrOpen(manager, contactId, m.phoneNumberId, m.displayPhoneNumber, m.timestamp);
-    const media: StoredMedia | undefined = m.media ? { ...m.media } : undefined;
-    const messageId = await this.conversations.insertInbound(manager, {
-      wamid: m.wamid,
-      conversationId,
-      contactId,
-      type: m.type,
-      body: m.body,
-      content: m.content,
-      media,
-      context: m.context ? { ...m.context } : undefined,
-      referral: m.referral,
-      errors: m.errors,
-      forwarded: Boolean(m.context?.forwarded || m.context?.frequentlyForwarded),
-      waTimestamp: m.timestamp,
-    });
-    if (!messageId) return null;
-    return this.outbox.insertForNewMessage(manager, conversationId, messageId, Boolean(media));
+  private storeMessage(manager: EntityManager, m: InboundMessage): Promise<TaskRef[] | null> {
+    return this.ingestRepo.storeInbound(manager, toNewInboundMessage(m));
   }
 
   private async quarantineProblems(manager: EntityManager, rawBody: Buffer, problems: ParseProblem[]): Promise<void> {
@@ -138,3 +141,25 @@ export class WebhookIngestService {
     }
   }
 }
+
+/** What the ingest function stores for one parsed message. */
+function toNewInboundMessage(m: InboundMessage): NewInboundMessage {
+  return {
+    waId: m.waId,
+    e164: `+${m.waId}`,
+    profileName: m.profileName,
+    phoneNumberId: m.phoneNumberId,
+    displayPhoneNumber: m.displayPhoneNumber,
+    wamid: m.wamid,
+    type: m.type,
+    body: m.body,
+    content: m.content,
+    media: m.media ? { ...m.media } : undefined,
+    context: m.context ? { ...m.context } : undefined,
+    referral: m.referral,
+    errors: m.errors?.length ? m.errors : undefined,
+    forwarded: Boolean(m.context?.forwarded || m.context?.frequentlyForwarded),
+    waTimestamp: m.timestamp,
+  };
+}
+

@@ -5,6 +5,7 @@ import { ConversationsModule } from '../conversations/conversations.module';
 import { CloudApiClient } from './cloud-api.client';
 import { DirectoryMediaStore, MediaStore } from './media/media-store';
 import { MediaFetchHandler } from './media/media-fetch.handler';
+import { IngestRepository } from './ingest.repository';
 import { MetaSignatureGuard } from './meta-signature.guard';
 import { QuarantineController } from './quarantine.controller';
 import { QuarantineRepository } from './quarantine.repository';
@@ -16,6 +17,7 @@ import { WhatsappWebhookController } from './whatsapp-webhook.controller';
   controllers: [WhatsappWebhookController, QuarantineController],
   providers: [
     WebhookIngestService,
+    IngestRepository,
     MetaSignatureGuard,
     QuarantineRepository,
     CloudApiClient,

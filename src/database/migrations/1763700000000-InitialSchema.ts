@@ -45,7 +45,7 @@ export class InitialSchema1763700000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE messages (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        seq bigserial NOT NULL UNIQUE,
+        seq bigserial NOT NULL,
         wamid text NOT NULL UNIQUE,
         conversation_id uuid NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
         contact_id uuid NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,

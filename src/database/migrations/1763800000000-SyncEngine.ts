@@ -37,13 +37,16 @@ export class SyncEngine1763800000000 implements MigrationInterface {
         PRIMARY KEY (connection_id, scope)
       )`);
 
-    await q.query(`CREATE INDEX conversations_idle_idx ON conversations (last_message_at) WHERE status = 'open'`);
+    // Set just before a connector is asked to create the remote object: if the worker dies or the
+    // call times out after that, the next attempt knows the object may exist and looks it up first.
+    await q.query(`ALTER TABLE outbox ADD COLUMN dispatched_at timestamptz`);
+
     await q.query(`CREATE INDEX outbox_dead_idx ON outbox (updated_at DESC) WHERE status = 'dead'`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX IF EXISTS outbox_dead_idx`);
-    await q.query(`DROP INDEX IF EXISTS conversations_idle_idx`);
+    await q.query(`ALTER TABLE outbox DROP COLUMN IF EXISTS dispatched_at`);
     await q.query(`DROP TABLE IF EXISTS sync_leases`);
     await q.query(`DROP TABLE IF EXISTS remote_links`);
   }

@@ -5,7 +5,7 @@
  * Shapes: FBOAS `WebhookPayload`, `Entry`, `Change`, `Metadata`, `BaseMessageProperties_1`, `Statuses`.
  */
 import 'reflect-metadata';
-import { plainToInstance, Type } from 'class-transformer';
+import { Type } from 'class-transformer';
 import {
   Equals,
   IsArray,
@@ -143,12 +143,29 @@ export function validateDto<T extends object>(cls: new () => T, plain: unknown, 
   if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
     return { ok: false, reason: `${path || 'body'}: must be a JSON object` };
   }
-  const errors = validateSync(plainToInstance(cls, plain), { whitelist: false, forbidUnknownValues: true, stopAtFirstError: true });
+  const errors = validateSync(toInstance(cls, plain as object), { whitelist: false, forbidUnknownValues: true, stopAtFirstError: true });
   if (errors.length === 0) return { ok: true, value: plain as T & Json };
 
   const byPath = new Map<string, string[]>();
   collectMessages(errors, path, byPath);
   return { ok: false, reason: [...byPath].map(([at, messages]) => (at ? `${at}: ` : '') + messages.join(', ')).join('; ') };
+}
+
+/** DTO fields that hold another DTO (declared with @ValidateNested + @Type). */
+const NESTED = new Map<new () => object, [string, new () => object][]>([[MessagesValueDto, [['metadata', WebhookMetadataDto]]]]);
+
+/**
+ * A DTO instance over the caller's object for class-validator, copying one level only: this runs
+ * for every entry, change, message and status of every webhook, and class-transformer's
+ * plainToInstance would copy each whole subtree again (the webhook's hot path; bench:ingest).
+ */
+function toInstance<T extends object>(cls: new () => T, plain: object): T {
+  const instance = Object.assign(new cls(), plain) as Record<string, unknown>;
+  for (const [key, nested] of NESTED.get(cls) ?? []) {
+    const value = instance[key];
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) instance[key] = Object.assign(new nested(), value);
+  }
+  return instance as T;
 }
 
 function collectMessages(errors: ValidationError[], path: string, byPath: Map<string, string[]>): void {

@@ -4,7 +4,9 @@ import { APP_CONFIG, type AppConfig } from '../../../config/configuration';
 import { LOGGER } from '../../common/logger';
 import { ConversationsRepository } from '../../conversations/conversations.repository';
 import type { OutboxTaskEntity } from '../../sync/entities/outbox-task.entity';
+import { OutboxRepository } from '../../sync/outbox.repository';
 import { QueueName } from '../../sync/sync.constants';
+import { TaskQueue } from '../../sync/task-queue';
 import { backoffDelayMs, type TaskHandler, type TaskResult } from '../../sync/task-handler';
 import { CloudApiClient, MediaTooLargeError, WhatsAppApiError } from '../cloud-api.client';
 import { MediaStore } from './media-store';
@@ -25,9 +27,17 @@ export class MediaFetchHandler implements TaskHandler {
     private readonly conversations: ConversationsRepository,
     private readonly api: CloudApiClient,
     private readonly store: MediaStore,
+    private readonly outbox: OutboxRepository,
+    private readonly tasks: TaskQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  /** CRM syncs of this message wait for its file; wake them now that it is stored or given up. */
+  private async wakeSyncs(messageId: string): Promise<void> {
+    const tasks = await this.outbox.findOpenForMessage(messageId, QueueName.CrmSync);
+    if (tasks.length) await this.tasks.enqueue(tasks.map((t) => ({ ...t, dueAtMs: Date.now() })));
+  }
 
   async handle(task: OutboxTaskEntity): Promise<TaskResult> {
     const message = task.messageId ? await this.conversations.findMessage(task.messageId) : null;
@@ -51,6 +61,7 @@ export class MediaFetchHandler implements TaskHandler {
         storageKey: file.sha256Hex,
         sizeBytes: file.bytes.length,
       });
+      await this.wakeSyncs(message.id);
       return { outcome: 'done' };
     } catch (error) {
       if (error instanceof MediaTooLargeError) return this.giveUp(message.id, error.message);
@@ -70,6 +81,7 @@ export class MediaFetchHandler implements TaskHandler {
   private async giveUp(messageId: string, reason: string): Promise<TaskResult> {
     this.logger.warn({ messageId, reason }, 'media download failed for good');
     await this.conversations.markMediaFailed(messageId, reason);
+    await this.wakeSyncs(messageId);
     return { outcome: 'dead', error: reason };
   }
 }

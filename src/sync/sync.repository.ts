@@ -1,0 +1,184 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { RemoteRef } from '../../connectors/_sdk/contract';
+import type { StoredMedia } from '../conversations/entities/message.entity';
+import { returnedRows } from '../database/query-result';
+import { QueueName } from './sync.constants';
+
+export type LinkType = 'contact' | 'ticket' | 'message' | 'transcript';
+
+/** One open crm-sync task with what the drain needs to know about its message and conversation. */
+export interface SyncRow {
+  taskId: string;
+  kind: 'message' | 'transcript' | string;
+  dispatchedAt: Date | null;
+  conversationId: string;
+  contactId: string;
+  waId: string;
+  e164: string;
+  profileName: string | null;
+  displayPhoneNumber: string | null;
+  phoneNumberId: string;
+  conversationStatus: 'open' | 'closed';
+  openedAt: Date;
+  closedAt: Date | null;
+  messageId: string | null;
+  wamid: string | null;
+  direction: 'inbound' | 'outbound' | null;
+  type: string | null;
+  body: string | null;
+  content: unknown;
+  media: StoredMedia | null;
+  mediaStatus: string | null;
+  context: Record<string, unknown> | null;
+  errors: unknown[] | null;
+  waTimestamp: Date | null;
+  /** Arrival order, breaking ties between messages of the same WhatsApp second. */
+  seq: string | null;
+  author: string | null;
+  messageCreatedAt: Date | null;
+}
+
+export interface StoredLink extends RemoteRef {
+  localId: string;
+  updatedAt: Date;
+}
+
+/** Queries of the sync engine: leases, open tasks with their data, remote links. */
+@Injectable()
+export class SyncRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Takes (or renews) a lease; true when `holder` has it now. An expired lease can be taken over. */
+  async acquireLease(connectionId: string, scope: string, holder: string, ttlMs: number): Promise<boolean> {
+    const rows = await this.dataSource.query(
+      `INSERT INTO sync_leases (connection_id, scope, holder, expires_at) VALUES ($1, $2, $3, now() + ($4 || ' milliseconds')::interval)
+       ON CONFLICT (connection_id, scope) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+       WHERE sync_leases.expires_at < now() OR sync_leases.holder = EXCLUDED.holder
+       RETURNING holder`,
+      [connectionId, scope, holder, String(ttlMs)],
+    );
+    return returnedRows(rows).length === 1;
+  }
+
+  async releaseLease(connectionId: string, scope: string, holder: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM sync_leases WHERE connection_id = $1 AND scope = $2 AND holder = $3`, [connectionId, scope, holder]);
+  }
+
+  /** Open crm-sync tasks of a connection, oldest first, with their message and conversation. */
+  async openRows(connectionId: string, limit: number): Promise<SyncRow[]> {
+    return this.dataSource.query(
+      `SELECT o.id::text AS "taskId", o.kind, o.dispatched_at AS "dispatchedAt", o.conversation_id AS "conversationId",
+              k.id AS "contactId", k.wa_id AS "waId", k.e164, k.profile_name AS "profileName",
+              c.display_phone_number AS "displayPhoneNumber", c.phone_number_id AS "phoneNumberId",
+              c.status AS "conversationStatus", c.opened_at AS "openedAt", c.closed_at AS "closedAt",
+              m.id AS "messageId", m.wamid, m.direction, m.type, m.body, m.content, m.media, m.media_status AS "mediaStatus",
+              m.context, m.errors, m.wa_timestamp AS "waTimestamp", m.seq::text AS seq, m.author, m.created_at AS "messageCreatedAt"
+       FROM outbox o
+       JOIN conversations c ON c.id = o.conversation_id
+       JOIN contacts k ON k.id = c.contact_id
+       LEFT JOIN messages m ON m.id = o.message_id
+       WHERE o.connection_id = $1 AND o.queue = '${QueueName.CrmSync}' AND o.status IN ('pending', 'running')
+       ORDER BY o.id
+       LIMIT $2`,
+      [connectionId, limit],
+    );
+  }
+
+  /** Whether the connection still has open crm-sync work. */
+  async hasOpenRows(connectionId: string): Promise<boolean> {
+    const [row] = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM outbox WHERE connection_id = $1 AND queue = '${QueueName.CrmSync}' AND status IN ('pending', 'running')) AS open`,
+      [connectionId],
+    );
+    return row.open === true;
+  }
+
+  /** Marks tasks as handed to the connector (see outbox.dispatched_at). */
+  async markDispatched(taskIds: string[]): Promise<void> {
+    if (taskIds.length) await this.dataSource.query(`UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])`, [taskIds]);
+  }
+
+  /**
+   * Records where things landed and finishes their tasks in ONE transaction, so a crash can never
+   * leave a task done without its link (or a link whose task runs again).
+   */
+  async completeWithLinks(connectionId: string, links: { type: LinkType; localId: string; remote: RemoteRef }[], taskIds: string[]): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      if (links.length) {
+        const values: unknown[] = [connectionId];
+        const tuples = links.map((l, i) => {
+          values.push(l.type, l.localId, l.remote.id, l.remote.type, l.remote.url ?? null);
+          const o = 1 + i * 5;
+          return `($1, $${o + 1}, $${o + 2}::uuid, $${o + 3}, $${o + 4}, $${o + 5})`;
+        });
+        await manager.query(
+          `INSERT INTO remote_links (connection_id, entity_type, local_id, remote_id, remote_type, remote_url) VALUES ${tuples.join(', ')}
+           ON CONFLICT (connection_id, entity_type, local_id) DO UPDATE
+             SET remote_id = EXCLUDED.remote_id, remote_type = EXCLUDED.remote_type, remote_url = EXCLUDED.remote_url, updated_at = now()`,
+          values,
+        );
+      }
+      if (taskIds.length) {
+        await manager.query(
+          `UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, last_error = NULL, updated_at = now()
+           WHERE id = ANY($1::bigint[]) AND status IN ('pending', 'running')`,
+          [taskIds],
+        );
+      }
+    });
+  }
+
+  /** Saves links outside a task (contacts and tickets, which several tasks share). */
+  async saveLinks(connectionId: string, links: { type: LinkType; localId: string; remote: RemoteRef }[]): Promise<void> {
+    await this.completeWithLinks(connectionId, links, []);
+  }
+
+  async links(connectionId: string, type: LinkType, localIds: string[]): Promise<Map<string, StoredLink>> {
+    if (localIds.length === 0) return new Map();
+    const rows: { localId: string; id: string; type: string; url: string | null; updatedAt: Date }[] = await this.dataSource.query(
+      `SELECT local_id AS "localId", remote_id AS id, remote_type AS type, remote_url AS url, updated_at AS "updatedAt"
+       FROM remote_links WHERE connection_id = $1 AND entity_type = $2 AND local_id = ANY($3::uuid[])`,
+      [connectionId, type, localIds],
+    );
+    return new Map(rows.map((r) => [r.localId, { localId: r.localId, id: r.id, type: r.type, url: r.url ?? undefined, updatedAt: r.updatedAt }]));
+  }
+
+  /** The ticket of the customer's most recent earlier conversation (for the reuse/reopen policy). */
+  async latestTicketOfContact(connectionId: string, contactId: string, exceptConversationId: string): Promise<StoredLink | undefined> {
+    const [row] = await this.dataSource.query(
+      `SELECT l.local_id AS "localId", l.remote_id AS id, l.remote_type AS type, l.remote_url AS url, l.updated_at AS "updatedAt"
+       FROM remote_links l JOIN conversations c ON c.id = l.local_id
+       WHERE l.connection_id = $1 AND l.entity_type = 'ticket' AND c.contact_id = $2 AND c.id <> $3
+       ORDER BY c.opened_at DESC LIMIT 1`,
+      [connectionId, contactId, exceptConversationId],
+    );
+    return row ? { ...row, url: row.url ?? undefined } : undefined;
+  }
+
+  async dropLinks(connectionId: string, type: LinkType, localIds: string[]): Promise<void> {
+    await this.dataSource.query(`DELETE FROM remote_links WHERE connection_id = $1 AND entity_type = $2 AND local_id = ANY($3::uuid[])`, [
+      connectionId,
+      type,
+      localIds,
+    ]);
+  }
+
+  /** Dead-letters one task with its reason. */
+  async deadLetter(taskId: string, reason: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE outbox SET status = 'dead', last_error = $2, locked_until = NULL, updated_at = now() WHERE id = $1 AND status IN ('pending', 'running')`,
+      [taskId, reason],
+    );
+  }
+
+  /** Every message of a conversation in WhatsApp order, for its transcript. */
+  async conversationMessages(conversationId: string): Promise<SyncRow[]> {
+    return this.dataSource.query(
+      `SELECT m.id AS "messageId", m.wamid, m.direction, m.type, m.body, m.content, m.media, m.media_status AS "mediaStatus",
+              m.context, m.errors, m.wa_timestamp AS "waTimestamp", m.seq::text AS seq, m.author
+       FROM messages m WHERE m.conversation_id = $1 ORDER BY m.wa_timestamp, m.seq`,
+      [conversationId],
+    );
+  }
+}
