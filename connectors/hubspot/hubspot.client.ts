@@ -26,6 +26,13 @@ import type {
 /** Folder of the Files API where media and transcripts are uploaded. */
 export const FILES_FOLDER = '/threadbridge/whatsapp';
 
+/**
+ * Spacing between two searches of one portal from this process. HubSpot allows about 5 searches
+ * per second per account on top of the ten-second limit and answers more with a 429 that fails the
+ * whole operation; a lookup of 100 customers takes several searches in a row.
+ */
+export const SEARCH_SPACING_MS = 220;
+
 /** HubSpot answers 429 for its per-second search limit with this message and no Retry-After. */
 const SECONDLY_LIMIT_MESSAGE = /secondly limit/i;
 const DAILY_LIMIT_MESSAGE = /daily limit/i;
@@ -119,6 +126,18 @@ function timeoutAgent(protocol: string, idleMs: number): http.Agent {
   })(options);
 }
 
+/** When each portal may search next (portalKey → epoch ms), shared by the clients of a process. */
+const nextSearchAt = new Map<string, number>();
+
+/** Waits for the portal's next search slot and books it (slots are handed out in call order). */
+async function searchSlot(portalKey: string): Promise<void> {
+  const now = Date.now();
+  if (nextSearchAt.size > 1_000) for (const [key, at] of nextSearchAt) if (at < now) nextSearchAt.delete(key);
+  const at = Math.max(now, nextSearchAt.get(portalKey) ?? 0);
+  nextSearchAt.set(portalKey, at + SEARCH_SPACING_MS);
+  if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+}
+
 /** One keep-alive agent per protocol and timeout, shared by the connector instances of a process. */
 const agents = new Map<string, http.Agent>();
 function agentFor(baseUrl: string, idleMs: number): http.Agent {
@@ -200,6 +219,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, operation: string): Pro
 type SdkObject = { id: string; properties: Record<string, string | null>; createdAt?: Date; updatedAt?: Date; archived?: boolean };
 const toObject = (o: SdkObject): HubspotObject => ({ id: String(o.id), properties: o.properties ?? {}, createdAt: o.createdAt, updatedAt: o.updatedAt, archived: o.archived });
 
+type SdkBatchResponse = { results: SdkObject[]; errors?: { category: string; message: string; status: string }[] };
+const toBatchResult = (response: SdkBatchResponse): HubspotBatchResult => ({
+  results: response.results.map(toObject),
+  errors: (Array.isArray(response.errors) ? response.errors : []).map((e) => ({ category: e.category, message: e.message, status: e.status })),
+});
+
 export class HubspotClient {
   private readonly sdk: Client;
   /**
@@ -260,11 +285,6 @@ export class HubspotClient {
     await this.call('credentials check', (sdk) => sdk.crm.objects.basicApi.getPage('contacts', 1, undefined, undefined, undefined, undefined, undefined, this.callOptions));
   }
 
-  async getObject(type: HubspotObjectType, id: string, properties: string[] = []): Promise<HubspotObject | undefined> {
-    const found = await this.callOrNotFound(`get ${type}`, (sdk) => sdk.crm.objects.basicApi.getById(type, id, properties, undefined, undefined, undefined, undefined, this.callOptions));
-    return found ? toObject(found) : undefined;
-  }
-
   async createObject(type: HubspotObjectType, input: HubspotCreateInput): Promise<HubspotObject> {
     return toObject(await this.call(`create ${type}`, (sdk) => sdk.crm.objects.basicApi.create(type, input as never, this.callOptions)));
   }
@@ -276,14 +296,29 @@ export class HubspotClient {
   /** Batch create (≤ 100 inputs); a 207 answer lists the inputs that failed in `errors`. */
   async batchCreate(type: HubspotObjectType, inputs: HubspotCreateInput[]): Promise<HubspotBatchResult> {
     const response = await this.call(`batch create ${type}`, (sdk) => sdk.crm.objects.batchApi.create(type, { inputs: inputs as never }, this.callOptions));
-    const errors = 'errors' in response && Array.isArray(response.errors) ? response.errors : [];
-    return {
-      results: response.results.map(toObject),
-      errors: errors.map((e) => ({ category: e.category, message: e.message, status: e.status })),
-    };
+    return toBatchResult(response);
   }
 
+  /**
+   * Reads up to 100 objects by id. Ids HubSpot does not hold (deleted, archived, never existed)
+   * are simply absent from `results` (HubSpot answers 207 listing them in errors).
+   */
+  async batchRead(type: HubspotObjectType, ids: string[], properties: string[]): Promise<HubspotBatchResult> {
+    const response = await this.call(`batch read ${type}`, (sdk) =>
+      sdk.crm.objects.batchApi.read(type, { inputs: ids.map((id) => ({ id })), properties, propertiesWithHistory: [] }, false, this.callOptions),
+    );
+    return toBatchResult(response);
+  }
+
+  /** Updates up to 100 objects (unique ids); a 207 answer lists the inputs that failed in `errors`. */
+  async batchUpdate(type: HubspotObjectType, inputs: { id: string; properties: Record<string, string> }[]): Promise<HubspotBatchResult> {
+    const response = await this.call(`batch update ${type}`, (sdk) => sdk.crm.objects.batchApi.update(type, { inputs }, this.callOptions));
+    return toBatchResult(response);
+  }
+
+  /** One page of a CRM search, spaced from the portal's previous search (see SEARCH_SPACING_MS). */
   async search(type: HubspotObjectType, request: HubspotSearchRequest): Promise<HubspotSearchPage> {
+    await searchSlot(this.portalKey);
     const page = await this.call(`search ${type}`, (sdk) => sdk.crm.objects.searchApi.doSearch(type, request as never, this.callOptions));
     return { total: page.total, results: page.results.map(toObject), after: page.paging?.next?.after };
   }

@@ -21,15 +21,21 @@ import { ConnectorError } from '../_sdk/errors';
 import type { HubspotClient } from './hubspot.client';
 import type { HubspotSettings } from './hubspot.credentials';
 import {
+  CONTACT_READ_PROPERTIES,
   MAX_IN_VALUES,
+  MAX_SEARCH_LIMIT,
+  MAX_SEARCH_RESULTS,
   MESSAGE_ID_PROPERTY_DEFINITION,
   TICKET_READ_PROPERTIES,
   TRANSCRIPT_ID_PROPERTY_DEFINITION,
+  assignCreatedContacts,
+  assignCreatedTickets,
   consentPropertyDefinition,
   decideTicket,
-  pickContact,
+  matchContacts,
+  matchReadObjects,
   toConsentValue,
-  toContactSearch,
+  toContactSearches,
   toFileName,
   toHubspotCommunication,
   toHubspotContact,
@@ -38,9 +44,18 @@ import {
   toMarkerSearch,
   transcriptKey,
 } from './hubspot.mapper';
-import { MESSAGE_ID_PROPERTY, TRANSCRIPT_ID_PROPERTY, type HubspotFile, type HubspotObjectType, type HubspotPropertyDefinition } from './hubspot.types';
+import {
+  MESSAGE_ID_PROPERTY,
+  TRANSCRIPT_ID_PROPERTY,
+  type HubspotBatchResult,
+  type HubspotFile,
+  type HubspotObject,
+  type HubspotObjectType,
+  type HubspotPropertyDefinition,
+  type HubspotSearchRequest,
+} from './hubspot.types';
 
-/** HubSpot's batch endpoints take at most 100 inputs. */
+/** HubSpot's batch endpoints take at most 100 inputs: the most any batch form accepts per call. */
 export const HUBSPOT_MAX_BATCH = 100;
 
 /**
@@ -61,53 +76,156 @@ export class HubspotConnector implements CrmConnector {
     await this.client.verify();
   }
 
+  /**
+   * Finds or creates the customer's contact: `known` is confirmed by a read (which, unlike
+   * search, sees a contact created seconds ago), else every written form of the number is
+   * searched, else the contact is created. One customer through {@link ensureContacts}.
+   */
   async ensureContact(customer: Customer, known?: RemoteRef): Promise<RemoteRef> {
-    if (known) {
-      // GET reads its own writes; search may not see a contact created seconds ago.
-      const existing = await this.client.getObject('contacts', known.id);
-      if (existing && !existing.archived) return { id: existing.id, type: 'contact' };
-      this.deps.logger.info('linked hubspot contact is gone; looking the customer up again', { contactId: known.id });
-    }
-    const hits = await this.client.search('contacts', toContactSearch(customer.e164));
-    const found = pickContact(hits.results, customer.e164);
-    if (found) return { id: found.id, type: 'contact' };
-    const created = await this.client.createObject('contacts', { properties: toHubspotContact(customer) });
-    return { id: created.id, type: 'contact' };
+    const [ref] = await this.ensureContacts([{ customer, known }]);
+    return ref;
   }
 
+  /**
+   * ensureContact for up to 100 customers in few calls: one batch read of the `known` links,
+   * the fewest searches covering every written form of every remaining number (5 OR'ed IN
+   * filters of ≤ 100 values each per search, paged), one batch create for the customers still
+   * missing. Hits are matched back to customers by normalising the stored numbers. The same
+   * customer (number) twice gets the same contact. One RemoteRef per request, in order.
+   */
+  async ensureContacts(requests: { customer: Customer; known?: RemoteRef }[]): Promise<RemoteRef[]> {
+    if (requests.length === 0) return [];
+    this.checkBatch('ensureContacts', requests.length);
+    // One entry per number: a contact is looked up and created once however often it is asked for.
+    const byNumber = new Map<string, { customer: Customer; knownIds: string[] }>();
+    for (const { customer, known } of requests) {
+      const entry = byNumber.get(customer.e164) ?? { customer, knownIds: [] };
+      if (known && !entry.knownIds.includes(known.id)) entry.knownIds.push(known.id);
+      byNumber.set(customer.e164, entry);
+    }
+    const resolved = new Map<string, RemoteRef>();
+
+    const knownIds = [...new Set([...byNumber.values()].flatMap((e) => e.knownIds))];
+    if (knownIds.length > 0) {
+      const read = await this.client.batchRead('contacts', knownIds, CONTACT_READ_PROPERTIES);
+      const found = matchReadObjects(read.results, knownIds);
+      let gone = 0;
+      for (const [e164, entry] of byNumber) {
+        const contact = entry.knownIds.map((id) => found.get(id)).find((c) => c !== undefined);
+        if (contact) resolved.set(e164, { id: contact.id, type: 'contact' });
+        else if (entry.knownIds.length > 0) gone += 1;
+      }
+      if (gone > 0) this.deps.logger.info('linked hubspot contacts are gone; looking the customers up again', { count: gone });
+    }
+
+    const unresolved = [...byNumber.keys()].filter((e164) => !resolved.has(e164));
+    if (unresolved.length > 0) {
+      const hits = await this.searchAll('contacts', toContactSearches(unresolved));
+      for (const [e164, contact] of matchContacts(hits, unresolved)) resolved.set(e164, { id: contact.id, type: 'contact' });
+    }
+
+    const missing = [...byNumber.values()].filter((e) => !resolved.has(e.customer.e164));
+    if (missing.length > 0) {
+      const result = await this.client.batchCreate('contacts', missing.map((e) => ({ properties: toHubspotContact(e.customer) })));
+      // HubSpot does not promise input order: a new contact is known by the number we wrote.
+      const created = assignCreatedContacts(missing.map((e) => e.customer.e164), result.results);
+      if (created.reordered) this.deps.logger.warn('hubspot changed new contacts\' numbers; matched them in input order', { count: missing.length });
+      for (const [e164, contact] of created.byNumber) resolved.set(e164, { id: contact.id, type: 'contact' });
+      this.throwOnPartialBatch('contacts', result, missing.length, created.byNumber.size);
+    }
+    return requests.map((r) => resolved.get(r.customer.e164)!);
+  }
+
+  /** The ticket of one conversation, through {@link ensureTickets}. */
   async ensureTicket(thread: Thread, known?: RemoteRef): Promise<RemoteRef> {
+    const [ref] = await this.ensureTickets([{ thread, known }]);
+    return ref;
+  }
+
+  /**
+   * ensureTicket for up to 100 conversations: one batch read of the `known` tickets' stage and
+   * close date; a ticket still open is kept, one closed within reopenWithinHours is moved back to
+   * the open stage (one batch update for all of them), any other conversation gets a new ticket
+   * on its contact (one batch create). The same conversation twice gets the same ticket.
+   */
+  async ensureTickets(requests: { thread: Thread; known?: RemoteRef }[]): Promise<RemoteRef[]> {
     const tickets = this.settings.tickets;
     if (!tickets.enabled) {
       throw new ConnectorError('invalid_request', 'tickets are disabled in this HubSpot connection\'s settings');
     }
-    if (known) {
-      const ticket = await this.client.getObject('tickets', known.id, TICKET_READ_PROPERTIES);
-      if (ticket && !ticket.archived) {
-        const decision = decideTicket(ticket, tickets, this.deps.clock.now());
-        if (decision === 'keep') return { id: ticket.id, type: 'ticket' };
-        if (decision === 'reopen') {
-          await this.client.updateObject('tickets', ticket.id, { hs_pipeline_stage: tickets.openStage });
-          return { id: ticket.id, type: 'ticket' };
-        }
+    if (requests.length === 0) return [];
+    this.checkBatch('ensureTickets', requests.length);
+    const byConversation = new Map<string, { thread: Thread; knownId?: string }>();
+    for (const { thread, known } of requests) {
+      const entry = byConversation.get(thread.conversationId) ?? { thread };
+      entry.knownId ??= known?.id;
+      byConversation.set(thread.conversationId, entry);
+    }
+    const resolved = new Map<string, RemoteRef>();
+
+    const knownIds = [...new Set([...byConversation.values()].flatMap((e) => (e.knownId ? [e.knownId] : [])))];
+    const toReopen = new Set<string>();
+    if (knownIds.length > 0) {
+      const read = await this.client.batchRead('tickets', knownIds, TICKET_READ_PROPERTIES);
+      const found = matchReadObjects(read.results, knownIds);
+      const now = this.deps.clock.now();
+      for (const [conversationId, entry] of byConversation) {
+        const ticket = entry.knownId ? found.get(entry.knownId) : undefined;
+        if (!ticket) continue;
+        const decision = decideTicket(ticket, tickets, now);
+        if (decision === 'new') continue;
+        if (decision === 'reopen') toReopen.add(ticket.id);
+        resolved.set(conversationId, { id: ticket.id, type: 'ticket' });
       }
     }
-    const created = await this.client.createObject('tickets', toHubspotTicket(thread, tickets));
-    return { id: created.id, type: 'ticket' };
+    if (toReopen.size > 0) {
+      const ids = [...toReopen];
+      const result = await this.client.batchUpdate('tickets', ids.map((id) => ({ id, properties: { hs_pipeline_stage: tickets.openStage } })));
+      this.throwOnPartialBatch('tickets', result, ids.length, result.results.length, 'reopened');
+    }
+
+    const fresh = [...byConversation.entries()].filter(([conversationId]) => !resolved.has(conversationId));
+    if (fresh.length > 0) {
+      const inputs = fresh.map(([, entry]) => toHubspotTicket(entry.thread, tickets));
+      const result = await this.client.batchCreate('tickets', inputs);
+      const assigned = assignCreatedTickets(inputs, result.results);
+      if (assigned.reordered) this.deps.logger.warn('hubspot changed new tickets\' subject or content; matched them in input order', { count: inputs.length });
+      assigned.ids.forEach((id, i) => {
+        if (id) resolved.set(fresh[i][0], { id, type: 'ticket' });
+      });
+      this.throwOnPartialBatch('tickets', result, fresh.length, assigned.ids.filter(Boolean).length);
+    }
+    return requests.map((r) => resolved.get(r.thread.conversationId)!);
   }
 
+  /** Records one conversation's messages, through {@link appendToThreads}. */
   async appendMessages(thread: Thread, messages: UnifiedMessage[]): Promise<AppendResult[]> {
-    if (messages.length === 0) return [];
-    if (messages.length > HUBSPOT_MAX_BATCH) {
-      throw new ConnectorError('invalid_request', `appendMessages takes at most ${HUBSPOT_MAX_BATCH} messages per call (got ${messages.length})`);
+    return this.appendToThreads([{ thread, messages }]);
+  }
+
+  /**
+   * Records the messages of several conversations (≤ 100 in all) as WhatsApp communications
+   * with one batch create, each on its thread's contact (81) and ticket (83). Messages flagged
+   * maybeCreated are first looked up by threadbridge_message_id across all threads (one search
+   * per 100), and only the missing ones are created; media files are uploaded first, one call
+   * each. One AppendResult per message, in the order given.
+   */
+  async appendToThreads(batches: { thread: Thread; messages: UnifiedMessage[] }[]): Promise<AppendResult[]> {
+    const items = batches.flatMap(({ thread, messages }) => messages.map((message) => ({ thread, message })));
+    if (items.length === 0) return [];
+    if (items.length > HUBSPOT_MAX_BATCH) {
+      throw new ConnectorError('invalid_request', `appendMessages takes at most ${HUBSPOT_MAX_BATCH} messages per call (got ${items.length})`);
     }
     await this.ensureProperty('communications', MESSAGE_ID_PROPERTY_DEFINITION);
 
     // A message an earlier attempt may have created is looked up by its marker first.
-    const existing = await this.findByMarker('communications', MESSAGE_ID_PROPERTY, messages.filter((m) => m.maybeCreated).map((m) => m.id));
-    const missing = messages.filter((m) => !existing.has(m.id));
+    const maybe = [...new Set(items.filter((i) => i.message.maybeCreated).map((i) => i.message.id))];
+    const existing = await this.findByMarker('communications', MESSAGE_ID_PROPERTY, maybe);
+    const missing = new Map<string, { thread: Thread; message: UnifiedMessage }>();
+    for (const item of items) if (!existing.has(item.message.id) && !missing.has(item.message.id)) missing.set(item.message.id, item);
 
     const inputs = [];
-    for (const message of missing) {
+    for (const { thread, message } of missing.values()) {
       const file = await this.uploadMedia(message.id, message.type, message.media);
       inputs.push(toHubspotCommunication(thread, message, file?.url));
     }
@@ -119,20 +237,10 @@ export class HubspotConnector implements CrmConnector {
         const messageId = obj.properties[MESSAGE_ID_PROPERTY];
         if (messageId) created.set(messageId, obj.id);
       }
-      if (result.errors.length > 0 || created.size < missing.length) {
-        const first = result.errors[0];
-        // Part of the batch may exist now: the core retries with maybeCreated, which finds it.
-        throw new ConnectorError(
-          first?.category === 'VALIDATION_ERROR' ? 'invalid_request' : 'transient',
-          `HubSpot created ${created.size} of ${missing.length} communications${first ? ` (${first.category ?? 'error'}: ${first.message ?? ''})` : ''}`.slice(0, 400),
-          { vendorStatus: 207 },
-        );
-      }
+      // Part of the batch may exist now: the core retries with maybeCreated, which finds it.
+      this.throwOnPartialBatch('communications', result, missing.size, created.size);
     }
-    return messages.map((m) => {
-      const id = existing.get(m.id) ?? created.get(m.id)!;
-      return { messageId: m.id, remote: { id, type: 'communication' } };
-    });
+    return items.map(({ message }) => ({ messageId: message.id, remote: { id: existing.get(message.id) ?? created.get(message.id)!, type: 'communication' } }));
   }
 
   async attachTranscript(thread: Thread, transcript: Transcript): Promise<RemoteRef> {
@@ -167,6 +275,44 @@ export class HubspotConnector implements CrmConnector {
 
   // -------------------------------------------------------------------------------------------
 
+  private checkBatch(operation: string, count: number): void {
+    if (count > HUBSPOT_MAX_BATCH) {
+      throw new ConnectorError('invalid_request', `${operation} takes at most ${HUBSPOT_MAX_BATCH} requests per call (got ${count})`);
+    }
+  }
+
+  /**
+   * Throws when a batch did less than asked (a 207 answer, or results that could not be matched
+   * back). What it did exist now; the core's retry finds it (links, markers, search).
+   */
+  private throwOnPartialBatch(type: HubspotObjectType, result: HubspotBatchResult, expected: number, done: number, verb = 'created'): void {
+    if (result.errors.length === 0 && done >= expected) return;
+    const first = result.errors[0];
+    throw new ConnectorError(
+      first?.category === 'VALIDATION_ERROR' ? 'invalid_request' : 'transient',
+      `HubSpot ${verb} ${done} of ${expected} ${type}${first ? ` (${first.category ?? 'error'}: ${first.message ?? ''})` : ''}`.slice(0, 400),
+      { vendorStatus: 207 },
+    );
+  }
+
+  /** Every hit of these searches, page after page (HubSpot serves at most 10,000 per search). */
+  private async searchAll(type: HubspotObjectType, searches: HubspotSearchRequest[]): Promise<HubspotObject[]> {
+    const hits: HubspotObject[] = [];
+    for (const request of searches) {
+      let after: string | undefined;
+      do {
+        const page = await this.client.search(type, after ? { ...request, after } : request);
+        hits.push(...page.results);
+        after = page.after;
+        if (after && Number(after) + (request.limit ?? MAX_SEARCH_LIMIT) > MAX_SEARCH_RESULTS) {
+          this.deps.logger.warn('hubspot search has more hits than it serves; using the first ones', { objectType: type, total: page.total });
+          after = undefined;
+        }
+      } while (after);
+    }
+    return hits;
+  }
+
   /** Creates a custom property once per portal (cached for the process). */
   private async ensureProperty(type: HubspotObjectType, definition: HubspotPropertyDefinition): Promise<void> {
     const key = `${this.client.portalKey}|${type}.${definition.name}`;
@@ -182,18 +328,12 @@ export class HubspotConnector implements CrmConnector {
   /** Remote ids of objects whose marker property holds one of `markers` (marker → id). */
   private async findByMarker(type: HubspotObjectType, property: string, markers: string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    for (let i = 0; i < markers.length; i += MAX_IN_VALUES) {
-      const chunk = markers.slice(i, i + MAX_IN_VALUES);
-      let after: string | undefined;
-      do {
-        const page = await this.client.search(type, toMarkerSearch(property, chunk, after));
-        for (const obj of page.results) {
-          const marker = obj.properties[property];
-          // Oldest wins if a duplicate slipped in (search results come in id order).
-          if (marker && !found.has(marker)) found.set(marker, obj.id);
-        }
-        after = page.after;
-      } while (after);
+    const searches = [];
+    for (let i = 0; i < markers.length; i += MAX_IN_VALUES) searches.push(toMarkerSearch(property, markers.slice(i, i + MAX_IN_VALUES)));
+    for (const obj of await this.searchAll(type, searches)) {
+      const marker = obj.properties[property];
+      // Oldest wins if a duplicate slipped in (search results come in id order).
+      if (marker && !found.has(marker)) found.set(marker, obj.id);
     }
     return found;
   }

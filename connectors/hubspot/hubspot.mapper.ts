@@ -7,6 +7,7 @@ import type { HubspotSettings, HubspotTicketSettings } from './hubspot.credentia
 import {
   ASSOCIATION,
   CONTACT_PHONE_PROPERTIES,
+  type HubspotFilter,
   MESSAGE_ID_PROPERTY,
   TRANSCRIPT_ID_PROPERTY,
   type HubspotAssociationInput,
@@ -16,12 +17,20 @@ import {
   type HubspotSearchRequest,
 } from './hubspot.types';
 
-/** HubSpot's search caps filterGroups at 6 (OR'ed); we use one group per phone property. */
-export const MAX_FILTER_GROUPS = 6;
-/** Values in one IN filter we send at once. */
+/**
+ * Filter groups (OR'ed) we put in one search. HubSpot has allowed 5 since its 2024-08 search
+ * change (older documentation says 3 or 6): 5 is what every portal accepts today.
+ */
+export const MAX_FILTER_GROUPS = 5;
+/**
+ * Values in one IN filter we send at once. HubSpot documents no higher bound we could rely on;
+ * 100 matches its batch limits and keeps request bodies small.
+ */
 export const MAX_IN_VALUES = 100;
 /** Largest page a CRM search returns. */
 export const MAX_SEARCH_LIMIT = 200;
+/** Hits a CRM search serves in all, however it is paged (HubSpot answers 400 beyond). */
+export const MAX_SEARCH_RESULTS = 10_000;
 
 const association = (id: string, associationTypeId: number): HubspotAssociationInput => ({
   to: { id },
@@ -48,19 +57,58 @@ export function toHubspotContact(customer: Customer): Record<string, string> {
   };
 }
 
+/** Properties a contact search or batch read returns: enough to match and rank contacts. */
+export const CONTACT_READ_PROPERTIES = [...CONTACT_PHONE_PROPERTIES, 'firstname', 'lastname', 'createdate', 'hs_merged_object_ids'];
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** The written forms searched for one number (the E.164 itself when it has none). */
+function searchValues(e164: string): string[] {
+  const variants = phoneVariants(e164);
+  return variants.length > 0 ? variants : [e164];
+}
+
+/**
+ * The fewest searches that look for every written form of every number in each phone property:
+ * one IN filter per (property, ≤ MAX_IN_VALUES values), each filter its own OR'ed group,
+ * MAX_FILTER_GROUPS groups per search. 100 Polish customers (11 forms each) take 7 searches.
+ */
+export function toContactSearches(e164s: string[]): HubspotSearchRequest[] {
+  const values = [...new Set(e164s.flatMap(searchValues))];
+  if (values.length === 0) return [];
+  const filters: HubspotFilter[] = CONTACT_PHONE_PROPERTIES.flatMap((propertyName) =>
+    chunk(values, MAX_IN_VALUES).map((part) => ({ propertyName, operator: 'IN' as const, values: part })),
+  );
+  return chunk(filters, MAX_FILTER_GROUPS).map((group) => ({
+    filterGroups: group.map((filter) => ({ filters: [filter] })),
+    properties: CONTACT_READ_PROPERTIES,
+    limit: MAX_SEARCH_LIMIT,
+  }));
+}
+
 /**
  * A search for every written form of the customer's number in each phone property: one OR'ed
- * group per property, each a single IN filter (3 groups, within HubSpot's limit of 6).
+ * group per property, each a single IN filter (3 groups, within HubSpot's limit of 5).
  */
 export function toContactSearch(e164: string): HubspotSearchRequest {
-  const variants = phoneVariants(e164);
-  const values = (variants.length > 0 ? variants : [e164]).slice(0, MAX_IN_VALUES);
-  return {
-    filterGroups: CONTACT_PHONE_PROPERTIES.map((propertyName) => ({ filters: [{ propertyName, operator: 'IN', values }] })),
-    properties: [...CONTACT_PHONE_PROPERTIES, 'firstname', 'lastname', 'createdate'],
-    limit: MAX_SEARCH_LIMIT,
-  };
+  return toContactSearches([e164])[0];
 }
+
+/** 0: the WhatsApp property reads as the number; 1: phone/mobilephone does; 2: a field holds one of its forms as typed. */
+type ContactRank = 0 | 1 | 2;
+
+const createdMs = (c: HubspotObject): number => {
+  const ms = c.createdAt?.getTime() ?? Date.parse(c.properties.createdate ?? '');
+  return Number.isFinite(ms) ? ms : Number.MAX_SAFE_INTEGER;
+};
+
+/** Better first: rank, then the oldest (duplicates are usually newer copies), then the lower id. */
+const better = (a: { rank: number; contact: HubspotObject }, b: { rank: number; contact: HubspotObject }): number =>
+  a.rank - b.rank || createdMs(a.contact) - createdMs(b.contact) || Number(a.contact.id) - Number(b.contact.id);
 
 /**
  * Picks the customer among search hits: a contact whose WhatsApp number is this number first,
@@ -68,15 +116,79 @@ export function toContactSearch(e164: string): HubspotSearchRequest {
  * (duplicates are usually newer copies of the original).
  */
 export function pickContact(results: HubspotObject[], e164: string): HubspotObject | undefined {
-  const country = countryOf(e164);
-  const reads = (value: string | null | undefined): boolean => !!value && toE164(value, country) === e164;
-  const rank = (c: HubspotObject): number =>
-    reads(c.properties.hs_whatsapp_phone_number) ? 0 : reads(c.properties.phone) || reads(c.properties.mobilephone) ? 1 : 2;
-  const created = (c: HubspotObject): number => {
-    const ms = c.createdAt?.getTime() ?? Date.parse(c.properties.createdate ?? '');
-    return Number.isFinite(ms) ? ms : Number.MAX_SAFE_INTEGER;
+  const matched = matchContacts(results, [e164]).get(e164);
+  if (matched) return matched;
+  // A single-number search only returns forms of this number: any hit is the customer's.
+  return [...results].map((contact) => ({ rank: 3, contact })).sort(better)[0]?.contact;
+}
+
+/**
+ * Matches the hits of one or more searches back to the numbers searched for (e164 → contact):
+ * each stored phone value is normalised with toE164 in the country of every number searched, so
+ * "601 234 567" belongs to +48601234567 and "(650) 555-1234" to +16505551234. A value that does
+ * not normalise but equals one of a number's written forms still counts, ranked last. Among the
+ * contacts of a number the best is kept (see pickContact). Numbers without a hit are absent.
+ */
+export function matchContacts(results: HubspotObject[], e164s: string[]): Map<string, HubspotObject> {
+  const wanted = new Set(e164s);
+  const countries = [...new Set(e164s.map((e) => countryOf(e)))];
+  const byForm = new Map<string, string[]>();
+  for (const e164 of wanted) {
+    for (const form of searchValues(e164)) {
+      const key = form.toLowerCase();
+      byForm.set(key, [...(byForm.get(key) ?? []), e164]);
+    }
+  }
+  const best = new Map<string, { rank: ContactRank; contact: HubspotObject }>();
+  const offer = (e164: string, rank: ContactRank, contact: HubspotObject): void => {
+    const current = best.get(e164);
+    if (!current || better({ rank, contact }, current) < 0) best.set(e164, { rank, contact });
   };
-  return [...results].sort((a, b) => rank(a) - rank(b) || created(a) - created(b) || Number(a.id) - Number(b.id))[0];
+  for (const contact of results) {
+    const ranks = new Map<string, ContactRank>();
+    for (const property of CONTACT_PHONE_PROPERTIES) {
+      const value = contact.properties[property];
+      if (!value) continue;
+      const readRank: ContactRank = property === 'hs_whatsapp_phone_number' ? 0 : 1;
+      for (const country of countries) {
+        const e164 = toE164(value, country);
+        if (e164 && wanted.has(e164)) ranks.set(e164, Math.min(ranks.get(e164) ?? 2, readRank) as ContactRank);
+      }
+      for (const e164 of byForm.get(value.trim().toLowerCase()) ?? []) if (!ranks.has(e164)) ranks.set(e164, 2);
+    }
+    for (const [e164, rank] of ranks) offer(e164, rank, contact);
+  }
+  return new Map([...best].map(([e164, { contact }]) => [e164, contact]));
+}
+
+/**
+ * Assigns the results of a contact batch create to the numbers created (e164 → contact) by the
+ * number written on each. Should HubSpot have rewritten a number beyond recognition, the
+ * results left over go in input order to the numbers left (`reordered`).
+ */
+export function assignCreatedContacts(e164s: string[], results: HubspotObject[]): { byNumber: Map<string, HubspotObject>; reordered: boolean } {
+  const byNumber = matchContacts(results, e164s);
+  const taken = new Set([...byNumber.values()].map((c) => c.id));
+  const spare = results.filter((r) => !taken.has(r.id));
+  const left = e164s.filter((e164) => !byNumber.has(e164));
+  left.slice(0, spare.length).forEach((e164, i) => byNumber.set(e164, spare[i]));
+  return { byNumber, reordered: spare.length > 0 && left.length > 0 };
+}
+
+/**
+ * Matches a batch read back to the ids asked for (asked id → object); ids HubSpot no longer
+ * holds are absent. An id of a merged-away record is answered with the surviving record, which
+ * lists the old ids in hs_merged_object_ids.
+ */
+export function matchReadObjects(results: HubspotObject[], ids: string[]): Map<string, HubspotObject> {
+  const wanted = new Set(ids);
+  const found = new Map<string, HubspotObject>();
+  for (const obj of results) {
+    if (obj.archived) continue;
+    const aliases = [obj.id, ...(obj.properties.hs_merged_object_ids ?? '').split(';').map((s) => s.trim())];
+    for (const id of aliases) if (id && wanted.has(id) && !found.has(id)) found.set(id, obj);
+  }
+  return found;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,6 +326,41 @@ export function toHubspotTicket(thread: Thread, tickets: HubspotTicketSettings):
   };
 }
 
+/**
+ * What identifies a new ticket among the results of a batch create, which HubSpot does not
+ * promise in input order: its written subject and content (content names the customer's
+ * number and the business number). Two inputs with the same key are interchangeable tickets.
+ */
+export function ticketKey(properties: Record<string, string | null | undefined>): string {
+  const norm = (v: string | null | undefined): string => (v ?? '').replace(/\s+/g, ' ').trim();
+  return `${norm(properties.subject)}\n${norm(properties.content)}`;
+}
+
+/**
+ * Assigns the results of a ticket batch create to its inputs (ids[i] for inputs[i]) by
+ * {@link ticketKey}. Should HubSpot have altered what was written so that some results match no
+ * input, those are assigned in input order to the inputs left (`reordered`).
+ */
+export function assignCreatedTickets(inputs: HubspotCreateInput[], results: HubspotObject[]): { ids: (string | undefined)[]; reordered: boolean } {
+  const waiting = new Map<string, number[]>();
+  inputs.forEach((input, i) => {
+    const key = ticketKey(input.properties);
+    waiting.set(key, [...(waiting.get(key) ?? []), i]);
+  });
+  const ids: (string | undefined)[] = inputs.map(() => undefined);
+  const unmatched: HubspotObject[] = [];
+  for (const result of results) {
+    const index = waiting.get(ticketKey(result.properties))?.shift();
+    if (index === undefined) unmatched.push(result);
+    else ids[index] = result.id;
+  }
+  const left = ids.flatMap((id, i) => (id === undefined ? [i] : []));
+  unmatched.slice(0, left.length).forEach((result, j) => {
+    ids[left[j]] = result.id;
+  });
+  return { ids, reordered: unmatched.length > 0 };
+}
+
 export type TicketDecision = 'keep' | 'reopen' | 'new';
 
 /**
@@ -230,7 +377,7 @@ export function decideTicket(ticket: HubspotObject, tickets: HubspotTicketSettin
   return now.getTime() - closedAt <= tickets.reopenWithinHours * 3_600_000 ? 'reopen' : 'new';
 }
 
-export const TICKET_READ_PROPERTIES = ['hs_pipeline', 'hs_pipeline_stage', 'closed_date', 'hs_lastmodifieddate'];
+export const TICKET_READ_PROPERTIES = ['hs_pipeline', 'hs_pipeline_stage', 'closed_date', 'hs_lastmodifieddate', 'hs_merged_object_ids'];
 
 // ---------------------------------------------------------------------------------------------
 // Transcripts → notes

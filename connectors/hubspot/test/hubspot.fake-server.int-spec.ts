@@ -55,9 +55,46 @@ describe('fake HubSpot server', () => {
   });
 
   it('rejects searches over HubSpot\'s limits', async () => {
-    const group = { filters: [{ propertyName: 'phone', operator: 'HAS_PROPERTY' }] };
-    await expect(call('POST', '/crm/v3/objects/contacts/search', { limit: 201 })).resolves.toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR' } });
-    await expect(call('POST', '/crm/v3/objects/contacts/search', { filterGroups: Array(7).fill(group) })).resolves.toMatchObject({ status: 400 });
+    const search = (body: object) => call('POST', '/crm/v3/objects/contacts/search', body);
+    const filter = { propertyName: 'phone', operator: 'HAS_PROPERTY' };
+    const group = { filters: [filter] };
+    await expect(search({ limit: 201 })).resolves.toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR' } });
+    await expect(search({ filterGroups: Array(6).fill(group) })).resolves.toMatchObject({ status: 400 });
+    await expect(search({ filterGroups: Array(5).fill(group) })).resolves.toMatchObject({ status: 200 });
+    await expect(search({ filterGroups: [{ filters: Array(11).fill(filter) }] })).resolves.toMatchObject({ status: 400 });
+    await expect(search({ filterGroups: Array(3).fill({ filters: Array(9).fill(filter) }) })).resolves.toMatchObject({ status: 400 }); // 27 filters
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `+4860100${String(i).padStart(4, '0')}`);
+    await expect(search({ filterGroups: [{ filters: [{ propertyName: 'phone', operator: 'IN', values: values(101) }] }] })).resolves.toMatchObject({ status: 400 });
+    await expect(search({ filterGroups: [{ filters: [{ propertyName: 'phone', operator: 'IN', values: values(100) }] }] })).resolves.toMatchObject({ status: 200 });
+    await expect(search({ limit: 200, after: '9900' })).resolves.toMatchObject({ status: 400 });
+  });
+
+  it('finds many numbers with IN filters OR\'ed across properties, paging through the hits', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await contact({ [i % 2 ? 'mobilephone' : 'phone']: `+4860100000${i}` }));
+    const body = {
+      filterGroups: ['phone', 'mobilephone'].map((propertyName) => ({ filters: [{ propertyName, operator: 'IN', values: ['+48601000000', '+48601000001', '+48601000003', '+48601000004'] }] })),
+      limit: 2,
+    };
+    const first = await call('POST', '/crm/v3/objects/contacts/search', body);
+    expect(first.body).toMatchObject({ total: 4, paging: { next: { after: '2' } } });
+    const second = await call('POST', '/crm/v3/objects/contacts/search', { ...body, after: '2' });
+    expect([...first.body.results, ...second.body.results].map((r: { id: string }) => r.id)).toEqual([ids[0], ids[1], ids[3], ids[4]]);
+  });
+
+  it('batch read answers 207 listing ids it does not hold; batch update moves tickets; ids must be unique', async () => {
+    const a = await contact({ firstname: 'Anna' });
+    const read = await call('POST', '/crm/v3/objects/contacts/batch/read', { inputs: [{ id: a }, { id: '42' }], properties: ['firstname'], propertiesWithHistory: [] });
+    expect(read).toMatchObject({ status: 207, body: { results: [{ id: a, properties: { firstname: 'Anna' } }], errors: [{ category: 'OBJECT_NOT_FOUND', context: { ids: ['42'] } }] } });
+    const dup = await call('POST', '/crm/v3/objects/contacts/batch/read', { inputs: [{ id: a }, { id: a }], properties: [] });
+    expect(dup).toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR' } });
+
+    const t = (await call('POST', '/crm/v3/objects/tickets', { properties: { subject: 's', hs_pipeline_stage: '4' } })).body.id;
+    expect(fake.object('tickets', t)?.properties.closed_date).toBeTruthy();
+    const update = await call('POST', '/crm/v3/objects/tickets/batch/update', { inputs: [{ id: t, properties: { hs_pipeline_stage: '1' } }] });
+    expect(update).toMatchObject({ status: 200, body: { results: [{ id: t }] } });
+    expect(fake.object('tickets', t)?.properties).toMatchObject({ hs_pipeline_stage: '1', closed_date: '' });
+    await expect(call('POST', '/crm/v3/objects/tickets/batch/update', { inputs: [{ id: t, properties: {} }, { id: t, properties: {} }] })).resolves.toMatchObject({ status: 400 });
   });
 
   it('hides new objects from search during the index lag, not from GET', async () => {

@@ -6,10 +6,12 @@
  *
  * - Bearer auth (401 INVALID_AUTHENTICATION).
  * - CRM objects contacts / tickets / notes / communications: create (201), get, patch, archive,
- *   list, batch create (201) / read / update (≤ 100 inputs, else 400 VALIDATION_ERROR), search
- *   (OR of ≤ 6 filterGroups, AND within; EQ, NEQ, IN, NOT_IN, HAS_PROPERTY, NOT_HAS_PROPERTY,
- *   CONTAINS_TOKEN, NOT_CONTAINS_TOKEN, GT/GTE/LT/LTE/BETWEEN; limit ≤ 200, `after` paging),
- *   inline `associations` on create with the HUBSPOT_DEFINED type ids checked.
+ *   list, batch create (201) / read (200, or 207 listing the ids it does not hold) / update /
+ *   archive (≤ 100 inputs, unique ids, else 400 VALIDATION_ERROR), search (OR of ≤ 5
+ *   filterGroups, ≤ 10 filters AND'ed in a group, ≤ 25 in all; EQ, NEQ, IN, NOT_IN (≤ 100
+ *   values), HAS_PROPERTY, NOT_HAS_PROPERTY, CONTAINS_TOKEN, NOT_CONTAINS_TOKEN,
+ *   GT/GTE/LT/LTE/BETWEEN; limit ≤ 200, `after` paging up to 10,000 hits), inline
+ *   `associations` on create with the HUBSPOT_DEFINED type ids checked.
  * - Properties: get/create/list; writing an unknown custom property is 400 PROPERTY_DOESNT_EXIST,
  *   an enumeration value outside its options 400 INVALID_OPTION.
  * - v4 associations: default PUT (200), labelled PUT (201), list.
@@ -72,9 +74,17 @@ const DATE_PROPERTIES = new Set(['hs_timestamp', 'closed_date']);
 const COMMUNICATION_CHANNELS = ['WHATS_APP', 'LINKEDIN_MESSAGE', 'SMS'];
 const MAX_BATCH = 100;
 const MAX_SEARCH_LIMIT = 200;
-const MAX_FILTER_GROUPS = 6;
-const MAX_FILTERS_PER_GROUP = 6;
-const MAX_FILTERS = 18;
+/** HubSpot's search limits since its 2024-08 change: 5 groups, 10 filters a group, 25 in all. */
+const MAX_FILTER_GROUPS = 5;
+const MAX_FILTERS_PER_GROUP = 10;
+const MAX_FILTERS = 25;
+/**
+ * Values in one IN / NOT_IN filter. HubSpot publishes no figure; the fake holds clients to the
+ * conservative 100 the connector assumes, so a request that needs more fails here first.
+ */
+const MAX_IN_VALUES = 100;
+/** A search serves at most 10,000 hits in all, however it is paged. */
+const MAX_SEARCH_RESULTS = 10_000;
 const PLAIN_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?$/;
 
 export interface HubspotFakeOptions {
@@ -558,6 +568,7 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
       for (const f of filters) {
         if (!f.propertyName || !OPERATORS.includes(String(f.operator))) throw validation(`Invalid filter: ${JSON.stringify(f)}`);
         if ((f.operator === 'IN' || f.operator === 'NOT_IN') && (!Array.isArray(f.values) || f.values.length === 0)) throw validation(`${f.operator} needs values`);
+        if (Array.isArray(f.values) && f.values.length > MAX_IN_VALUES) throw validation(`Too many values in an ${f.operator} filter: ${f.values.length} (max ${MAX_IN_VALUES})`);
       }
     }
     if (filterCount > MAX_FILTERS) throw validation(`Too many filters: ${filterCount} (max ${MAX_FILTERS})`);
@@ -565,6 +576,7 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) throw validation(`limit must be between 1 and ${MAX_SEARCH_LIMIT}`);
     const offset = req.after === undefined || req.after === '' ? 0 : Number(req.after);
     if (!Number.isInteger(offset) || offset < 0) throw validation(`after must be a paging cursor`);
+    if (offset + limit > MAX_SEARCH_RESULTS) throw validation(`Search results are limited to ${MAX_SEARCH_RESULTS} (after ${offset} + limit ${limit})`);
 
     const now = Date.now();
     let hits = [...store.get(type)!.values()].filter((o) => !o.archived && o.searchableAt <= now);
@@ -635,6 +647,11 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
         const inputs = (body as { inputs?: unknown[] } | undefined)?.inputs;
         if (!Array.isArray(inputs)) throw validation('inputs must be an array');
         if (inputs.length > MAX_BATCH) throw validation(`Batch size ${inputs.length} exceeds the limit of ${MAX_BATCH} inputs`, { context: { inputs: [String(inputs.length)] } });
+        if (rest[1] !== 'create') {
+          const ids = (inputs as { id?: unknown }[]).map((input) => String(input?.id));
+          const duplicates = [...new Set(ids.filter((id, i) => ids.indexOf(id) !== i))];
+          if (duplicates.length > 0) throw validation(`Duplicate IDs found in batch input: [${duplicates.join(', ')}]. IDs must be unique`);
+        }
         const startedAt = new Date().toISOString();
         const done = (status: number, results: unknown[], errors: unknown[] = []): { status: number; body: unknown } => ({
           status: errors.length > 0 ? 207 : status,

@@ -4,13 +4,21 @@ import * as path from 'node:path';
 import type { Thread, UnifiedMessage } from '../../_sdk/contract';
 import { aCustomer, aMessage, aThread, aTranscript } from '../../_sdk/testing/builders';
 import { HubspotTicketSettings } from '../hubspot.credentials';
+import { phoneVariants } from '../../_sdk/phone';
 import {
+  MAX_FILTER_GROUPS,
+  MAX_IN_VALUES,
+  assignCreatedContacts,
+  assignCreatedTickets,
   decideTicket,
+  matchContacts,
+  matchReadObjects,
   pickContact,
   renderSubject,
   splitName,
   toConsentValue,
   toContactSearch,
+  toContactSearches,
   toFileName,
   toHubspotCommunication,
   toHubspotContact,
@@ -79,13 +87,87 @@ describe('contacts', () => {
       [['mobilephone', 'IN']],
       [['hs_whatsapp_phone_number', 'IN']],
     ]);
-    expect(search.filterGroups.length).toBeLessThanOrEqual(6);
+    expect(search.filterGroups.length).toBeLessThanOrEqual(5);
     expect(search.filterGroups[0].filters[0].values).toEqual(expect.arrayContaining(['+48601234567', '0048601234567', '601 234 567', '+48 601 234 567']));
     expect(search.limit).toBeLessThanOrEqual(200);
   });
 });
 
+describe('contacts in batches', () => {
+  const contact = (id: string, properties: Record<string, string>, createdAt = '2024-01-01T00:00:00Z'): HubspotObject => ({ id, properties, createdAt: new Date(createdAt) });
+  const numbers = [
+    ...Array.from({ length: 80 }, (_, i) => `+48601000${String(i).padStart(3, '0')}`),
+    ...Array.from({ length: 20 }, (_, i) => `+1650555${String(100 + i).padStart(4, '0')}`),
+  ];
+
+  it('covers every written form of 100 numbers in every phone property within HubSpot\'s search limits', () => {
+    const searches = toContactSearches(numbers);
+    const pairs = new Set<string>();
+    for (const search of searches) {
+      expect(search.filterGroups.length).toBeLessThanOrEqual(MAX_FILTER_GROUPS);
+      expect(search.limit).toBe(200);
+      for (const group of search.filterGroups) {
+        expect(group.filters).toHaveLength(1);
+        const [filter] = group.filters;
+        expect(filter.operator).toBe('IN');
+        expect(filter.values!.length).toBeLessThanOrEqual(MAX_IN_VALUES);
+        for (const value of filter.values!) pairs.add(`${filter.propertyName}=${value}`);
+      }
+    }
+    const forms = [...new Set(numbers.flatMap((n) => phoneVariants(n)))];
+    expect(pairs.size).toBe(forms.length * 3);
+    for (const form of forms) for (const p of ['phone', 'mobilephone', 'hs_whatsapp_phone_number']) expect(pairs.has(`${p}=${form}`)).toBe(true);
+    // As few searches as the limits allow.
+    expect(searches).toHaveLength(Math.ceil((3 * Math.ceil(forms.length / MAX_IN_VALUES)) / MAX_FILTER_GROUPS));
+  });
+
+  it('matches hits back to their numbers by normalising what is stored, the best contact per number', () => {
+    const hits = [
+      contact('1', { phone: '601 000 001' }),
+      contact('2', { mobilephone: '0048601000002' }),
+      contact('3', { phone: '(650) 555-0100' }),
+      contact('4', { hs_whatsapp_phone_number: '+48601000001' }, '2024-06-01T00:00:00Z'), // newer, but the WhatsApp number
+      contact('5', { phone: '+48 601 000 002' }, '2025-01-01T00:00:00Z'), // a newer duplicate
+      contact('6', { phone: 'ask reception' }),
+    ];
+    const matched = matchContacts(hits, ['+48601000001', '+48601000002', '+16505550100', '+48601000009']);
+    expect(Object.fromEntries([...matched].map(([e164, c]) => [e164, c.id]))).toEqual({ '+48601000001': '4', '+48601000002': '2', '+16505550100': '3' });
+  });
+
+  it('matches created contacts by the number written, leftovers in input order', () => {
+    const created = [contact('2', { phone: '+48601000002' }), contact('1', { phone: '+48601000001' })];
+    const assigned = assignCreatedContacts(['+48601000001', '+48601000002'], created);
+    expect(Object.fromEntries([...assigned.byNumber].map(([e164, c]) => [e164, c.id]))).toEqual({ '+48601000001': '1', '+48601000002': '2' });
+    expect(assigned.reordered).toBe(false);
+    const rewritten = assignCreatedContacts(['+48601000001', '+48601000002'], [contact('1', { phone: '+48601000001' }), contact('2', { phone: 'unreadable' })]);
+    expect(rewritten.byNumber.get('+48601000002')?.id).toBe('2');
+    expect(rewritten.reordered).toBe(true);
+  });
+
+  it('matches batch reads to the ids asked for, merged-away ids to the surviving record', () => {
+    const read = [contact('10', {}), contact('30', { hs_merged_object_ids: '20;21' }), { ...contact('40', {}), archived: true }];
+    const found = matchReadObjects(read, ['10', '20', '40', '50']);
+    expect(Object.fromEntries([...found].map(([id, c]) => [id, c.id]))).toEqual({ '10': '10', '20': '30' });
+  });
+});
+
 describe('tickets', () => {
+  it('matches created tickets to their inputs by what was written, whatever order HubSpot answers in', () => {
+    const settings = new HubspotTicketSettings();
+    const a = aThread(aCustomer({ waId: '48601000001', profileName: 'A' }), { id: '1', type: 'contact' });
+    const b = aThread(aCustomer({ waId: '48601000002', profileName: 'B' }), { id: '2', type: 'contact' });
+    const inputs = [a, b, a].map((t) => toHubspotTicket(t, settings));
+    const results = [
+      { id: '902', properties: { ...inputs[1].properties } },
+      { id: '901', properties: { ...inputs[0].properties } },
+      { id: '903', properties: { ...inputs[2].properties } },
+    ];
+    expect(assignCreatedTickets(inputs, results)).toEqual({ ids: ['901', '902', '903'], reordered: false });
+    // Should HubSpot rewrite what it stored, the unmatched ones go in input order.
+    const rewritten = results.map((r) => (r.id === '902' ? { ...r, properties: { ...r.properties, subject: 'changed' } } : r));
+    expect(assignCreatedTickets(inputs, rewritten)).toEqual({ ids: ['901', '902', '903'], reordered: true });
+  });
+
   it('renders the subject template and leaves unknown placeholders', () => {
     expect(renderSubject('WhatsApp: {{name}} ({{phone}}) via {{ businessNumber }} {{unknown}}', thread(false))).toBe('WhatsApp: Anna Nowak (+48601234567) via +1 555 0100 {{unknown}}');
     const anonymous = aThread(aCustomer({ waId: '48601234567', profileName: undefined }), { id: '1', type: 'contact' });
