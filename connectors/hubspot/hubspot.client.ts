@@ -220,9 +220,10 @@ type SdkObject = { id: string; properties: Record<string, string | null>; create
 const toObject = (o: SdkObject): HubspotObject => ({ id: String(o.id), properties: o.properties ?? {}, createdAt: o.createdAt, updatedAt: o.updatedAt, archived: o.archived });
 
 type SdkBatchResponse = { results: SdkObject[]; errors?: { category: string; message: string; status: string }[] };
+/** A batch answer; the failed inputs' messages lose anything that looks like a phone number (they end up in logs). */
 const toBatchResult = (response: SdkBatchResponse): HubspotBatchResult => ({
   results: response.results.map(toObject),
-  errors: (Array.isArray(response.errors) ? response.errors : []).map((e) => ({ category: e.category, message: e.message, status: e.status })),
+  errors: (Array.isArray(response.errors) ? response.errors : []).map((e) => ({ category: e.category, message: e.message === undefined ? undefined : redact(e.message), status: e.status })),
 });
 
 export class HubspotClient {
