@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/configuration';
+import { Encryption } from '../common/encryption';
+import { WhatsappModule } from '../whatsapp/whatsapp.module';
+import { ConnectionsController } from './connections.controller';
+import { ConnectionsRepository } from './connections.repository';
+import { ConnectionsService } from './connections.service';
+import { ConnectorFactory } from './connector-factory';
+import { ConnectorRegistry } from './connector-registry';
+
+/** Connections: configured instances of connectors, their encrypted credentials and their API. */
+@Module({
+  // The media store, which connectors read to upload files.
+  imports: [WhatsappModule],
+  controllers: [ConnectionsController],
+  providers: [
+    ConnectionsRepository,
+    ConnectorRegistry,
+    ConnectorFactory,
+    ConnectionsService,
+    {
+      provide: Encryption,
+      useFactory: (config: AppConfig) => {
+        // startService fills the key from DATA_DIR when ENCRYPTION_KEY is not set.
+        if (!config.encryption.key) throw new Error('no encryption key: set ENCRYPTION_KEY');
+        return new Encryption(config.encryption.key, config.encryption.previousKey);
+      },
+      inject: [APP_CONFIG],
+    },
+  ],
+  exports: [ConnectionsService, ConnectorRegistry, ConnectorFactory],
+})
+export class ConnectionsModule {}

@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { ConnectorDefinition, ConnectorDeps, ConnectorLogger, CrmConnector, MediaReader, RequestBudget } from '../../connectors/_sdk/contract';
+import { APP_CONFIG, type AppConfig } from '../../config/configuration';
+import { LOGGER } from '../common/logger';
+import { redactText } from '../common/redaction';
+import { RequestBudgets } from '../sync/request-budget';
+import { MediaStore } from '../whatsapp/media/media-store';
+import type { ResolvedConnection } from './connections.types';
+import { ConnectorRegistry } from './connector-registry';
+
+/** A single credentials check spends one request; there is no connection to hold a budget yet. */
+const UNMETERED: RequestBudget = { acquire: async () => undefined };
+
+/**
+ * Builds connectors with the ports the core hands them (connectors/_sdk/contract.ts): a logger that
+ * goes through the service's redaction, the real clock, the connection's shared request budget,
+ * the media store and the configured request timeout.
+ */
+@Injectable()
+export class ConnectorFactory {
+  constructor(
+    private readonly registry: ConnectorRegistry,
+    private readonly budgets: RequestBudgets,
+    private readonly mediaStore: MediaStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** A connector for one job of a resolved connection. Cheap: call it once per job. */
+  create(resolved: ResolvedConnection): CrmConnector {
+    const { connection, definition, credentials, settings, budget, capabilities } = resolved;
+    const connector = definition.create(credentials, settings, this.deps(definition, connection.id, this.budgets.forConnection(connection.id, budget)));
+    this.registry.assertImplements(definition, connector, capabilities);
+    return connector;
+  }
+
+  /**
+   * A connector to check credentials an operator is about to store. With the id of an existing
+   * connection the check spends that connection's budget; a new connection has none yet.
+   */
+  forCredentialsCheck(definition: ConnectorDefinition, credentials: object, settings: object, budget: { requests: number; perMs: number }, connectionId?: string): CrmConnector {
+    const requestBudget = connectionId ? this.budgets.forConnection(connectionId, budget) : UNMETERED;
+    return definition.create(credentials, settings, this.deps(definition, connectionId, requestBudget));
+  }
+
+  private deps(definition: ConnectorDefinition, connectionId: string | undefined, budget: RequestBudget): ConnectorDeps {
+    return {
+      logger: this.connectorLogger(this.logger.child({ connectionId: connectionId ?? null, connector: definition.manifest.id })),
+      clock: { now: () => new Date() },
+      budget,
+      media: this.mediaReader(),
+      timeoutMs: this.config.sync.connectorTimeoutMs,
+    };
+  }
+
+  private connectorLogger(log: Logger): ConnectorLogger {
+    // The messages go through pino's redaction (paths and free text) like every other log line;
+    // free-text values of the context are scrubbed too, as a vendor's error text may quote a
+    // phone number or a token.
+    const redact = this.config.log.redact;
+    const clean = (context?: Record<string, unknown>): Record<string, unknown> => {
+      if (!context || !redact) return context ?? {};
+      return Object.fromEntries(Object.entries(context).map(([key, value]) => [key, typeof value === 'string' ? redactText(value) : value]));
+    };
+    return {
+      debug: (message, context) => log.debug(clean(context), message),
+      info: (message, context) => log.info(clean(context), message),
+      warn: (message, context) => log.warn(clean(context), message),
+      error: (message, context) => log.error(clean(context), message),
+    };
+  }
+
+  private mediaReader(): MediaReader {
+    return {
+      read: async (media) => {
+        if (!media.storageKey) throw new Error(`the media file is not stored${media.unavailableReason ? ` (${media.unavailableReason})` : ''}`);
+        return this.mediaStore.get(media.storageKey);
+      },
+    };
+  }
+}

@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
+import { CAPABILITY_METHODS, type ConnectorCapabilities, type ConnectorDefinition, type CrmConnector } from '../../connectors/_sdk/contract';
+import { CONNECTORS } from '../../connectors/index';
+import { InvalidConnectionInputError, UnknownConnectorError } from './connections.errors';
+
+export { InvalidConnectionInputError, UnknownConnectorError };
+
+export interface Budget {
+  requests: number;
+  perMs: number;
+}
+
+export interface ValidateOptions {
+  /**
+   * Refuse properties the DTO does not declare (an operator's typo) instead of dropping them.
+   * Stored values are read leniently, so a setting a newer connector version dropped never
+   * breaks an existing connection.
+   */
+  rejectUnknown?: boolean;
+}
+
+/**
+ * The connectors of this build (connectors/index.ts is the only list) and what the core needs to
+ * know about each: its DTOs, capabilities and request budget. The core reaches vendor code only
+ * through this class and never branches on a connector's id.
+ */
+@Injectable()
+export class ConnectorRegistry {
+  private readonly byId: ReadonlyMap<string, ConnectorDefinition>;
+
+  constructor() {
+    this.byId = new Map(CONNECTORS.map((definition) => [definition.manifest.id, definition as ConnectorDefinition]));
+  }
+
+  /** The connector with this id; UnknownConnectorError when this build has none. */
+  get(connectorId: string): ConnectorDefinition {
+    const definition = this.byId.get(connectorId);
+    if (!definition) throw new UnknownConnectorError(connectorId, [...this.byId.keys()]);
+    return definition;
+  }
+
+  /** The connector with this id, or undefined. */
+  find(connectorId: string): ConnectorDefinition | undefined {
+    return this.byId.get(connectorId);
+  }
+
+  list(): ConnectorDefinition[] {
+    return [...this.byId.values()];
+  }
+
+  /**
+   * What a connection with these settings can do: the connector's own answer for the settings
+   * (e.g. tickets switched off), never more than its manifest declares.
+   */
+  capabilities(definition: ConnectorDefinition, settings: object): ConnectorCapabilities {
+    const declared = definition.manifest.capabilities;
+    const forSettings = definition.capabilitiesFor?.(settings) ?? declared;
+    const result = { ...declared };
+    for (const key of Object.keys(declared) as (keyof ConnectorCapabilities)[]) {
+      if (key !== 'contacts') result[key] = Boolean(declared[key] && forSettings[key]);
+    }
+    return result;
+  }
+
+  /** The request budget of a connection with these settings (a higher vendor tier, or the default). */
+  budget(definition: ConnectorDefinition, settings: object): Budget {
+    const budget = definition.budgetFor?.(settings) ?? definition.manifest.defaultBudget;
+    return { requests: budget.requests, perMs: budget.perMs };
+  }
+
+  /**
+   * Throws when a connector lacks a method one of these capabilities needs: a connector bug the
+   * conformance suite should have caught, reported before the sync engine calls the method.
+   */
+  assertImplements(definition: ConnectorDefinition, connector: CrmConnector, capabilities: ConnectorCapabilities): void {
+    const missing: string[] = [];
+    for (const [capability, methods] of Object.entries(CAPABILITY_METHODS) as [keyof typeof CAPABILITY_METHODS, (keyof CrmConnector)[]][]) {
+      if (!capabilities[capability]) continue;
+      for (const method of methods) if (typeof connector[method] !== 'function') missing.push(`${method} (${capability})`);
+    }
+    if (missing.length > 0) throw new Error(`the ${definition.manifest.displayName} connector lacks methods its capabilities need: ${missing.join(', ')}`);
+  }
+
+  /** Credentials as an instance of the connector's credentials DTO, or InvalidConnectionInputError. */
+  validateCredentials(definition: ConnectorDefinition, plain: unknown, options: ValidateOptions = {}): Promise<object> {
+    return this.validateAgainst(definition.credentials, plain, 'credentials', options);
+  }
+
+  /**
+   * Settings as an instance of the connector's settings DTO, with the DTO's defaults filled in for
+   * absent keys (`{}` and undefined are valid when every setting has a default).
+   */
+  validateSettings(definition: ConnectorDefinition, plain: unknown, options: ValidateOptions = {}): Promise<object> {
+    return this.validateAgainst(definition.settings, plain ?? {}, 'settings', options);
+  }
+
+  private async validateAgainst(dto: new () => object, plain: unknown, part: string, options: ValidateOptions): Promise<object> {
+    if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) {
+      throw new InvalidConnectionInputError([`${part}: must be a JSON object`]);
+    }
+    // exposeDefaultValues keeps the DTO's initialisers for keys that are absent or undefined,
+    // including inside nested DTOs (@Type), so partial settings get every default.
+    const instance = plainToInstance(dto, plain, { exposeDefaultValues: true });
+    const errors = await validate(instance, {
+      whitelist: true,
+      forbidNonWhitelisted: options.rejectUnknown === true,
+      forbidUnknownValues: false,
+      validationError: { target: false, value: false },
+    });
+    if (errors.length > 0) {
+      const lines = describe(errors, part);
+      throw new InvalidConnectionInputError(part === 'credentials' ? lines.map((line) => scrub(line, plain)) : lines);
+    }
+    return instance;
+  }
+}
+
+/** One line per field problem, with the path to nested fields ("settings.tickets.pipeline: …"). */
+function describe(errors: ValidationError[], prefix: string): string[] {
+  const lines: string[] = [];
+  for (const error of errors) {
+    const path = `${prefix}.${error.property}`;
+    if (error.constraints) lines.push(`${path}: ${Object.values(error.constraints).join(', ')}`);
+    if (error.children?.length) lines.push(...describe(error.children, path));
+  }
+  return lines;
+}
+
+/**
+ * Removes every credentials string the operator sent from a message: a DTO's custom message may
+ * quote the value ($value), and a credentials value is a secret.
+ */
+function scrub(message: string, plain: unknown): string {
+  const values: string[] = [];
+  const collect = (value: unknown, depth: number) => {
+    if (depth > 5) return;
+    if (typeof value === 'string' && value.length >= 4) values.push(value);
+    else if (value && typeof value === 'object') for (const v of Object.values(value)) collect(v, depth + 1);
+  };
+  collect(plain, 0);
+  return values.sort((a, b) => b.length - a.length).reduce((text, value) => text.split(value).join('[redacted]'), message);
+}
