@@ -2,26 +2,31 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/configuration';
 import { LOGGER } from './common/logger';
+import { CONNECTION_ENV } from './connections/connections.service';
+import { ConnectionsModule } from './connections/connections.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { QueueModule } from './sync/queue.module';
+import { SyncModule } from './sync/sync.module';
 import { WorkersModule } from './sync/workers.module';
 import { WhatsappModule } from './whatsapp/whatsapp.module';
 
-/** Configuration and the logger, available everywhere. */
+/** Configuration, the environment it came from, and the logger, available everywhere. */
 @Global()
 @Module({})
 class CoreModule {
-  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+  static forRoot(config: AppConfig, logger: Logger, env: Record<string, string | undefined>): DynamicModule {
     return {
       module: CoreModule,
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
+        // Connections declared by environment variables are read from the same env as the config.
+        { provide: CONNECTION_ENV, useValue: env },
       ],
-      exports: [APP_CONFIG, LOGGER],
+      exports: [APP_CONFIG, LOGGER, CONNECTION_ENV],
     };
   }
 }
@@ -29,18 +34,20 @@ class CoreModule {
 @Module({})
 export class AppModule {
   /** `config.databaseUrl` must be set (the embedded database is started before this). */
-  static forRoot(config: AppConfig, logger: Logger): DynamicModule {
+  static forRoot(config: AppConfig, logger: Logger, env: Record<string, string | undefined> = process.env): DynamicModule {
     const runsWorkers = config.role !== 'api';
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot(config, logger),
+        CoreModule.forRoot(config, logger, env),
         DatabaseModule.forRoot(config.databaseUrl!, config.dbPoolSize),
         QueueModule.forRoot(config),
         HealthModule,
         ContactsModule,
         ConversationsModule,
         WhatsappModule,
+        ConnectionsModule,
+        SyncModule,
         ...(runsWorkers ? [WorkersModule.forRoot(config)] : []),
       ],
     };

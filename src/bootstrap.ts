@@ -72,9 +72,9 @@ export async function startService(env: Record<string, string | undefined> = pro
     );
   }
 
-  let app: NestExpressApplication;
+  let app: NestExpressApplication | undefined;
   try {
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger), {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger, env), {
       bodyParser: false,
       logger: new PinoNestLogger(logger),
     });
@@ -82,15 +82,18 @@ export async function startService(env: Record<string, string | undefined> = pro
     if (options.listen === false) await app.init();
     else await app.listen(config.port, config.host);
   } catch (error) {
+    // A failed start must not leave a pool, queue workers or the embedded database running.
+    await app?.close().catch(() => undefined);
     await embedded?.stop();
     throw error;
   }
-  const address = options.listen === false ? undefined : app.getHttpServer().address();
+  const started = app;
+  const address = options.listen === false ? undefined : started.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   let stopped = false;
   return {
-    app,
+    app: started,
     config,
     logger,
     url: `http://${host}:${port}`,
@@ -99,7 +102,7 @@ export async function startService(env: Record<string, string | undefined> = pro
     async stop() {
       if (stopped) return;
       stopped = true;
-      await app.close();
+      await started.close();
       await embedded?.stop();
     },
   };

@@ -37,8 +37,9 @@ export function redactPaths(): string[] {
   return paths;
 }
 
-// Seven or more digits, optionally with +, spaces, dots, dashes or brackets between them.
-const PHONE = /\+?\d[\d\s().-]{5,}\d/g;
+// Seven or more digits, optionally with +, spaces, dots, dashes or brackets between them — but not
+// inside a longer word (a uuid or hex id is no phone number).
+const PHONE = /(?<![\w-])\+?\d[\d\s().-]{5,}\d(?![\w-])/g;
 const BEARER = /(bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 const URL_CREDENTIALS = /(\w+:\/\/)[^\s/:@]+:[^\s/@]+@/g;
 

@@ -1,4 +1,5 @@
 import type { RequestBudget } from '../../connectors/_sdk/contract';
+import { ConnectorError } from '../../connectors/_sdk/errors';
 
 export interface BudgetLimit {
   requests: number;
@@ -11,11 +12,19 @@ export interface BudgetLimit {
  * vendor's Retry-After sets so that no worker calls that vendor before it elapses.
  */
 export abstract class RequestBudgets {
+  private closed = false;
+
+  /** At shutdown: waiting callers give up (as a transient failure, so their work is retried later). */
+  close(): void {
+    this.closed = true;
+  }
+
   /** The budget a connector uses for one job; acquire() waits until a request may be sent. */
   forConnection(connectionId: string, limit: BudgetLimit): RequestBudget {
     return {
       acquire: async (cost = 1) => {
         for (;;) {
+          if (this.closed) throw new ConnectorError('transient', 'shutting down');
           const waitMs = await this.tryAcquire(connectionId, limit, cost);
           if (waitMs <= 0) return;
           await new Promise((r) => setTimeout(r, Math.min(waitMs, 1000)));

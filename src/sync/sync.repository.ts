@@ -13,6 +13,7 @@ export interface SyncRow {
   kind: 'message' | 'transcript' | string;
   dispatchedAt: Date | null;
   conversationId: string;
+  /** Null only when the conversation is gone (a row the drain then dead-letters). */
   contactId: string;
   waId: string;
   e164: string;
@@ -75,8 +76,8 @@ export class SyncRepository {
               m.id AS "messageId", m.wamid, m.direction, m.type, m.body, m.content, m.media, m.media_status AS "mediaStatus",
               m.context, m.errors, m.wa_timestamp AS "waTimestamp", m.seq::text AS seq, m.author, m.created_at AS "messageCreatedAt"
        FROM outbox o
-       JOIN conversations c ON c.id = o.conversation_id
-       JOIN contacts k ON k.id = c.contact_id
+       LEFT JOIN conversations c ON c.id = o.conversation_id
+       LEFT JOIN contacts k ON k.id = c.contact_id
        LEFT JOIN messages m ON m.id = o.message_id
        WHERE o.connection_id = $1 AND o.queue = '${QueueName.CrmSync}' AND o.status IN ('pending', 'running')
        ORDER BY o.id

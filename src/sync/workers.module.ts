@@ -5,7 +5,11 @@ import { LOGGER } from '../common/logger';
 import type { Job } from 'bullmq';
 import type { AppConfig } from '../../config/configuration';
 import { MediaFetchHandler } from '../whatsapp/media/media-fetch.handler';
+import { ConversationCloser } from '../conversations/conversation-closer';
+import { ConversationsModule } from '../conversations/conversations.module';
 import { WhatsappModule } from '../whatsapp/whatsapp.module';
+import { CrmSyncHandler } from './crm-sync.handler';
+import { SyncModule } from './sync.module';
 import type { TaskJobData } from './drivers/bullmq-task-queue';
 import { OutboxPoller } from './drivers/outbox-poller';
 import { SweeperService } from './sweeper.service';
@@ -14,7 +18,10 @@ import { TASK_HANDLERS, type TaskHandler } from './task-handler';
 import { TaskRunner } from './task-runner.service';
 
 /** Which handler runs each queue. A queue without a handler yet keeps its rows pending. */
-const HANDLERS: { queue: QueueName; handler: Type<TaskHandler> }[] = [{ queue: QueueName.Media, handler: MediaFetchHandler }];
+const HANDLERS: { queue: QueueName; handler: Type<TaskHandler> }[] = [
+  { queue: QueueName.Media, handler: MediaFetchHandler },
+  { queue: QueueName.CrmSync, handler: CrmSyncHandler },
+];
 
 export const HANDLED_QUEUES: QueueName[] = HANDLERS.map((h) => h.queue);
 
@@ -51,7 +58,7 @@ export class WorkersModule {
     const drivers = config.redisUrl ? [SweeperService, ...HANDLED_QUEUES.map((q) => processorFor(q, config.queue.concurrency))] : [OutboxPoller];
     return {
       module: WorkersModule,
-      imports: [WhatsappModule],
+      imports: [WhatsappModule, SyncModule, ConversationsModule],
       providers: [
         {
           provide: TASK_HANDLERS,
@@ -59,6 +66,7 @@ export class WorkersModule {
           inject: HANDLERS.map((h) => h.handler),
         },
         TaskRunner,
+        ConversationCloser,
         ...drivers,
       ],
       exports: [TaskRunner],

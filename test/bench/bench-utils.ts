@@ -29,9 +29,15 @@ export function memoryOf(pid: number): { rssMb: number; peakRssMb: number } {
 }
 
 /** Forks a compiled script and waits for the "ready" message it sends. */
-export function forkAndWait<T>(script: string, env: Record<string, string>, readyWhen: (msg: unknown) => T | undefined, timeoutMs = 120_000): Promise<{ child: ChildProcess; ready: T }> {
+export function forkAndWait<T>(
+  script: string,
+  env: Record<string, string>,
+  readyWhen: (msg: unknown) => T | undefined,
+  execArgv: string[] = [],
+  timeoutMs = 120_000,
+): Promise<{ child: ChildProcess; ready: T }> {
   return new Promise((resolve, reject) => {
-    const child = fork(script, [], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const child = fork(script, [], { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     const timer = setTimeout(() => reject(new Error(`${script} did not become ready`)), timeoutMs);
     child.on('message', (msg) => {
       const ready = readyWhen(msg);
@@ -54,6 +60,12 @@ export async function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/** The Node flags `npm start` runs the service with (package.json "start"), so benchmarks measure the same process. */
+export function serviceNodeFlags(): string[] {
+  const start: string = JSON.parse(fs.readFileSync('package.json', 'utf8')).scripts.start;
+  return start.split(/\s+/).filter((part) => part.startsWith('--'));
 }
 
 export const fmt = (n: number, digits = 1) => n.toFixed(digits).padStart(8);

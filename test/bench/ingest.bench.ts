@@ -11,7 +11,7 @@ import { createHmac } from 'node:crypto';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
-import { databaseUrl, fmt, forkAndWait, freshDatabase, memoryOf, REDIS_URL, stopChild } from './bench-utils';
+import { databaseUrl, fmt, forkAndWait, freshDatabase, memoryOf, REDIS_URL, serviceNodeFlags, stopChild } from './bench-utils';
 
 const SECRET = 'bench-app-secret';
 const RATES = (process.env.BENCH_RATES ?? '100,300,600,1000').split(',').map(Number);
@@ -73,6 +73,7 @@ async function runAll(name: string, url: string): Promise<StepResult[]> {
 
 async function main(): Promise<void> {
   const dist = path.resolve(process.cwd(), 'dist/test/bench');
+  console.log(`service runs with: ${serviceNodeFlags().join(' ') || '(no flags)'}`);
   console.log(`bench:ingest — steps of ${STEP_SECONDS}s at ${RATES.join(', ')} req/s, then ${MAX_SECONDS}s closed loop with ${CONNECTIONS} connections`);
 
   // Baseline
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
   // threadbridge, production drivers (Postgres + Redis)
   const serviceDb = await freshDatabase('threadbridge_bench_service');
   const service = await forkAndWait(
-    path.join(dist, 'service-process.js'),
+    path.resolve(process.cwd(), 'dist/test/setup/service-process.js'),
     {
       DATABASE_URL: serviceDb,
       REDIS_URL,
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
       DATA_DIR: path.resolve(process.cwd(), '.data/bench'),
     },
     (m) => (m as { url?: string }).url,
+    serviceNodeFlags(),
   );
   const serviceResults = await runAll('threadbridge (webhook → one transaction: contact, conversation, message, outbox)', `${service.ready}/webhooks/whatsapp`);
   const memory = memoryOf(service.child.pid!);

@@ -100,8 +100,19 @@ export interface HubspotFakeOptions {
   searchLagMs?: number;
   /** Delay before every answer. Default 0. */
   latencyMs?: number;
+  /**
+   * Delay after a request has been carried out, before its answer is sent (a client that gives up
+   * or dies meanwhile leaves the write done but unacknowledged). Default 0.
+   */
+  responseDelayMs?: number;
   /** Probability (0..1) that a request is answered 500. Default 0. */
   serverErrorRate?: number;
+  /**
+   * Answer this share (0..1) of authenticated requests, at random, with HubSpot's ten-second-limit
+   * 429 and `Retry-After: retryAfterSec` (e.g. {rate: 0.5, retryAfterSec: 2}: half of all calls).
+   * Random rather than every n-th: a fixed pattern can starve a retried multi-call operation. Default off.
+   */
+  throttle?: { rate: number; retryAfterSec: number } | null;
   /** Ticket stages that count as closed (set closed_date). Default ['4']. */
   closedStages?: string[];
   /** Answer batch creates in reverse order (HubSpot does not promise input order). Default false. */
@@ -245,6 +256,8 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
     searchLagMs: options.searchLagMs ?? 0,
     latencyMs: options.latencyMs ?? 0,
     serverErrorRate: options.serverErrorRate ?? 0,
+    throttle: options.throttle ?? null,
+    responseDelayMs: options.responseDelayMs ?? 0,
     closedStages: options.closedStages ?? ['4'],
     reverseBatchResults: options.reverseBatchResults ?? false,
     portalId: options.portalId ?? 12345678,
@@ -998,8 +1011,12 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
       }
       checkAuth(req.headers);
       if (opts.serverErrorRate > 0 && Math.random() < opts.serverErrorRate) throw hubspotError(500, 'INTERNAL_ERROR', 'internal error');
+      if (opts.throttle && Math.random() < opts.throttle.rate) {
+        throw scriptedFailure({ kind: 'fail', status: 429, retryAfterSec: opts.throttle.retryAfterSec });
+      }
       spendLimits(url.pathname.endsWith('/search'));
       const result = await route({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, raw, json });
+      if (opts.responseDelayMs > 0) await sleep(opts.responseDelayMs);
       status = result.status;
       body = result.body;
       headers = { ...rateHeaders(Date.now()), ...(result.headers ?? {}) };

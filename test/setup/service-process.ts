@@ -1,6 +1,7 @@
 /**
- * Runs threadbridge in its own process for benchmarks (same bootstrap as `npm start`) and tells
- * the parent its URL. Keeps the benchmark's own memory out of the service's RSS.
+ * Runs threadbridge in its own process (same bootstrap as `npm start`) and tells the parent its
+ * URL: for benchmarks (the service's RSS alone) and for tests that kill a worker outright.
+ * Compiled by `npm test`'s set-up; run from dist/test/setup/service-process.js.
  */
 import { startService } from '../../src/bootstrap';
 

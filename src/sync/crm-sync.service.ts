@@ -1,0 +1,376 @@
+import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AppendResult, CrmConnector, RemoteRef, Thread, UnifiedMessage } from '../../connectors/_sdk/contract';
+import { ConnectorError } from '../../connectors/_sdk/errors';
+import { APP_CONFIG, type AppConfig } from '../../config/configuration';
+import { LOGGER } from '../common/logger';
+import { ConnectionsService, type ResolvedConnection } from '../connections/connections.service';
+import { ConnectorFactory } from '../connections/connector-factory';
+import { RequestBudgets } from './request-budget';
+import { decide, type SyncDecision } from './retry-policy';
+import { buildTranscript, byWhatsAppOrder, toCustomer, toThread, toUnifiedMessage } from './sync.mapper';
+import { SyncRepository, type SyncRow } from './sync.repository';
+
+/** How the drain of one connection ended. */
+export type DrainOutcome =
+  | { outcome: 'idle' } // nothing left to do
+  | { outcome: 'busy' } // another worker holds the drain; it will pick our rows up
+  | { outcome: 'paused'; until: Date } // rate limit or backoff: nothing is called before `until`
+  | { outcome: 'parked' } // disabled or waiting for new credentials; work kept
+  | { outcome: 'waiting'; until: Date }; // what is left cannot go yet (media still downloading)
+
+const ROWS_PER_PASS = 500;
+/** A message whose media is still downloading waits this long before syncing without the file. */
+const MEDIA_WAIT_MS = 5 * 60_000;
+/** A ticket link older than this is re-checked (closed meanwhile? reopen or open a new one). */
+const TICKET_RECHECK_MS = 5 * 60_000;
+/** Per-thread calls in flight at once, for connectors without batch forms. */
+const THREAD_CONCURRENCY = 4;
+const WAIT_RETRY_MS = 5_000;
+
+/** State of one drain: a remote object is re-linked at most once per drain, so a vendor that keeps
+ * answering not_found ends in a dead letter instead of a loop. */
+interface DrainContext {
+  /** Lease holder id: one per drain (never per process: a process runs several drains at once). */
+  holder: string;
+  relinked: boolean;
+}
+
+class StopDrain extends Error {
+  constructor(readonly result: DrainOutcome) {
+    super('drain stopped');
+  }
+}
+
+/**
+ * The sync engine: drains a connection's outbox into its CRM. One drain per connection at a
+ * time (a lease in Postgres shared by every worker), so each conversation's messages reach the CRM
+ * in WhatsApp order and never twice; a drain takes everything pending across conversations, so
+ * a connector with batch endpoints turns a burst into a few calls. Links (local id ↔ remote id)
+ * are written in the same transaction that marks the tasks done. Failures are handled by error
+ * kind alone (retry-policy.ts).
+ */
+@Injectable()
+export class CrmSyncService implements BeforeApplicationShutdown {
+  private stopping = false;
+
+  constructor(
+    private readonly repo: SyncRepository,
+    private readonly connections: ConnectionsService,
+    private readonly factory: ConnectorFactory,
+    private readonly budgets: RequestBudgets,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.leaseMs = config.queue.leaseMs;
+  }
+
+  /**
+   * How long a drain may go without renewing its lease before another worker takes over (a worker
+   * that died). Renewed before every connector call, so it must exceed one call (timeout + budget wait).
+   */
+  readonly leaseMs: number;
+
+  /** Running drains stop at their next connector call, so shutdown never waits on a backlog. */
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+    this.budgets.close();
+  }
+
+  /** Syncs everything pending for a connection, until nothing is left or a failure pauses it. */
+  async drain(connectionId: string): Promise<DrainOutcome> {
+    for (;;) {
+      const resolved = await this.connections.resolve(connectionId);
+      if (!resolved || !resolved.connection.enabled || resolved.connection.status !== 'active') return { outcome: 'parked' };
+      const retryAfter = resolved.connection.retryAfter;
+      if (retryAfter && retryAfter.getTime() > Date.now()) return { outcome: 'paused', until: retryAfter };
+      const ctx: DrainContext = { holder: randomUUID(), relinked: false };
+      if (!(await this.repo.acquireLease(connectionId, 'drain', ctx.holder, this.leaseMs))) return { outcome: 'busy' };
+      let progressed: boolean;
+      try {
+        const connector = this.factory.create(resolved);
+        progressed = await this.drainHeld(resolved, connector, ctx);
+      } catch (error) {
+        if (error instanceof StopDrain) return error.result;
+        throw error;
+      } finally {
+        await this.repo.releaseLease(connectionId, 'drain', ctx.holder);
+      }
+      // Checked after releasing: a task committed while we drained either saw our lease (and left
+      // its row to us) or will take the lease itself. Without this second look it could be missed.
+      if (!(await this.repo.hasOpenRows(connectionId))) return { outcome: 'idle' };
+      if (!progressed) return { outcome: 'waiting', until: new Date(Date.now() + WAIT_RETRY_MS) };
+    }
+  }
+
+  /** Passes until nothing is open or a pass changes nothing. Returns whether the last pass did anything. */
+  private async drainHeld(resolved: ResolvedConnection, connector: CrmConnector, ctx: DrainContext): Promise<boolean> {
+    let previous = '';
+    for (;;) {
+      const rows = await this.repo.openRows(resolved.connection.id, ROWS_PER_PASS);
+      if (rows.length === 0) return true;
+      const ids = rows.map((r) => r.taskId).join(',');
+      if (ids === previous) return false; // the same rows again: what is left waits for later
+      previous = ids;
+      await this.syncRows(resolved, connector, rows, ctx);
+      // Renew between passes. A lease lost meanwhile (a pass longer than the lease) stops us, so
+      // two drains never run at once.
+      if (!(await this.repo.acquireLease(resolved.connection.id, 'drain', ctx.holder, this.leaseMs))) return true;
+    }
+  }
+
+  /** One pass over a set of open rows. */
+  private async syncRows(resolved: ResolvedConnection, connector: CrmConnector, rows: SyncRow[], ctx: DrainContext): Promise<void> {
+    const connectionId = resolved.connection.id;
+    const { capabilities } = resolved;
+    const homeless = rows.filter((r) => !r.contactId);
+    for (const row of homeless) await this.repo.deadLetter(row.taskId, 'the conversation of this task no longer exists');
+    rows = rows.filter((r) => r.contactId);
+    const messageRows = this.readyMessages(rows.filter((r) => r.kind === 'message' && r.messageId));
+    const openConversations = new Set(rows.filter((r) => r.kind === 'message').map((r) => r.conversationId));
+    const readyTaskIds = new Set(messageRows.map((r) => r.taskId));
+    for (const conversationId of new Set(messageRows.map((r) => r.conversationId))) {
+      // A conversation whose every open message is ready has no message left after this pass.
+      if (rows.filter((r) => r.kind === 'message' && r.conversationId === conversationId).every((r) => readyTaskIds.has(r.taskId))) {
+        openConversations.delete(conversationId);
+      }
+    }
+    const transcriptRows = rows.filter((r) => r.kind === 'transcript' && !openConversations.has(r.conversationId));
+    const orphanRows = rows.filter((r) => r.kind === 'message' && !r.messageId); // message erased meanwhile
+    if (orphanRows.length) await this.repo.completeWithLinks(connectionId, [], orphanRows.map((r) => r.taskId));
+    const work = [...messageRows, ...transcriptRows];
+    if (work.length === 0) return;
+
+    const contacts = await this.ensureContacts(resolved, connector, work, ctx);
+    const syncable = work.filter((r) => contacts.has(r.contactId));
+    const tickets = capabilities.tickets ? await this.ensureTickets(resolved, connector, syncable, contacts, ctx) : new Map<string, RemoteRef>();
+    const thread = (row: SyncRow) => toThread(row, contacts.get(row.contactId)!, tickets.get(row.conversationId));
+
+    const messages = syncable.filter((r) => r.kind === 'message');
+    if (!capabilities.history) await this.repo.completeWithLinks(connectionId, [], messages.map((r) => r.taskId));
+    else await this.appendMessages(resolved, connector, messages, thread, ctx);
+
+    for (const row of syncable.filter((r) => r.kind === 'transcript')) {
+      if (!capabilities.transcripts || !connector.attachTranscript) {
+        await this.repo.completeWithLinks(connectionId, [], [row.taskId]);
+        continue;
+      }
+      const transcript = buildTranscript(
+        { conversationId: row.conversationId, openedAt: new Date(row.openedAt), closedAt: new Date(row.closedAt ?? Date.now()), customerName: row.profileName ?? row.e164 },
+        await this.repo.conversationMessages(row.conversationId),
+      );
+      const remote = await this.call(resolved, () => connector.attachTranscript!(thread(row), transcript), [row], ctx);
+      if (remote) await this.repo.completeWithLinks(connectionId, [{ type: 'transcript', localId: row.conversationId, remote }], [row.taskId]);
+    }
+    await this.connections.recordSuccess(connectionId);
+  }
+
+  /**
+   * Message rows that can go now, in WhatsApp order per conversation. A message whose media is
+   * still downloading holds back the rest of its conversation (order first), for a while.
+   */
+  private readyMessages(rows: SyncRow[]): SyncRow[] {
+    const byConversation = new Map<string, SyncRow[]>();
+    for (const r of rows) byConversation.set(r.conversationId, [...(byConversation.get(r.conversationId) ?? []), r]);
+    const ready: SyncRow[] = [];
+    for (const list of byConversation.values()) {
+      for (const r of list.sort(byWhatsAppOrder)) {
+        const waiting = r.mediaStatus === 'pending' && Date.now() - new Date(r.messageCreatedAt!).getTime() < MEDIA_WAIT_MS;
+        if (waiting) break;
+        ready.push(r);
+      }
+    }
+    return ready;
+  }
+
+  /** The remote contact of every customer in `rows`: from links, else found or created (batched). */
+  private async ensureContacts(resolved: ResolvedConnection, connector: CrmConnector, rows: SyncRow[], ctx: DrainContext): Promise<Map<string, RemoteRef>> {
+    const connectionId = resolved.connection.id;
+    const customers = new Map(rows.map((r) => [r.contactId, r]));
+    const links = await this.repo.links(connectionId, 'contact', [...customers.keys()]);
+    const result = new Map<string, RemoteRef>([...links].map(([id, l]) => [id, { id: l.id, type: l.type, url: l.url }]));
+    const missing = [...customers.values()].filter((r) => !links.has(r.contactId));
+    for (const chunk of chunks(missing, resolved.definition.manifest.maxBatch)) {
+      const requests = chunk.map((r) => ({ customer: toCustomer(r) }));
+      const affected = rows.filter((r) => chunk.some((c) => c.contactId === r.contactId));
+      const refs = await this.call(
+        resolved,
+        () => (connector.ensureContacts ? connector.ensureContacts(requests) : mapLimit(requests, THREAD_CONCURRENCY, (q) => connector.ensureContact(q.customer))),
+        affected,
+        ctx,
+        { isolate: chunk.length > 1 ? () => this.ensureContactsOneByOne(resolved, connector, chunk, rows, result, ctx) : undefined },
+      );
+      if (!refs) continue;
+      chunk.forEach((r, i) => result.set(r.contactId, refs[i]));
+      await this.repo.saveLinks(connectionId, chunk.map((r, i) => ({ type: 'contact' as const, localId: r.contactId, remote: refs[i] })));
+    }
+    return result;
+  }
+
+  private async ensureContactsOneByOne(resolved: ResolvedConnection, connector: CrmConnector, chunk: SyncRow[], rows: SyncRow[], result: Map<string, RemoteRef>, ctx: DrainContext): Promise<void> {
+    for (const r of chunk) {
+      const ref = await this.call(resolved, () => connector.ensureContact(toCustomer(r)), rows.filter((x) => x.contactId === r.contactId), ctx);
+      if (!ref) continue;
+      result.set(r.contactId, ref);
+      await this.repo.saveLinks(resolved.connection.id, [{ type: 'contact', localId: r.contactId, remote: ref }]);
+    }
+  }
+
+  /**
+   * The ticket of every conversation in `rows`. New conversations, and tickets not checked for a
+   * while, go through the connector's thread policy (append while open, reopen, or a new one).
+   */
+  private async ensureTickets(resolved: ResolvedConnection, connector: CrmConnector, rows: SyncRow[], contacts: Map<string, RemoteRef>, ctx: DrainContext): Promise<Map<string, RemoteRef>> {
+    const connectionId = resolved.connection.id;
+    const conversations = new Map(rows.map((r) => [r.conversationId, r]));
+    const links = await this.repo.links(connectionId, 'ticket', [...conversations.keys()]);
+    const result = new Map<string, RemoteRef>();
+    const toCheck: { row: SyncRow; known?: RemoteRef }[] = [];
+    for (const row of conversations.values()) {
+      const link = links.get(row.conversationId);
+      if (link && Date.now() - new Date(link.updatedAt).getTime() < TICKET_RECHECK_MS) result.set(row.conversationId, { id: link.id, type: link.type, url: link.url });
+      else toCheck.push({ row, known: link ?? (await this.repo.latestTicketOfContact(connectionId, row.contactId, row.conversationId)) });
+    }
+    for (const chunk of chunks(toCheck, resolved.definition.manifest.maxBatch)) {
+      const requests = chunk.map(({ row, known }) => ({ thread: toThread(row, contacts.get(row.contactId)!), known: known ? { id: known.id, type: known.type, url: known.url } : undefined }));
+      const affected = rows.filter((r) => chunk.some((c) => c.row.conversationId === r.conversationId));
+      const refs = await this.call(
+        resolved,
+        () => (connector.ensureTickets ? connector.ensureTickets(requests) : mapLimit(requests, THREAD_CONCURRENCY, (q) => connector.ensureTicket!(q.thread, q.known))),
+        affected,
+        ctx,
+        { relink: () => this.repo.dropLinks(connectionId, 'ticket', chunk.map((c) => c.row.conversationId)) },
+      );
+      if (!refs) continue;
+      chunk.forEach(({ row }, i) => result.set(row.conversationId, refs[i]));
+      await this.repo.saveLinks(connectionId, chunk.map(({ row }, i) => ({ type: 'ticket' as const, localId: row.conversationId, remote: refs[i] })));
+    }
+    return result;
+  }
+
+  /** Sends messages in chunks of the connector's batch size, across conversations, in order. */
+  private async appendMessages(resolved: ResolvedConnection, connector: CrmConnector, rows: SyncRow[], thread: (row: SyncRow) => Thread, ctx: DrainContext): Promise<void> {
+    const connectionId = resolved.connection.id;
+    for (const chunk of chunks(rows, resolved.definition.manifest.maxBatch)) {
+      const batches = groupByThread(chunk, thread);
+      await this.repo.markDispatched(chunk.map((r) => r.taskId));
+      const results = await this.call(
+        resolved,
+        () => (connector.appendToThreads ? connector.appendToThreads(batches) : mapLimit(batches, THREAD_CONCURRENCY, (b) => connector.appendMessages!(b.thread, b.messages)).then((r) => r.flat())),
+        chunk,
+        ctx,
+        {
+          isolate: chunk.length > 1 ? () => this.appendOneByOne(resolved, connector, chunk, thread, ctx) : undefined,
+          relink: () => this.repo.dropLinks(connectionId, 'ticket', [...new Set(chunk.map((r) => r.conversationId))]),
+        },
+      );
+      if (results) await this.completeMessages(connectionId, chunk, results);
+    }
+  }
+
+  private async appendOneByOne(resolved: ResolvedConnection, connector: CrmConnector, chunk: SyncRow[], thread: (row: SyncRow) => Thread, ctx: DrainContext): Promise<void> {
+    for (const row of chunk) {
+      const [batch] = groupByThread([row], thread);
+      const results = await this.call(resolved, () => (connector.appendToThreads ? connector.appendToThreads([batch]) : connector.appendMessages!(batch.thread, batch.messages)), [row], ctx);
+      if (results) await this.completeMessages(resolved.connection.id, [row], results);
+    }
+  }
+
+  private async completeMessages(connectionId: string, rows: SyncRow[], results: AppendResult[]): Promise<void> {
+    const byMessage = new Map(results.map((r) => [r.messageId, r.remote]));
+    const links = rows.filter((r) => byMessage.has(r.messageId!)).map((r) => ({ type: 'message' as const, localId: r.messageId!, remote: byMessage.get(r.messageId!)! }));
+    // A message the connector did not report stays open and is retried (looked up first, as dispatched).
+    await this.repo.completeWithLinks(connectionId, links, rows.filter((r) => byMessage.has(r.messageId!)).map((r) => r.taskId));
+  }
+
+  /**
+   * Runs one connector call and applies the retry policy to a ConnectorError. Returns undefined
+   * when the affected rows were dead-lettered or handled by `isolate`; throws StopDrain when the
+   * connection must pause or wait for credentials.
+   */
+  private async call<T>(
+    resolved: ResolvedConnection,
+    fn: () => Promise<T>,
+    affected: SyncRow[],
+    ctx: DrainContext,
+    options: { isolate?: () => Promise<void>; relink?: () => Promise<void> } = {},
+  ): Promise<T | undefined> {
+    if (this.stopping) throw new StopDrain({ outcome: 'busy' }); // resumed by the next worker (lease/sweeper)
+    if (!(await this.repo.acquireLease(resolved.connection.id, 'drain', ctx.holder, this.leaseMs))) {
+      throw new StopDrain({ outcome: 'busy' }); // our lease ran out and another worker took over
+    }
+    try {
+      return await fn();
+    } catch (error) {
+      if (!(error instanceof ConnectorError)) throw error;
+      if (this.stopping) throw new StopDrain({ outcome: 'busy' });
+      const connectionId = resolved.connection.id;
+      const failures = resolved.connection.failureCount + 1;
+      const decision: SyncDecision = decide(error.kind, error.message, failures, error.retryAfterMs);
+      this.logger.warn({ connectionId, kind: error.kind, vendorStatus: error.vendorStatus, action: decision.action, err: error }, 'connector call failed');
+      switch (decision.action) {
+        case 'pause_connection': {
+          const until = new Date(Date.now() + decision.delayMs);
+          await this.budgets.pauseFor(connectionId, decision.delayMs);
+          await this.connections.setRetryAfter(connectionId, until);
+          if (error.kind !== 'rate_limited') await this.connections.recordFailure(connectionId, decision.reason);
+          throw new StopDrain({ outcome: 'paused', until });
+        }
+        case 'needs_reauth':
+          await this.connections.markNeedsReauth(connectionId, decision.reason);
+          throw new StopDrain({ outcome: 'parked' });
+        case 'relink':
+          if (options.relink && !ctx.relinked) {
+            ctx.relinked = true;
+            await options.relink();
+            // The next pass re-creates or re-finds the remote object; nothing is lost meanwhile.
+            return undefined;
+          }
+          return this.deadLetter(affected, decision.reason, options.isolate);
+        case 'dead_letter':
+          return this.deadLetter(affected, decision.reason, options.isolate);
+      }
+    }
+  }
+
+  private async deadLetter(affected: SyncRow[], reason: string, isolate?: () => Promise<void>): Promise<undefined> {
+    // A batch failed as a whole: try its items one by one so only the bad one is set aside.
+    if (isolate) {
+      await isolate();
+      return undefined;
+    }
+    for (const row of affected) await this.repo.deadLetter(row.taskId, reason);
+    return undefined;
+  }
+}
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += Math.max(1, size)) out.push(items.slice(i, i + Math.max(1, size)));
+  return out;
+}
+
+function groupByThread(rows: SyncRow[], thread: (row: SyncRow) => Thread): { thread: Thread; messages: UnifiedMessage[] }[] {
+  const groups = new Map<string, { thread: Thread; messages: UnifiedMessage[] }>();
+  for (const row of rows) {
+    const group = groups.get(row.conversationId) ?? { thread: thread(row), messages: [] };
+    group.messages.push(toUnifiedMessage(row, row.dispatchedAt !== null));
+    groups.set(row.conversationId, group);
+  }
+  return [...groups.values()];
+}
+
+/** Maps with at most `limit` promises in flight; results in input order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
