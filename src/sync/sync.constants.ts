@@ -1,7 +1,15 @@
 /** Queue names. Each names a kind of background work; the outbox row's `queue` column holds it. */
 export enum QueueName {
+  /** Customer messages and transcripts to CRMs (drained per connection). */
   CrmSync = 'crm-sync',
+  /** Media downloads from WhatsApp. */
   Media = 'media',
+  /** Consent changes to CRMs that declare the consent capability. */
+  ConsentSync = 'consent-sync',
+  /** Erasure fan-out to every connection that declares erasure. */
+  Privacy = 'privacy',
+  /** Messages to customers through the Cloud API (throughput-limited). */
+  WhatsappOutbound = 'whatsapp-outbound',
 }
 
 export const ALL_QUEUES: QueueName[] = Object.values(QueueName);

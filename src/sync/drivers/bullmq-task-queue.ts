@@ -1,10 +1,11 @@
-import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable } from '@nestjs/common';
+import { getQueueToken } from '@nestjs/bullmq';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { LOGGER } from '../../common/logger';
 import type { TaskRef } from '../outbox.repository';
-import { QueueName } from '../sync.constants';
+import { ALL_QUEUES, QueueName } from '../sync.constants';
 import { TaskQueue } from '../task-queue';
 
 export interface TaskJobData {
@@ -13,20 +14,20 @@ export interface TaskJobData {
 
 /** BullMQ driver: Redis carries task ids; a job id made of task id + due time dedupes re-enqueues. */
 @Injectable()
-export class BullmqTaskQueue extends TaskQueue {
+export class BullmqTaskQueue extends TaskQueue implements OnModuleInit {
   readonly driver = 'bullmq' as const;
-  private readonly queues: Map<string, Queue>;
+  private readonly queues = new Map<string, Queue>();
 
   constructor(
-    @InjectQueue(QueueName.CrmSync) crmSync: Queue,
-    @InjectQueue(QueueName.Media) media: Queue,
+    private readonly moduleRef: ModuleRef,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     super();
-    this.queues = new Map([
-      [QueueName.CrmSync, crmSync],
-      [QueueName.Media, media],
-    ]);
+  }
+
+  /** Every queue named in QueueName is registered by QueueModule; adding one needs no change here. */
+  onModuleInit(): void {
+    for (const name of ALL_QUEUES) this.queues.set(name, this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }));
   }
 
   async enqueue(tasks: TaskRef[]): Promise<void> {
