@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import axios from 'axios';
 import { randomBytes } from 'node:crypto';
 import { toE164 } from '../../connectors/_sdk/phone';
+import { ConversationCloser } from '../../src/conversations/conversation-closer';
 import { startHubspotFake, type HubspotFake } from '../../connectors/hubspot/test/hubspot.fake-server';
 import { aLocationMessageWebhook, anImageMessageWebhook, aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake-server';
@@ -195,6 +196,20 @@ describe('HubSpot sync', () => {
     await webhook(aTextMessageWebhook({ waId, wamid: nextWamid(waId), text: 'one more thing' }));
     const [{ n }] = await service.db.query(`SELECT count(*)::int AS n FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.wa_id = $1`, [waId]);
     expect(n).toBe(2);
+  });
+
+  it('closes a conversation idle longer than CONVERSATION_IDLE_MINUTES and sends its transcript', async () => {
+    const waId = '4915200000040';
+    await webhook(aTextMessageWebhook({ waId, wamid: nextWamid(waId), text: 'anyone there?' }));
+    await synced('message synced');
+    const [conversation] = await service.db.query(`SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.wa_id = $1`, [waId]);
+    // Three hours of silence (the default idle time is two hours).
+    await service.db.query(`UPDATE conversations SET last_message_at = now() - interval '3 hours' WHERE id = $1`, [conversation.id]);
+    await expect(service.app.get(ConversationCloser).run()).resolves.toBeGreaterThanOrEqual(1);
+    await synced('transcript of the idle conversation synced');
+    const [contact] = contactsWith(`+${waId}`);
+    const notes = hubspot.notes().filter((n) => hubspot.associations('notes', n.id).some((a) => a.toId === contact.id));
+    expect(notes.map((n) => n.properties.hs_note_body).join()).toContain('anyone there?');
   });
 
   it('lists dead letters and replays them', async () => {
