@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/configuration';
+import { AccessControlModule } from './admin/access-control.module';
 import { LOGGER } from './common/logger';
 import { CONNECTION_ENV } from './connections/connections.service';
 import { ConnectionsModule } from './connections/connections.module';
@@ -43,6 +44,7 @@ export class AppModule {
         DatabaseModule.forRoot(config.databaseUrl!, config.dbPoolSize),
         QueueModule.forRoot(config),
         HealthModule,
+        AccessControlModule,
         ContactsModule,
         ConversationsModule,
         WhatsappModule,

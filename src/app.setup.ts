@@ -3,8 +3,23 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/configuration';
+import { ROLE_PERMISSIONS, ROLES } from './admin/permissions';
 import { AppExceptionFilter } from './common/exception.filter';
 import { MetricsService, type WebhookOutcome } from './health/metrics.service';
+
+/** The docs' front page: what the API is, and who may call what (src/admin/permissions.ts). */
+const API_DESCRIPTION = [
+  'Operator API: WhatsApp conversations kept in step with CRMs and helpdesks.',
+  '',
+  'Every call needs an API key (`Authorization: Bearer <key>`): a missing, unknown or revoked key gets 401, a role without the permission an operation names (`x-permission`) gets 403.',
+  'Keys have one role:',
+  '',
+  '| role | may |',
+  '|---|---|',
+  ...ROLES.map((role) => `| ${role} | ${role === 'admin' ? 'everything' : ROLE_PERMISSIONS[role].join(', ')} |`),
+  '',
+  'ADMIN_API_KEY (or the key generated into DATA_DIR) is an admin key named env-admin. Changes and exports are written to the audit log (GET /api/v1/audit).',
+].join('\n');
 
 const OUTCOME_BY_STATUS: Record<number, WebhookOutcome> = { 401: 'unauthorized', 413: 'too_large', 503: 'unavailable' };
 
@@ -50,9 +65,9 @@ export function configureApp(app: INestApplication, config: AppConfig, logger: L
     app,
     new DocumentBuilder()
       .setTitle('threadbridge')
-      .setDescription('Operator API: WhatsApp conversations kept in step with CRMs and helpdesks')
+      .setDescription(API_DESCRIPTION)
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_API_KEY' })
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: ADMIN_API_KEY (admin), or one created with POST /api/v1/api-keys' })
       .build(),
   );
   SwaggerModule.setup('docs', app, document);

@@ -1,7 +1,6 @@
-import { type CanActivate, type ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Request } from 'express';
-import { APP_CONFIG, type AppConfig } from '../../config/configuration';
-import { safeEqual } from '../common/crypto';
+import { principalOf } from './principal';
 
 /** Reads the key from `Authorization: Bearer <key>` (or `X-API-Key`). */
 export function apiKeyFrom(req: Request): string | undefined {
@@ -10,15 +9,15 @@ export function apiKeyFrom(req: Request): string | undefined {
   return bearer || req.header('x-api-key') || undefined;
 }
 
-/** Every operator endpoint requires the admin API key (ADMIN_API_KEY). */
+/**
+ * @deprecated The global AccessGuard authenticates every route and checks its permission: declare
+ * `@RequirePermission('<area>:<action>')` on the handler instead. Kept so controllers written
+ * against it still compile; it only insists the request was authenticated.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
-
   canActivate(context: ExecutionContext): boolean {
-    const key = apiKeyFrom(context.switchToHttp().getRequest<Request>());
-    const expected = this.config.admin.apiKey;
-    if (!key || !expected || !safeEqual(key, expected)) throw new UnauthorizedException('a valid API key is required');
+    if (!principalOf(context.switchToHttp().getRequest<Request>())) throw new UnauthorizedException('a valid API key is required');
     return true;
   }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseFilters, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseFilters } from '@nestjs/common';
 import {
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
@@ -10,9 +10,8 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { ApiKeyGuard } from '../admin/api-key.guard';
+import { RequirePermission } from '../admin/access.decorators';
 import { ConnectionsExceptionFilter } from './connections-exception.filter';
 import { ConnectionsService, type ConnectionView } from './connections.service';
 import { CreateConnectionDto } from './dto/create-connection.dto';
@@ -20,14 +19,13 @@ import { UpdateConnectionDto } from './dto/update-connection.dto';
 
 @ApiTags('connections')
 @ApiBearerAuth()
-@ApiUnauthorizedResponse({ description: 'Missing or wrong admin API key' })
-@UseGuards(ApiKeyGuard)
 @UseFilters(ConnectionsExceptionFilter)
 @Controller('api/v1/connections')
 export class ConnectionsController {
   constructor(private readonly connections: ConnectionsService) {}
 
   @Post()
+  @RequirePermission('connections:manage')
   @HttpCode(201)
   @ApiOperation({ summary: 'Connect a CRM/helpdesk: the credentials are checked with the vendor, then stored encrypted' })
   @ApiCreatedResponse({ description: 'The connection, without its secrets' })
@@ -39,6 +37,7 @@ export class ConnectionsController {
   }
 
   @Get()
+  @RequirePermission('connections:read')
   @ApiOperation({ summary: 'Every connection, with status, capabilities and budget; never a secret' })
   @ApiOkResponse({ description: '{ data: connections }' })
   async list(): Promise<{ data: ConnectionView[] }> {
@@ -46,6 +45,7 @@ export class ConnectionsController {
   }
 
   @Get(':id')
+  @RequirePermission('connections:read')
   @ApiOperation({ summary: 'One connection; never a secret' })
   @ApiNotFoundResponse({ description: 'No connection with this id' })
   get(@Param('id') id: string): Promise<ConnectionView> {
@@ -53,6 +53,7 @@ export class ConnectionsController {
   }
 
   @Patch(':id')
+  @RequirePermission('connections:manage')
   @ApiOperation({ summary: 'Rename, enable/disable, replace settings or credentials (checked with the vendor)' })
   @ApiBadRequestResponse({ description: 'Invalid input, or credentials the vendor rejected' })
   @ApiNotFoundResponse({ description: 'No connection with this id' })
@@ -63,6 +64,7 @@ export class ConnectionsController {
   }
 
   @Delete(':id')
+  @RequirePermission('connections:manage')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a connection with its pending work and links to remote objects' })
   @ApiNoContentResponse({ description: 'Deleted' })

@@ -1,3 +1,5 @@
+import { ApiKeyEntity } from '../admin/api-keys.entity';
+import { AuditEntity } from '../admin/audit.entity';
 import { ConnectionEntity } from '../connections/entities/connection.entity';
 import { ContactEntity } from '../contacts/entities/contact.entity';
 import { ConversationEntity } from '../conversations/entities/conversation.entity';
@@ -6,4 +8,4 @@ import { OutboxTaskEntity } from '../sync/entities/outbox-task.entity';
 import { QuarantineEntity } from '../whatsapp/entities/quarantine.entity';
 
 /** Every entity, listed by hand so compiled code and tests see the same set. */
-export const ENTITIES = [ContactEntity, ConversationEntity, MessageEntity, ConnectionEntity, OutboxTaskEntity, QuarantineEntity];
+export const ENTITIES = [ContactEntity, ConversationEntity, MessageEntity, ConnectionEntity, OutboxTaskEntity, QuarantineEntity, ApiKeyEntity, AuditEntity];

@@ -1,17 +1,17 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyGuard } from '../admin/api-key.guard';
+import { RequirePermission } from '../admin/access.decorators';
 import { decodeCursor, PageQueryDto, toPage } from '../common/pagination';
 import { QuarantineRepository } from './quarantine.repository';
 
 @ApiTags('quarantine')
 @ApiBearerAuth()
-@UseGuards(ApiKeyGuard)
 @Controller('api/v1/quarantine')
 export class QuarantineController {
   constructor(private readonly quarantine: QuarantineRepository) {}
 
   @Get()
+  @RequirePermission('quarantine:read')
   @ApiOperation({ summary: 'Signed webhooks (or parts) that could not be understood, with the reason' })
   async list(@Query() q: PageQueryDto) {
     const limit = q.limit ?? 50;

@@ -1,0 +1,48 @@
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RequirePermission } from './access.decorators';
+import { ApiKeyNotFoundError, ApiKeysService, type ApiKeyView, type CreatedApiKey, UnknownRoleError } from './api-keys.service';
+import { CreateApiKeyDto } from './dto/create-api-key.dto';
+
+@ApiTags('api keys')
+@ApiBearerAuth()
+@Controller('api/v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly keys: ApiKeysService) {}
+
+  @Post()
+  @HttpCode(201)
+  @RequirePermission('api-keys:manage')
+  @ApiOperation({ summary: 'Create an API key with a role; the answer is the only time the key is shown' })
+  @ApiCreatedResponse({ description: 'The key (field `key`) with its id, role and display prefix' })
+  async create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKey> {
+    try {
+      return await this.keys.create(body);
+    } catch (error) {
+      if (error instanceof UnknownRoleError) throw new BadRequestException(error.message);
+      throw error;
+    }
+  }
+
+  @Get()
+  @RequirePermission('api-keys:manage')
+  @ApiOperation({ summary: 'Every API key (revoked ones included) with its prefix and last use; never a key' })
+  async list(): Promise<{ data: ApiKeyView[] }> {
+    return { data: await this.keys.list() };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequirePermission('api-keys:manage')
+  @ApiOperation({ summary: 'Revoke an API key: every call with it is refused from now on' })
+  @ApiNoContentResponse({ description: 'Revoked' })
+  @ApiNotFoundResponse({ description: 'No active key with this id' })
+  async revoke(@Param('id') id: string): Promise<void> {
+    try {
+      await this.keys.revoke(id);
+    } catch (error) {
+      if (error instanceof ApiKeyNotFoundError) throw new NotFoundException(error.message);
+      throw error;
+    }
+  }
+}
