@@ -18,7 +18,7 @@ export interface ConnectorCapabilities {
   tickets: boolean;
   /** Attaches the whole transcript when a conversation closes (attachTranscript). */
   transcripts: boolean;
-  /** Receives agent replies by webhook (verifyWebhook + parseWebhook). */
+  /** Receives agent replies by webhook (verifyWebhook + parseWebhook) and reports what became of them (reportReplyStatus). */
   replies: boolean;
   /** Mirrors consent changes onto the remote contact (recordConsent). */
   consent: boolean;
@@ -241,6 +241,23 @@ export interface AgentReplyEvent {
 
 export type ConnectorEvent = AgentReplyEvent;
 
+/** An agent's reply as the origin system knows it, to report back what became of it. */
+export interface ReplyRef {
+  /** The vendor's id of the reply (comment id, channel message id). */
+  remoteId: string;
+  /** The remote ticket/thread it belongs to. */
+  remoteThreadId?: string;
+}
+
+export interface ReplyStatus {
+  /** sent/delivered/read: WhatsApp's statuses; failed: WhatsApp refused or could not deliver;
+   *  refused: threadbridge did not send it (consent, 24-hour window without a template…). */
+  state: 'sent' | 'delivered' | 'read' | 'failed' | 'refused';
+  /** What happened and what the agent can do, in words an agent understands. */
+  detail?: string;
+  at: Date;
+}
+
 /** What appendMessages returns for each message, in the order given. */
 export interface AppendResult {
   messageId: string;
@@ -301,6 +318,19 @@ export interface CrmConnector {
   /** Capability `replies`. Turns a verified webhook into events; ignores what isn't for us. */
   parseWebhook?(req: RawWebhook): ConnectorEvent[];
 
+  /**
+   * Capability `replies`. Tells the origin system what became of an agent's reply (a FAILED status
+   * in an inbox, an internal note on a ticket…), so an agent never wonders why a reply didn't arrive.
+   */
+  reportReplyStatus?(reply: ReplyRef, status: ReplyStatus): Promise<void>;
+
+  /**
+   * Capability `replies`, optional. Sets up the vendor's side of agent replies (webhooks, triggers,
+   * channels) pointing at `callbackUrl`, and returns credential/setting values to store with the
+   * connection (e.g. a webhook signing secret, a channel id).
+   */
+  setUpReplies?(callbackUrl: string): Promise<{ credentials?: Record<string, string>; settings?: Record<string, unknown> }>;
+
   /** Capability `consent`. */
   recordConsent?(contact: RemoteRef, consent: ConsentState): Promise<void>;
 
@@ -314,7 +344,7 @@ export const CAPABILITY_METHODS: Record<Exclude<keyof ConnectorCapabilities, 'at
   history: ['appendMessages'],
   tickets: ['ensureTicket'],
   transcripts: ['attachTranscript'],
-  replies: ['verifyWebhook', 'parseWebhook'],
+  replies: ['verifyWebhook', 'parseWebhook', 'reportReplyStatus'],
   consent: ['recordConsent'],
   erasure: ['eraseContact'],
 };

@@ -12,6 +12,8 @@ import type {
   MediaRef,
   RawWebhook,
   RemoteRef,
+  ReplyRef,
+  ReplyStatus,
   Thread,
   Transcript,
   UnifiedMessage,
@@ -31,16 +33,20 @@ import {
   commentMetadata,
   conversationExternalId,
   customerExternalId,
+  decideReplyNote,
   decideTicketAction,
   findWrittenMessages,
   fromZendeskWebhook,
+  hasReplyStatusNote,
   mediaFilename,
   newestTicket,
   phoneSearchQueries,
   pickCustomerUser,
   planComments,
   renderCommentBody,
+  renderReplyStatusNote,
   renderTranscriptNote,
+  replyStatusKey,
   toZendeskNewTicket,
   toZendeskUser,
   transcriptFilename,
@@ -239,6 +245,36 @@ export class ZendeskConnector implements CrmConnector {
       });
     }
     return fromZendeskWebhook(payload, { apiUserId: this.apiUserId });
+  }
+
+  /**
+   * Tells agents what became of a reply with an internal note on its ticket (`reply.remoteThreadId`):
+   * failed and refused replies always, delivered ones when `reportDelivered` is set; sent and read
+   * cost nothing. At most one note per reply and state: the ticket's recent audits are read first
+   * (one request), and the note carries the key in its audit metadata and a marker line.
+   */
+  async reportReplyStatus(reply: ReplyRef, status: ReplyStatus): Promise<void> {
+    if (decideReplyNote(status, { reportDelivered: this.settings.reportDelivered }) === 'none') return;
+    const ticketId = parseId(reply.remoteThreadId);
+    if (ticketId === undefined) {
+      throw new ConnectorError('invalid_request', 'a Zendesk reply status needs the ticket id the reply came from (remoteThreadId)');
+    }
+    if (hasReplyStatusNote(await this.client.listRecentAudits(ticketId), reply, status)) return;
+    await this.client.updateTicket(ticketId, {
+      // An internal note by the API user: notifies nobody and never fires the reply trigger.
+      comment: { body: renderReplyStatusNote(reply, status, this.settings.timeZone), public: false },
+      metadata: { threadbridge: { r: replyStatusKey(reply, status) } },
+    });
+  }
+
+  /**
+   * Sets up agent replies in Zendesk: the webhook to `callbackUrl` and the trigger that calls it
+   * for public agent comments on tagged tickets. Returns the webhook's signing secret, to store
+   * as the connection's `webhookSecret`. Each call creates a new webhook and trigger.
+   */
+  async setUpReplies(callbackUrl: string): Promise<{ credentials: { webhookSecret: string } }> {
+    const { signingSecret } = await this.createWebhookAndTrigger(callbackUrl);
+    return { credentials: { webhookSecret: signingSecret } };
   }
 
   /**

@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import {
   Allow,
   IsArray,
+  IsBoolean,
   IsEmail,
   IsIn,
   IsInt,
@@ -147,6 +148,15 @@ export class ZendeskSettingsDto {
   @IsString()
   @Matches(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/)
   timeZone?: string;
+
+  /**
+   * Also add a short internal note when WhatsApp delivers an agent's reply. Off by default: a
+   * note per delivered reply doubles the ticket's updates (Zendesk allows about 30 per ticket in
+   * 10 minutes) and clutters it; failed and refused replies are always noted.
+   */
+  @IsOptional()
+  @IsBoolean()
+  reportDelivered?: boolean;
 }
 
 /** Settings with every default applied. */
@@ -159,6 +169,7 @@ export const DEFAULT_ZENDESK_SETTINGS = {
   reopenWithinHours: 24,
   commentCoalesceMs: 2000,
   timeZone: 'UTC',
+  reportDelivered: false,
 } as const;
 
 /** Applies defaults to settings the core may hand over as plain, partial JSON. */
@@ -170,6 +181,7 @@ export function resolveZendeskSettings(settings: Partial<ZendeskSettingsDto> | u
     reopenWithinHours: s.reopenWithinHours ?? DEFAULT_ZENDESK_SETTINGS.reopenWithinHours,
     commentCoalesceMs: s.commentCoalesceMs ?? DEFAULT_ZENDESK_SETTINGS.commentCoalesceMs,
     timeZone: s.timeZone ?? DEFAULT_ZENDESK_SETTINGS.timeZone,
+    reportDelivered: s.reportDelivered ?? DEFAULT_ZENDESK_SETTINGS.reportDelivered,
     groupId: s.groupId,
     priority: s.priority,
     customFields: s.customFields,

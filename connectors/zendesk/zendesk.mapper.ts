@@ -1,7 +1,7 @@
 /**
  * Pure translations between threadbridge's unified models and Zendesk's wire types. No I/O.
  */
-import type { AgentReplyEvent, Customer, MediaRef, Thread, Transcript, UnifiedMessage } from '../_sdk/contract';
+import type { AgentReplyEvent, Customer, MediaRef, ReplyRef, ReplyStatus, Thread, Transcript, UnifiedMessage } from '../_sdk/contract';
 import { ConnectorError } from '../_sdk/errors';
 import { phoneVariants } from '../_sdk/phone';
 import type { ResolvedZendeskSettings } from './zendesk.credentials';
@@ -338,6 +338,68 @@ export function renderTranscriptNote(transcript: Transcript): string {
       ? `${transcript.text.slice(0, MAX_TRANSCRIPT_NOTE_CHARS)}\n… (cut here; see the attached file)`
       : transcript.text;
   return `${heading}\n\n${text}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What became of an agent's reply (internal notes)
+
+export type ReplyNoteDecision = 'note' | 'none';
+
+/**
+ * Whether a reply status deserves an internal note. Zendesk has no per-comment delivery status,
+ * so only what an agent must act on is written: failed and refused replies always, delivered
+ * ones when the connection asks for it; sent and read never (each note is a ticket update, of
+ * which Zendesk allows about 30 per ticket in 10 minutes).
+ */
+export function decideReplyNote(status: Pick<ReplyStatus, 'state'>, options: { reportDelivered: boolean }): ReplyNoteDecision {
+  if (status.state === 'failed' || status.state === 'refused') return 'note';
+  if (status.state === 'delivered' && options.reportDelivered) return 'note';
+  return 'none';
+}
+
+/** The key a reply-status note carries in its audit metadata: one note per reply and state. */
+export function replyStatusKey(reply: Pick<ReplyRef, 'remoteId'>, status: Pick<ReplyStatus, 'state'>): string {
+  return `${reply.remoteId}:${status.state}`;
+}
+
+/**
+ * The last line of a reply-status note. Also the fallback marker when an account drops custom
+ * audit metadata: a retry finds the line in the ticket's comments.
+ */
+export function replyStatusMarker(reply: Pick<ReplyRef, 'remoteId'>, status: Pick<ReplyStatus, 'state'>): string {
+  return `(threadbridge: reply comment ${reply.remoteId}, status ${status.state})`;
+}
+
+const DEFAULT_REPLY_DETAIL: Record<'failed' | 'refused', string> = {
+  failed: 'WhatsApp could not deliver it. Send the reply again later, or reach the customer another way.',
+  refused: 'threadbridge did not send it. Check the connection in threadbridge, or reach the customer another way.',
+};
+
+/**
+ * The internal note telling agents what became of a reply: plainly what happened and what they
+ * can do (the core's `detail` says both; a generic sentence stands in when it gave none).
+ */
+export function renderReplyStatusNote(reply: Pick<ReplyRef, 'remoteId'>, status: ReplyStatus, timeZone: string): string {
+  const marker = replyStatusMarker(reply, status);
+  const detail = status.detail?.trim();
+  if (status.state === 'failed' || status.state === 'refused') {
+    return `Not delivered on WhatsApp: ${detail || DEFAULT_REPLY_DETAIL[status.state]}\n\n${marker}`;
+  }
+  return `Delivered on WhatsApp at ${formatClock(status.at, timeZone)} (${timeZone}).\n\n${marker}`;
+}
+
+/**
+ * Whether the ticket's recent audits hold the note for this reply and state already: by the key
+ * in the audit metadata, else by the marker line in an internal note.
+ */
+export function hasReplyStatusNote(audits: readonly ZendeskAudit[], reply: Pick<ReplyRef, 'remoteId'>, status: Pick<ReplyStatus, 'state'>): boolean {
+  const key = replyStatusKey(reply, status);
+  const marker = replyStatusMarker(reply, status);
+  return audits.some(
+    (audit) =>
+      audit.metadata?.custom?.threadbridge?.r === key ||
+      audit.events?.some((e) => e.type === 'Comment' && e.public === false && typeof e.body === 'string' && e.body.includes(marker)),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------

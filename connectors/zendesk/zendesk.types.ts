@@ -105,6 +105,8 @@ export interface ZendeskAuditCustomMetadata {
     m?: string[];
     /** Transcript key (conversation id and close time) for a transcript note. */
     t?: string;
+    /** Reply-status key (`<comment id>:<state>`) for a note reporting what became of an agent's reply. */
+    r?: string;
   };
 }
 

@@ -494,6 +494,121 @@ describe('webhooks', () => {
   });
 });
 
+describe('reportReplyStatus', () => {
+  const NOT_DELIVERED =
+    'more than 24 hours since the customer last wrote and no approved template is configured for this connection. ' +
+    "Ask the customer to write again, or configure a template (replyTemplate in the connection's settings).";
+
+  /** A ticket with an agent's public reply on it, as the reply webhook reported it. */
+  async function replyOnTicket(connector: CrmConnector): Promise<{ ticketId: string; reply: { remoteId: string; remoteThreadId: string } }> {
+    const thread = await ticketThread(connector);
+    const { comment } = await fake.agentComment(thread.ticket!.id, { body: 'Your order ships today.' });
+    return { ticketId: thread.ticket!.id, reply: { remoteId: String(comment.id), remoteThreadId: thread.ticket!.id } };
+  }
+  const notes = (ticketId: string) => fake.comments(ticketId).filter((c) => !c.public && c.body.includes('threadbridge: reply comment'));
+
+  it('a refused reply becomes one internal note saying what happened and what to do, never two', async () => {
+    const connector = connect();
+    const { ticketId, reply } = await replyOnTicket(connector);
+    const status = { state: 'refused' as const, detail: NOT_DELIVERED, at: new Date() };
+
+    await expect(connector.reportReplyStatus!(reply, status)).resolves.toBeUndefined();
+    await expect(connector.reportReplyStatus!(reply, status)).resolves.toBeUndefined();
+
+    const [note, ...more] = notes(ticketId);
+    expect(more).toEqual([]);
+    expect(note).toMatchObject({ public: false, author_id: fake.apiUser.id });
+    expect(note.body).toContain(`Not delivered on WhatsApp: ${NOT_DELIVERED}`);
+    expect(note.body).toContain(`reply comment ${reply.remoteId}, status refused`);
+    const audit = fake.audits(ticketId).find((a) => a.events.some((e) => e.id === note.id));
+    expect(audit?.metadata.custom).toEqual({ threadbridge: { r: `${reply.remoteId}:refused` } });
+    expect(fake.webhookDeliveries).toHaveLength(0); // an internal note by the API user fires nothing
+  });
+
+  it('a failed reply gets its own note, with a plain default when the core gives no detail', async () => {
+    const connector = connect();
+    const { ticketId, reply } = await replyOnTicket(connector);
+    await connector.reportReplyStatus!(reply, { state: 'refused', detail: NOT_DELIVERED, at: new Date() });
+    await connector.reportReplyStatus!(reply, { state: 'failed', at: new Date() });
+    expect(notes(ticketId).map((n) => n.body.split('\n')[0])).toEqual([
+      `Not delivered on WhatsApp: ${NOT_DELIVERED}`,
+      'Not delivered on WhatsApp: WhatsApp could not deliver it. Send the reply again later, or reach the customer another way.',
+    ]);
+  });
+
+  it('finds an earlier note by its marker line when the account dropped the audit metadata', async () => {
+    const connector = connect();
+    const { ticketId, reply } = await replyOnTicket(connector);
+    await fake.agentComment(ticketId, { body: `Not delivered on WhatsApp: earlier.\n\n(threadbridge: reply comment ${reply.remoteId}, status failed)`, public: false, authorId: fake.apiUser.id });
+    const updates = putsTo(ticketId);
+    await connector.reportReplyStatus!(reply, { state: 'failed', detail: 'again', at: new Date() });
+    expect(putsTo(ticketId)).toBe(updates);
+    expect(notes(ticketId)).toHaveLength(1);
+  });
+
+  it('sent, delivered and read cost no request by default', async () => {
+    const connector = connect();
+    const { ticketId, reply } = await replyOnTicket(connector);
+    const before = fake.requestCount();
+    for (const state of ['sent', 'delivered', 'read'] as const) await connector.reportReplyStatus!(reply, { state, at: new Date() });
+    expect(fake.requestCount()).toBe(before);
+    expect(notes(ticketId)).toEqual([]);
+  });
+
+  it('reportDelivered adds one short internal note per delivered reply', async () => {
+    const connector = connect({ reportDelivered: true, timeZone: 'Europe/Warsaw' });
+    const { ticketId, reply } = await replyOnTicket(connector);
+    const at = new Date('2026-03-01T12:04:05Z');
+    await connector.reportReplyStatus!(reply, { state: 'delivered', at });
+    await connector.reportReplyStatus!(reply, { state: 'delivered', at });
+    await connector.reportReplyStatus!(reply, { state: 'read', at });
+    expect(notes(ticketId).map((n) => n.body)).toEqual([`Delivered on WhatsApp at 13:04:05 (Europe/Warsaw).\n\n(threadbridge: reply comment ${reply.remoteId}, status delivered)`]);
+  });
+
+  it('needs the ticket id, and reports a ticket Zendesk no longer has as not_found', async () => {
+    const connector = connect();
+    await expect(rejection(connector.reportReplyStatus!({ remoteId: '5000001' }, { state: 'failed', at: new Date() }))).resolves.toMatchObject({ kind: 'invalid_request' });
+    await expect(rejection(connector.reportReplyStatus!({ remoteId: '5000001', remoteThreadId: '999' }, { state: 'failed', at: new Date() }))).resolves.toMatchObject({
+      kind: 'not_found',
+    });
+  });
+});
+
+describe('setUpReplies', () => {
+  it('creates the webhook and the trigger in Zendesk and returns the signing secret that verifies their deliveries', async () => {
+    let delivered: RawWebhook | undefined;
+    const receiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        delivered = { method: req.method ?? 'POST', url: `http://127.0.0.1${req.url ?? ''}`, headers: req.headers, rawBody: Buffer.concat(chunks), receivedAt: new Date() };
+        res.writeHead(200).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    try {
+      const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/zendesk/conn-7`;
+      const withoutSecret = connect({}, { credentials: { webhookSecret: undefined } });
+      const result = await withoutSecret.setUpReplies!(callbackUrl);
+
+      expect(Object.keys(result)).toEqual(['credentials']);
+      expect(fake.webhooks()).toEqual([expect.objectContaining({ endpoint: callbackUrl, subscriptions: ['conditional_ticket_events'] })]);
+      expect(fake.triggers()).toEqual([expect.objectContaining({ title: 'threadbridge: send public agent replies to WhatsApp', active: true })]);
+
+      const connector = connect({}, { credentials: result.credentials });
+      const thread = await ticketThread(connector);
+      const { comment } = await fake.agentComment(thread.ticket!.id, { body: 'On its way.' });
+      expect(delivered).toBeDefined();
+      expect(connector.verifyWebhook!(delivered!)).toBe(true);
+      expect(connector.parseWebhook!(delivered!)).toEqual([expect.objectContaining({ remoteId: String(comment.id), text: 'On its way.' })]);
+      expect(deps.logger.text()).not.toContain(result.credentials!.webhookSecret);
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+  });
+});
+
 describe('errors', () => {
   it('401 → auth (wrong token)', async () => {
     const connector = connect({}, { credentials: { apiToken: 'wrong' } });

@@ -10,14 +10,17 @@ import { resolveZendeskSettings } from '../zendesk.credentials';
 import {
   commentMetadata,
   compactMessageId,
+  decideReplyNote,
   decideTicketAction,
   findWrittenMessages,
   fromZendeskWebhook,
+  hasReplyStatusNote,
   mediaFilename,
   phoneSearchQueries,
   pickCustomerUser,
   planComments,
   renderCommentBody,
+  renderReplyStatusNote,
   renderSubject,
   toZendeskNewTicket,
   toZendeskUser,
@@ -244,6 +247,35 @@ describe('idempotency markers', () => {
     ];
     const written = findWrittenMessages(audits, [a, b, c, d], 'UTC');
     expect(Object.fromEntries([...written].map(([id, w]) => [id, w.commentId]))).toEqual({ [a.id]: 51, [b.id]: 52 });
+  });
+});
+
+describe('reply status notes', () => {
+  it.each([
+    ['sent', false, 'none'],
+    ['delivered', false, 'none'],
+    ['delivered', true, 'note'],
+    ['read', true, 'none'],
+    ['failed', false, 'note'],
+    ['refused', false, 'note'],
+  ] as const)('%s (reportDelivered %s) → %s', (state, reportDelivered, decision) => {
+    expect(decideReplyNote({ state }, { reportDelivered })).toBe(decision);
+  });
+
+  it('says what happened and ends with a marker naming the reply and the state', () => {
+    const note = renderReplyStatusNote({ remoteId: '42' }, { state: 'refused', detail: '  the customer opted out.  ', at: new Date() }, 'UTC');
+    expect(note).toBe('Not delivered on WhatsApp: the customer opted out.\n\n(threadbridge: reply comment 42, status refused)');
+  });
+
+  it('finds an earlier note by metadata key or by the marker in an internal note, not in a public comment', () => {
+    const reply = { remoteId: '42' };
+    const audit = (extra: Partial<ZendeskAudit>): ZendeskAudit => ({ id: 1, ticket_id: 1, author_id: 1, created_at: '', events: [], ...extra });
+    const marker = '(threadbridge: reply comment 42, status failed)';
+    expect(hasReplyStatusNote([audit({ metadata: { custom: { threadbridge: { r: '42:failed' } } } })], reply, { state: 'failed' })).toBe(true);
+    expect(hasReplyStatusNote([audit({ metadata: { custom: { threadbridge: { r: '42:failed' } } } })], reply, { state: 'refused' })).toBe(false);
+    expect(hasReplyStatusNote([audit({ events: [{ id: 2, type: 'Comment', public: false, body: `x\n\n${marker}` }] })], reply, { state: 'failed' })).toBe(true);
+    expect(hasReplyStatusNote([audit({ events: [{ id: 2, type: 'Comment', public: true, body: marker }] })], reply, { state: 'failed' })).toBe(false);
+    expect(hasReplyStatusNote([audit({ events: [{ id: 2, type: 'Comment', public: false, body: marker.replace('42', '420') }] })], reply, { state: 'failed' })).toBe(false);
   });
 });
 
