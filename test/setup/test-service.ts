@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
 import { type RunningService, startService } from '../../src/bootstrap';
 import { createLogger } from '../../src/common/logger';
@@ -20,8 +21,13 @@ export function tempDir(prefix = 'threadbridge-test-'): string {
 /**
  * Boots the real service (same bootstrap as `npm start`) on a random port with test settings.
  * Pass DATABASE_URL/REDIS_URL for the production drivers, or leave them out for embedded mode.
+ * `logDestination` receives the service's log lines (at `logLevel`, default debug) for tests that
+ * read them.
  */
-export async function startTestService(env: Record<string, string | undefined>): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string | undefined>,
+  options: { logDestination?: DestinationStream; logLevel?: string } = {},
+): Promise<TestService> {
   const service = await startService(
     {
       PORT: '0',
@@ -37,7 +43,13 @@ export async function startTestService(env: Record<string, string | undefined>):
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       ...env,
     },
-    { logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent', redact: true }) },
+    {
+      logger: createLogger({
+        level: options.logDestination ? (options.logLevel ?? 'debug') : (process.env.TEST_LOG_LEVEL ?? 'silent'),
+        redact: true,
+        destination: options.logDestination,
+      }),
+    },
   );
   return Object.assign(service, { db: service.app.get(DataSource) });
 }
