@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { decodeCursor, type Page, toPage } from '../common/pagination';
+import { decodeCursor, InvalidCursorError, type Page, toPage } from '../common/pagination';
 import { returnedRows } from '../database/query-result';
 import type { TaskRef } from './outbox.repository';
 import { TaskQueue } from './task-queue';
@@ -30,6 +30,7 @@ export class DeadLettersService {
 
   async list(filter: { connectionId?: string }, limit = 50, cursor?: string): Promise<Page<DeadLetter>> {
     const after = decodeCursor<{ id: string }>(cursor, ['id']);
+    if (after && !/^\d+$/.test(after.id)) throw new InvalidCursorError('cursor is not one this API returned');
     const rows: DeadLetter[] = await this.dataSource.query(
       `SELECT id::text AS id, queue, kind, connection_id AS "connectionId", conversation_id AS "conversationId",
               message_id AS "messageId", attempts, last_error AS "lastError", created_at AS "createdAt", updated_at AS "updatedAt"
