@@ -14,7 +14,14 @@ import { ConnectorError, kindForHttpStatus, parseRetryAfter, type ConnectorError
 import { HUBSPOT_DEFAULT_BASE_URL, type HubspotCredentials } from './hubspot.credentials';
 import type {
   HubspotBatchResult,
+  HubspotChannelAccount,
+  HubspotChannelAccountInput,
+  HubspotChannelMessage,
+  HubspotChannelMessageInput,
+  HubspotChannelStatusUpdate,
   HubspotCreateInput,
+  HubspotCustomChannel,
+  HubspotCustomChannelInput,
   HubspotFile,
   HubspotObject,
   HubspotObjectType,
@@ -22,6 +29,12 @@ import type {
   HubspotSearchPage,
   HubspotSearchRequest,
 } from './hubspot.types';
+
+/**
+ * The custom channels API (v3). HubSpot's reference names this path for every custom channel call,
+ * the registration included (`POST /conversations/v3/custom-channels?hapikey=…&appId=…`).
+ */
+export const CUSTOM_CHANNELS_PATH = '/conversations/v3/custom-channels';
 
 /** Folder of the Files API where media and transcripts are uploaded. */
 export const FILES_FOLDER = '/threadbridge/whatsapp';
@@ -44,6 +57,17 @@ interface SdkHttpError {
   code: number;
   body?: { message?: string; category?: string; correlationId?: string } | string;
   headers?: Record<string, string>;
+}
+
+/** An HTTP failure of a raw `apiRequest`, in the shape the SDK's typed calls throw. */
+class RawHttpError extends Error implements SdkHttpError {
+  constructor(
+    readonly code: number,
+    readonly body: SdkHttpError['body'],
+    readonly headers: Record<string, string>,
+  ) {
+    super(`HTTP ${code}`);
+  }
 }
 
 function isSdkHttpError(err: unknown): err is SdkHttpError {
@@ -345,6 +369,85 @@ export class HubspotClient {
       if (ConnectorError.is(err) && err.kind === 'conflict') return;
       throw err;
     }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Conversations custom channels
+
+  /**
+   * Registers a custom channel on the developer app. HubSpot authenticates this call with the
+   * developer account's API key and the app id in the query, not with the portal's token.
+   */
+  async createCustomChannel(input: HubspotCustomChannelInput, app: { appId: string; developerApiKey: string }): Promise<HubspotCustomChannel> {
+    return this.request<HubspotCustomChannel>('register custom channel', {
+      method: 'POST',
+      path: CUSTOM_CHANNELS_PATH,
+      qs: { hapikey: app.developerApiKey, appId: app.appId },
+      authType: 'none',
+      body: input,
+    });
+  }
+
+  /** Connects this portal's inbox to the channel (a channel account). */
+  async createChannelAccount(channelId: string, input: HubspotChannelAccountInput): Promise<HubspotChannelAccount> {
+    return this.request<HubspotChannelAccount>('connect channel account', {
+      method: 'POST',
+      path: `${CUSTOM_CHANNELS_PATH}/${encodeURIComponent(channelId)}/channel-accounts`,
+      body: input,
+    });
+  }
+
+  /** Publishes one message into the inbox (HubSpot has no batch form: one call per message). */
+  async publishChannelMessage(channelId: string, input: HubspotChannelMessageInput): Promise<HubspotChannelMessage> {
+    return this.request<HubspotChannelMessage>('publish channel message', {
+      method: 'POST',
+      path: `${CUSTOM_CHANNELS_PATH}/${encodeURIComponent(channelId)}/messages`,
+      body: input,
+    });
+  }
+
+  /** Sets the status an agent sees on their message (sent, failed with a reason, read). */
+  async updateChannelMessageStatus(channelId: string, messageId: string, update: HubspotChannelStatusUpdate): Promise<HubspotChannelMessage> {
+    return this.request<HubspotChannelMessage>('update channel message status', {
+      method: 'PATCH',
+      path: `${CUSTOM_CHANNELS_PATH}/${encodeURIComponent(channelId)}/messages/${encodeURIComponent(messageId)}`,
+      body: update,
+    });
+  }
+
+  /**
+   * A call the SDK has no typed client for, through its generic `apiRequest` (which resolves with
+   * the raw response whatever the status). A status ≥ 400 is thrown in the SDK's error shape, so
+   * call() and toConnectorError() judge it like any other call. `apiRequest` takes no agent: a
+   * request abandoned at the timeout keeps its socket until HubSpot answers or drops it.
+   */
+  private async request<T>(
+    operation: string,
+    options: { method: string; path: string; body?: unknown; qs?: Record<string, string>; authType?: 'none' },
+  ): Promise<T> {
+    return this.call(operation, async (sdk) => {
+      const response = await sdk.apiRequest(options);
+      const text = await response.text();
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, key) => {
+        headers[key] = value;
+      });
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : {};
+      } catch {
+        body = undefined;
+      }
+      if (response.status >= 400) {
+        const errorBody =
+          body && typeof body === 'object'
+            ? body
+            : { status: 'error', message: text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200) || `HTTP ${response.status}`, category: 'NON_JSON_ERROR' };
+        throw new RawHttpError(response.status, errorBody as SdkHttpError['body'], headers);
+      }
+      if (body === undefined) throw new ConnectorError('transient', `HubSpot ${operation} answered ${response.status} with a body that is not JSON`, { vendorStatus: response.status });
+      return body as T;
+    });
   }
 
   /** Uploads a private file to the threadbridge folder of the file manager. */

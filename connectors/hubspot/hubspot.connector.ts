@@ -1,10 +1,13 @@
 /**
  * HubSpot as a CRM for WhatsApp conversations: contacts found by every written form of their
  * number, each message a WhatsApp communication on the timeline, tickets per conversation,
- * transcripts as notes, consent in a contact property, GDPR delete. Orchestration only: wire
- * shapes are in hubspot.mapper.ts, HTTP in hubspot.client.ts.
+ * transcripts as notes, consent in a contact property, GDPR delete, and (with conversations
+ * enabled) the conversation in a Conversations inbox through a custom channel, where agents
+ * reply. Orchestration only: wire shapes are in hubspot.mapper.ts and hubspot.webhooks.ts, HTTP
+ * in hubspot.client.ts.
  */
 import type {
+  AgentReplyEvent,
   AppendResult,
   ConnectorDeps,
   ConsentState,
@@ -12,14 +15,17 @@ import type {
   Customer,
   ErasureReceipt,
   MediaRef,
+  RawWebhook,
   RemoteRef,
+  ReplyRef,
+  ReplyStatus,
   Thread,
   Transcript,
   UnifiedMessage,
 } from '../_sdk/contract';
 import { ConnectorError } from '../_sdk/errors';
 import type { HubspotClient } from './hubspot.client';
-import type { HubspotSettings } from './hubspot.credentials';
+import type { HubspotConversationsSettings, HubspotCredentials, HubspotSettings } from './hubspot.credentials';
 import {
   CONTACT_READ_PROPERTIES,
   MAX_IN_VALUES,
@@ -32,8 +38,11 @@ import {
   assignCreatedTickets,
   consentPropertyDefinition,
   decideTicket,
+  fromHubspotChannelEvents,
   matchContacts,
   matchReadObjects,
+  toChannelMessage,
+  toChannelStatusUpdate,
   toConsentValue,
   toContactSearches,
   toFileName,
@@ -54,6 +63,13 @@ import {
   type HubspotPropertyDefinition,
   type HubspotSearchRequest,
 } from './hubspot.types';
+import {
+  REQUEST_TIMESTAMP_HEADER,
+  SIGNATURE_V3_HEADER,
+  toChannelAccountInput,
+  toCustomChannelInput,
+  verifyHubspotV3Signature,
+} from './hubspot.webhooks';
 
 /** HubSpot's batch endpoints take at most 100 inputs: the most any batch form accepts per call. */
 export const HUBSPOT_MAX_BATCH = 100;
@@ -65,11 +81,15 @@ export const HUBSPOT_MAX_BATCH = 100;
  */
 const knownProperties = new Set<string>();
 
+/** The credentials of the developer app behind agent replies (custom channel). */
+export type HubspotAppCredentials = Pick<HubspotCredentials, 'appSecret' | 'appId' | 'developerApiKey'>;
+
 export class HubspotConnector implements CrmConnector {
   constructor(
     private readonly client: HubspotClient,
     private readonly settings: HubspotSettings,
     private readonly deps: ConnectorDeps,
+    private readonly app: HubspotAppCredentials = {},
   ) {}
 
   async verifyCredentials(): Promise<void> {
@@ -208,7 +228,10 @@ export class HubspotConnector implements CrmConnector {
    * with one batch create, each on its thread's contact (81) and ticket (83). Messages flagged
    * maybeCreated are first looked up by threadbridge_message_id across all threads (one search
    * per 100), and only the missing ones are created; media files are uploaded first, one call
-   * each. One AppendResult per message, in the order given.
+   * each. With conversations enabled, each customer message is then also published into its
+   * conversation's inbox thread: one call per message (HubSpot has no batch form), repeated on a
+   * retry, where HubSpot's idempotency id (the message id) keeps it to one message.
+   * One AppendResult per message, in the order given.
    */
   async appendToThreads(batches: { thread: Thread; messages: UnifiedMessage[] }[]): Promise<AppendResult[]> {
     const items = batches.flatMap(({ thread, messages }) => messages.map((message) => ({ thread, message })));
@@ -225,8 +248,10 @@ export class HubspotConnector implements CrmConnector {
     for (const item of items) if (!existing.has(item.message.id) && !missing.has(item.message.id)) missing.set(item.message.id, item);
 
     const inputs = [];
+    const files = new Map<string, HubspotFile | undefined>();
     for (const { thread, message } of missing.values()) {
       const file = await this.uploadMedia(message.id, message.type, message.media);
+      files.set(message.id, file);
       inputs.push(toHubspotCommunication(thread, message, file?.url));
     }
     const created = new Map<string, string>();
@@ -240,6 +265,7 @@ export class HubspotConnector implements CrmConnector {
       // Part of the batch may exist now: the core retries with maybeCreated, which finds it.
       this.throwOnPartialBatch('communications', result, missing.size, created.size);
     }
+    if (this.settings.conversations?.enabled) await this.publishToInbox(items, files);
     return items.map(({ message }) => ({ messageId: message.id, remote: { id: existing.get(message.id) ?? created.get(message.id)!, type: 'communication' } }));
   }
 
@@ -264,6 +290,86 @@ export class HubspotConnector implements CrmConnector {
     if (value === undefined) return;
     await this.ensureProperty('contacts', consentPropertyDefinition(this.settings.consentProperty));
     await this.client.updateObject('contacts', contact.id, { [this.settings.consentProperty]: value });
+  }
+
+  /**
+   * Checks HubSpot's v3 signature (HMAC-SHA256 with the app's client secret over method, URI,
+   * body and timestamp) in constant time; refuses requests signed more than 5 minutes ago.
+   */
+  verifyWebhook(req: RawWebhook): boolean {
+    return verifyHubspotV3Signature({
+      secret: this.app.appSecret,
+      signature: header(req, SIGNATURE_V3_HEADER),
+      timestamp: header(req, REQUEST_TIMESTAMP_HEADER),
+      method: req.method,
+      url: req.url,
+      rawBody: req.rawBody,
+      receivedAt: req.receivedAt,
+    });
+  }
+
+  /** Agents' messages in this connection's custom channel (OUTGOING_CHANNEL_MESSAGE_CREATED) as agent replies. */
+  parseWebhook(req: RawWebhook): AgentReplyEvent[] {
+    const text = req.rawBody.toString('utf8').trim();
+    if (!text) return [];
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch (error) {
+      throw new ConnectorError('invalid_request', 'HubSpot webhook body is not JSON', { cause: error });
+    }
+    return fromHubspotChannelEvents(payload, { channelId: this.settings.conversations?.channelId });
+  }
+
+  /**
+   * Shows the agent what became of their message, as its status in the inbox: SENT (sent or
+   * delivered), READ, or FAILED with what happened and what to do (failed, refused). One PATCH.
+   */
+  async reportReplyStatus(reply: ReplyRef, status: ReplyStatus): Promise<void> {
+    const channelId = this.settings.conversations?.channelId;
+    if (!channelId) {
+      throw new ConnectorError('invalid_request', 'this HubSpot connection has no custom channel (settings.conversations.channelId): set up agent replies first');
+    }
+    await this.client.updateChannelMessageStatus(channelId, reply.remoteId, toChannelStatusUpdate(status));
+  }
+
+  /**
+   * Sets up agent replies: registers the custom channel on the developer app with `callbackUrl`
+   * as its webhook (skipped when settings already name a channel), then connects this portal's
+   * inbox under our business number (skipped when settings name a channel account). Returns the
+   * conversations settings to store, enabled.
+   */
+  async setUpReplies(callbackUrl: string): Promise<{ settings: { conversations: Required<HubspotConversationsSettings> } }> {
+    const conversations = this.settings.conversations ?? ({ enabled: false } as HubspotConversationsSettings);
+    const { inboxId, deliveryIdentifier } = conversations;
+    const { appId, developerApiKey } = this.app;
+    const missing = [
+      !inboxId && 'settings.conversations.inboxId',
+      !deliveryIdentifier && 'settings.conversations.deliveryIdentifier',
+      !conversations.channelId && !appId && 'credentials.appId',
+      !conversations.channelId && !developerApiKey && 'credentials.developerApiKey',
+      !this.app.appSecret && 'credentials.appSecret (to check the replies HubSpot signs)',
+    ].filter((item): item is string => typeof item === 'string');
+    if (missing.length > 0 || !inboxId || !deliveryIdentifier) {
+      throw new ConnectorError('invalid_request', `agent replies through HubSpot need ${missing.join(', ')}`);
+    }
+
+    const channelId = conversations.channelId ?? (await this.client.createCustomChannel(toCustomChannelInput(callbackUrl), { appId: appId!, developerApiKey: developerApiKey! })).id;
+    let channelAccountId = conversations.channelAccountId;
+    if (!channelAccountId) {
+      try {
+        channelAccountId = (await this.client.createChannelAccount(channelId, toChannelAccountInput(inboxId, deliveryIdentifier))).id;
+      } catch (error) {
+        if (!ConnectorError.is(error) || conversations.channelId) throw error;
+        // The channel exists now: say which, so the next attempt reuses it instead of registering another.
+        throw new ConnectorError(error.kind, `${error.message}; custom channel ${channelId} was registered: set settings.conversations.channelId to it before trying again`, {
+          retryAfterMs: error.retryAfterMs,
+          vendorStatus: error.vendorStatus,
+          cause: error,
+        });
+      }
+    }
+    return { settings: { conversations: { enabled: true, channelId, channelAccountId, inboxId, deliveryIdentifier } } };
   }
 
   async eraseContact(contact: RemoteRef): Promise<ErasureReceipt> {
@@ -339,6 +445,32 @@ export class HubspotConnector implements CrmConnector {
   }
 
   /**
+   * Publishes the customer messages among `items` into their inbox threads, in order, once per
+   * message id. A message whose file this call did not upload (one found from an earlier attempt)
+   * has it uploaded again: HubSpot keeps the first publication of an idempotency id, and a retry
+   * may be the first.
+   */
+  private async publishToInbox(items: { thread: Thread; message: UnifiedMessage }[], uploaded: Map<string, HubspotFile | undefined>): Promise<void> {
+    const { channelId, channelAccountId, deliveryIdentifier } = this.settings.conversations;
+    if (!channelId || !channelAccountId || !deliveryIdentifier) {
+      throw new ConnectorError('invalid_request', 'HubSpot conversations are enabled but not set up (channelId, channelAccountId, deliveryIdentifier)');
+    }
+    const published = new Set<string>();
+    for (const { thread, message } of items) {
+      if (message.direction !== 'inbound' || published.has(message.id)) continue;
+      published.add(message.id);
+      const file = uploaded.has(message.id) ? uploaded.get(message.id) : await this.uploadMedia(message.id, message.type, message.media);
+      try {
+        await this.client.publishChannelMessage(channelId, toChannelMessage(thread, message, { channelAccountId, deliveryIdentifier }, file));
+      } catch (error) {
+        // HubSpot already holds a message with this idempotency id: what the retry wanted.
+        if (ConnectorError.is(error) && error.kind === 'conflict') continue;
+        throw error;
+      }
+    }
+  }
+
+  /**
    * Uploads a stored media file; undefined when there is none to upload (not downloaded, or the
    * store lost it), in which case the body links to threadbridge's copy or says why it is missing.
    */
@@ -353,4 +485,9 @@ export class HubspotConnector implements CrmConnector {
     }
     return this.client.uploadFile(bytes, toFileName(ownerId, type, media));
   }
+}
+
+function header(req: RawWebhook, name: string): string | undefined {
+  const direct = req.headers[name] ?? Object.entries(req.headers).find(([key]) => key.toLowerCase() === name)?.[1];
+  return Array.isArray(direct) ? direct[0] : direct;
 }

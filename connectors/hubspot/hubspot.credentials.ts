@@ -18,6 +18,7 @@ import {
   Matches,
   Max,
   Min,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 
@@ -34,11 +35,67 @@ export class HubspotCredentials {
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
   baseUrl?: string;
 
-  /** The app's client secret, to check signed webhooks (agent replies). */
+  /**
+   * The client secret of the app that owns the custom channel: HubSpot signs the channel's
+   * webhooks (agent replies) with it (X-HubSpot-Signature-v3).
+   */
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   appSecret?: string;
+
+  /** The developer app's id; only setUpReplies needs it (registering the custom channel). */
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d+$/, { message: 'appId must be the numeric id of the HubSpot app' })
+  appId?: string;
+
+  /**
+   * The developer account's API key; only setUpReplies needs it, because HubSpot registers a
+   * custom channel on the app (`?hapikey=…&appId=…`), not on the portal.
+   */
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  developerApiKey?: string;
+}
+
+/** E.164 with '+': what HubSpot's HS_PHONE_NUMBER delivery identifiers hold. */
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * Agent replies through a HubSpot Conversations custom channel: customer messages are published
+ * into an inbox thread, agents answer there, HubSpot posts their replies to threadbridge.
+ * setUpReplies() registers the channel and connects the account, and returns the ids to store.
+ */
+export class HubspotConversationsSettings {
+  /** Publish customer messages to the inbox and take agent replies from it (capability `replies`). */
+  @IsBoolean()
+  enabled = false;
+
+  /** The custom channel registered on the app (set by setUpReplies). Required when enabled. */
+  @ValidateIf((o: HubspotConversationsSettings) => o.enabled || o.channelId !== undefined)
+  @IsString()
+  @IsNotEmpty()
+  channelId?: string;
+
+  /** The channel account connecting this portal's inbox (set by setUpReplies). Required when enabled. */
+  @ValidateIf((o: HubspotConversationsSettings) => o.enabled || o.channelAccountId !== undefined)
+  @IsString()
+  @IsNotEmpty()
+  channelAccountId?: string;
+
+  /** The Conversations inbox the channel account delivers to (GET /conversations/v3/conversations/inboxes). */
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d+$/, { message: 'inboxId must be the numeric id of a HubSpot inbox' })
+  inboxId?: string;
+
+  /** Our WhatsApp business number in E.164: the channel account's address and every message's recipient. Required when enabled. */
+  @ValidateIf((o: HubspotConversationsSettings) => o.enabled || o.deliveryIdentifier !== undefined)
+  @IsString()
+  @Matches(E164, { message: 'deliveryIdentifier must be the business number in E.164, e.g. +15550100000' })
+  deliveryIdentifier?: string;
 }
 
 export class HubspotTicketSettings {
@@ -93,6 +150,11 @@ export class HubspotSettings {
   @IsString()
   @Matches(/^[a-z][a-z0-9_]*$/, { message: 'consentProperty must be a HubSpot internal property name' })
   consentProperty = 'whatsapp_marketing_consent';
+
+  /** Agent replies through a Conversations custom channel (off by default). */
+  @ValidateNested()
+  @Type(() => HubspotConversationsSettings)
+  conversations: HubspotConversationsSettings = new HubspotConversationsSettings();
 
   /** Request budget when the account has a higher tier (Professional/Enterprise: 190 / 10 s). */
   @IsOptional()

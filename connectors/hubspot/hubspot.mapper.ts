@@ -1,7 +1,8 @@
 /**
  * Pure translation between threadbridge's unified models and HubSpot's wire shapes. No I/O.
  */
-import type { ConsentState, Customer, MediaRef, Thread, Transcript, UnifiedMessage } from '../_sdk/contract';
+import type { AgentReplyEvent, ConsentState, Customer, MediaRef, ReplyStatus, Thread, Transcript, UnifiedMessage } from '../_sdk/contract';
+import { ConnectorError } from '../_sdk/errors';
 import { countryOf, phoneVariants, toE164 } from '../_sdk/phone';
 import type { HubspotSettings, HubspotTicketSettings } from './hubspot.credentials';
 import {
@@ -10,8 +11,12 @@ import {
   type HubspotFilter,
   MESSAGE_ID_PROPERTY,
   TRANSCRIPT_ID_PROPERTY,
+  OUTGOING_MESSAGE_EVENT,
   type HubspotAssociationInput,
+  type HubspotChannelMessageInput,
+  type HubspotChannelStatusUpdate,
   type HubspotCreateInput,
+  type HubspotFileUsageType,
   type HubspotObject,
   type HubspotPropertyDefinition,
   type HubspotSearchRequest,
@@ -415,6 +420,166 @@ export function toHubspotTranscriptNote(thread: Thread, transcript: Transcript, 
     },
     associations,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conversations custom channel: customer messages in, agent replies out
+
+/** How the inbox shows an attached file, from the WhatsApp message type and MIME type. */
+export function toFileUsageType(type: string, mimeType: string | undefined): HubspotFileUsageType {
+  if (type === 'sticker') return 'STICKER';
+  if (type === 'image') return 'IMAGE';
+  if (type === 'audio' || mimeType?.startsWith('audio/')) return /opus/i.test(mimeType ?? '') ? 'VOICE_RECORDING' : 'AUDIO';
+  return 'OTHER';
+}
+
+/**
+ * The plain text of a customer message in the inbox: its text (captions and renderings of
+ * locations, contacts… included), what to open when the file could not be attached, else its
+ * type in brackets (HubSpot wants text on every message).
+ */
+export function toChannelText(message: UnifiedMessage, attached: boolean): string {
+  const parts: string[] = [];
+  const text = message.text.trim();
+  if (text) parts.push(text);
+  if (message.media && !attached) {
+    const label = message.media.filename ?? message.type;
+    if (message.media.url) parts.push(`📎 ${label}: ${message.media.url}`);
+    else parts.push(`📎 ${label}: not available${message.media.unavailableReason ? ` (${message.media.unavailableReason})` : ''}`);
+  }
+  return parts.length > 0 ? parts.join('\n') : `[${message.type}]`;
+}
+
+/**
+ * A customer's WhatsApp message published into the inbox thread of its conversation: from the
+ * customer's number to our business number, on the customer's contact, threaded by the
+ * conversation id, deduplicated by HubSpot on the message id.
+ */
+export function toChannelMessage(
+  thread: Thread,
+  message: UnifiedMessage,
+  channel: { channelAccountId: string; deliveryIdentifier: string },
+  file?: { id: string },
+): HubspotChannelMessageInput {
+  const contactId = /^\d{1,15}$/.test(thread.contact.id) ? Number(thread.contact.id) : undefined;
+  return {
+    messageDirection: 'INCOMING',
+    channelAccountId: channel.channelAccountId,
+    senders: [{ deliveryIdentifier: { type: 'HS_PHONE_NUMBER', value: thread.customer.e164 }, name: thread.customer.profileName?.trim() || thread.customer.e164 }],
+    recipients: [{ deliveryIdentifier: { type: 'HS_PHONE_NUMBER', value: channel.deliveryIdentifier } }],
+    text: toChannelText(message, file !== undefined),
+    timestamp: message.timestamp.toISOString(),
+    integrationThreadId: thread.conversationId,
+    integrationIdempotencyId: message.id,
+    ...(contactId !== undefined ? { associateWithContactId: contactId } : {}),
+    attachments: file ? [{ type: 'FILE', fileId: file.id, fileUsageType: toFileUsageType(message.type, message.media?.mimeType) }] : [],
+  };
+}
+
+/** HubSpot's error messages are short; the agent sees this one under their message. */
+const MAX_STATUS_ERROR_CHARS = 500;
+
+/**
+ * The status an agent sees on their message. HubSpot knows SENT, FAILED and READ: WhatsApp's
+ * `delivered` shows as SENT; `failed` and `refused` as FAILED with what happened and what to do.
+ */
+export function toChannelStatusUpdate(status: Pick<ReplyStatus, 'state' | 'detail'>): HubspotChannelStatusUpdate {
+  switch (status.state) {
+    case 'read':
+      return { statusType: 'READ' };
+    case 'sent':
+    case 'delivered':
+      return { statusType: 'SENT' };
+    case 'failed':
+      return { statusType: 'FAILED', errorMessage: (status.detail?.trim() || 'WhatsApp could not deliver this message. Send it again later.').slice(0, MAX_STATUS_ERROR_CHARS) };
+    case 'refused':
+      return { statusType: 'FAILED', errorMessage: (status.detail?.trim() || 'threadbridge did not send this message on WhatsApp.').slice(0, MAX_STATUS_ERROR_CHARS) };
+  }
+}
+
+type Json = Record<string, unknown>;
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const str = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim() : typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined;
+
+/**
+ * The message inside an event. HubSpot's reference does not show the envelope of
+ * OUTGOING_CHANNEL_MESSAGE_CREATED, so the message is taken from `message`, `data.message`,
+ * `data`, `payload.message` or `payload`, else the event itself.
+ */
+function messageOf(event: Json): Json {
+  for (const candidate of [event.message, isObject(event.data) ? event.data.message : undefined, event.data, isObject(event.payload) ? event.payload.message : undefined, event.payload]) {
+    if (isObject(candidate) && (candidate.id !== undefined || candidate.messageId !== undefined)) return candidate;
+  }
+  return event;
+}
+
+export interface ChannelWebhookContext {
+  /** This connection's channel: events of other channels of the same app are not ours. */
+  channelId?: string;
+}
+
+/**
+ * Turns the body HubSpot posts to the channel's webhookUrl (one event, or an array of them) into
+ * agent replies. Only OUTGOING_CHANNEL_MESSAGE_CREATED events of this channel count; incoming
+ * messages (ours, published from WhatsApp) are dropped, so nothing echoes. The reply's thread is
+ * the integrationThreadId (threadbridge's conversation id) when HubSpot sends it, else HubSpot's
+ * conversationsThreadId. Attachments without a URL are left out (fetching one is not possible here).
+ * Throws invalid_request for an outgoing message without an id: replies are deduplicated on it.
+ */
+export function fromHubspotChannelEvents(payload: unknown, context: ChannelWebhookContext = {}): AgentReplyEvent[] {
+  const events = Array.isArray(payload) ? payload : [payload];
+  const replies: AgentReplyEvent[] = [];
+  for (const event of events) {
+    if (!isObject(event)) continue;
+    const message = messageOf(event);
+    const type = str(event.type) ?? str(event.subscriptionType) ?? str(event.eventType);
+    if (type !== OUTGOING_MESSAGE_EVENT) continue;
+    const direction = str(message.direction) ?? str(message.messageDirection) ?? str(event.direction);
+    if (direction && direction !== 'OUTGOING') continue;
+    const channelId = str(message.channelId) ?? str(event.channelId);
+    if (context.channelId && channelId && channelId !== context.channelId) continue;
+
+    const remoteId = str(message.id) ?? str(message.messageId) ?? str(event.messageId);
+    if (!remoteId) {
+      throw new ConnectorError('invalid_request', 'HubSpot OUTGOING_CHANNEL_MESSAGE_CREATED event without a message id (see connectors/hubspot/README.md, agent replies)');
+    }
+    const text = str(message.text) ?? htmlToText(str(message.richText) ?? '');
+    const senders = Array.isArray(message.senders) ? message.senders.filter(isObject) : [];
+    const attachments: AgentReplyEvent['attachments'] = [];
+    for (const attachment of (Array.isArray(message.attachments) ? message.attachments : []).filter(isObject)) {
+      const url = str(attachment.url);
+      if (!url) continue;
+      const filename = str(attachment.name) ?? str(attachment.fileName);
+      const mimeType = str(attachment.mimeType) ?? str(attachment.contentType);
+      attachments.push({ url, ...(filename ? { filename } : {}), ...(mimeType ? { mimeType } : {}) });
+    }
+    if (!text.trim() && attachments.length === 0) continue;
+    replies.push({
+      kind: 'agent_reply',
+      remoteId,
+      remoteThreadId: str(message.integrationThreadId) ?? str(event.integrationThreadId) ?? str(message.conversationsThreadId) ?? str(event.conversationsThreadId) ?? str(event.threadId),
+      text,
+      author: senders.map((s) => str(s.name)).find(Boolean) ?? 'HubSpot agent',
+      attachments,
+    });
+  }
+  return replies;
+}
+
+/** Rich text (HTML) as plain text, for an event that carries no `text`. */
+function htmlToText(html: string): string {
+  return html
+    .replace(/<br\s*\/?>/gi, '\n')
+    .replace(/<\/p>\s*/gi, '\n')
+    .replace(/<[^>]*>/g, '')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&')
+    .trim();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -95,3 +95,86 @@ export const CONTACT_PHONE_PROPERTIES = ['phone', 'mobilephone', 'hs_whatsapp_ph
 export const MESSAGE_ID_PROPERTY = 'threadbridge_message_id';
 /** Custom property on notes holding the transcript key (conversation + close time). */
 export const TRANSCRIPT_ID_PROPERTY = 'threadbridge_transcript_id';
+
+// ---------------------------------------------------------------------------------------------
+// Conversations custom channels (agent replies). The SDK has no client for these: see
+// HubspotClient.request. Field names as in HubSpot's custom channels reference.
+
+export type HubspotDeliveryIdentifierType = 'HS_PHONE_NUMBER' | 'HS_EMAIL_ADDRESS' | 'CHANNEL_SPECIFIC_OPAQUE_ID' | 'HS_SHORT_CODE';
+
+export interface HubspotDeliveryIdentifier {
+  type: HubspotDeliveryIdentifierType;
+  value: string;
+}
+
+/** Body of the channel registration (on the developer app). */
+export interface HubspotCustomChannelInput {
+  name: string;
+  webhookUrl: string;
+  capabilities: Record<string, unknown>;
+  channelDescription?: string;
+  channelLogoUrl?: string;
+  channelAccountConnectionRedirectUrl?: string;
+}
+
+export interface HubspotCustomChannel {
+  id: string;
+  name?: string;
+  webhookUrl?: string;
+}
+
+/** Body of a channel account: connects one portal's inbox to the channel under our number. */
+export interface HubspotChannelAccountInput {
+  name: string;
+  inboxId: string;
+  deliveryIdentifier: HubspotDeliveryIdentifier;
+  authorized: boolean;
+}
+
+export interface HubspotChannelAccount {
+  id: string;
+  channelId?: string;
+  inboxId?: string;
+}
+
+export type HubspotFileUsageType = 'AUDIO' | 'IMAGE' | 'OTHER' | 'STICKER' | 'VOICE_RECORDING';
+
+export interface HubspotChannelParticipant {
+  deliveryIdentifier: HubspotDeliveryIdentifier;
+  name?: string;
+}
+
+/** Body of a published message (a customer's WhatsApp message shown in the inbox thread). */
+export interface HubspotChannelMessageInput {
+  messageDirection: 'INCOMING';
+  channelAccountId: string;
+  senders: HubspotChannelParticipant[];
+  recipients: HubspotChannelParticipant[];
+  text: string;
+  /** ISO 8601. */
+  timestamp: string;
+  /** Threads the inbox conversation: threadbridge's conversation id. */
+  integrationThreadId: string;
+  /** HubSpot keeps one message per id: threadbridge's message id, so a retry never duplicates. */
+  integrationIdempotencyId: string;
+  /** The customer's contact (the one ensureContact found or made), so HubSpot does not match or create another. */
+  associateWithContactId?: number;
+  attachments: { type: 'FILE'; fileId: string; fileUsageType: HubspotFileUsageType }[];
+}
+
+export interface HubspotChannelMessage {
+  id: string;
+  conversationsThreadId?: string;
+  direction?: string;
+}
+
+export type HubspotChannelStatusType = 'SENT' | 'FAILED' | 'READ';
+
+/** Body of the status update of an outgoing (agent) message. */
+export interface HubspotChannelStatusUpdate {
+  statusType: HubspotChannelStatusType;
+  errorMessage?: string;
+}
+
+/** The event HubSpot posts to the channel's webhookUrl when an agent sends a message. */
+export const OUTGOING_MESSAGE_EVENT = 'OUTGOING_CHANNEL_MESSAGE_CREATED';

@@ -7,7 +7,7 @@ import { HubspotConnector, HUBSPOT_MAX_BATCH } from './hubspot.connector';
 import { HubspotCredentials, HubspotSettings } from './hubspot.credentials';
 import { budgetOf } from './hubspot.mapper';
 
-export { HubspotCredentials, HubspotSettings, HubspotTicketSettings } from './hubspot.credentials';
+export { HubspotConversationsSettings, HubspotCredentials, HubspotSettings, HubspotTicketSettings } from './hubspot.credentials';
 
 export const hubspot: ConnectorDefinition<HubspotCredentials, HubspotSettings> = {
   manifest: {
@@ -19,7 +19,8 @@ export const hubspot: ConnectorDefinition<HubspotCredentials, HubspotSettings> =
       history: true,
       tickets: true,
       transcripts: true,
-      replies: false,
+      // Only with settings.conversations.enabled (see capabilitiesFor): a Conversations custom channel.
+      replies: true,
       consent: true,
       erasure: true,
       attachments: true,
@@ -38,6 +39,8 @@ export const hubspot: ConnectorDefinition<HubspotCredentials, HubspotSettings> =
     const credentials: HubspotCredentials = { accessToken };
     if (env.HUBSPOT_BASE_URL?.trim()) credentials.baseUrl = env.HUBSPOT_BASE_URL.trim();
     if (env.HUBSPOT_APP_SECRET?.trim()) credentials.appSecret = env.HUBSPOT_APP_SECRET.trim();
+    if (env.HUBSPOT_APP_ID?.trim()) credentials.appId = env.HUBSPOT_APP_ID.trim();
+    if (env.HUBSPOT_DEVELOPER_API_KEY?.trim()) credentials.developerApiKey = env.HUBSPOT_DEVELOPER_API_KEY.trim();
     return { name: 'HubSpot', credentials, settings: {} };
   },
 
@@ -46,10 +49,18 @@ export const hubspot: ConnectorDefinition<HubspotCredentials, HubspotSettings> =
   },
 
   capabilitiesFor(settings) {
-    return { ...hubspot.manifest.capabilities, tickets: settings.tickets?.enabled !== false };
+    return {
+      ...hubspot.manifest.capabilities,
+      tickets: settings.tickets?.enabled !== false,
+      replies: settings.conversations?.enabled === true,
+    };
   },
 
   create(credentials, settings, deps) {
-    return new HubspotConnector(new HubspotClient(credentials, deps), settings, deps);
+    return new HubspotConnector(new HubspotClient(credentials, deps), settings, deps, {
+      appSecret: credentials.appSecret,
+      appId: credentials.appId,
+      developerApiKey: credentials.developerApiKey,
+    });
   },
 };

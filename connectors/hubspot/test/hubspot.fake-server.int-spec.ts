@@ -1,4 +1,7 @@
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startHubspotFake, type HubspotFake } from './hubspot.fake-server';
 
 /** The fake's own behaviour, over plain HTTP: later tests, the demo and the bench rely on it. */
@@ -166,5 +169,99 @@ describe('fake HubSpot server', () => {
     expect((await call('POST', '/crm/v3/objects/contacts/gdpr-delete', { objectId: c })).status).toBe(404);
     expect(fake.requests().map((r) => r.status)).toEqual([503, 404, 201, 204, 404]);
     expect(fake.requests()[0].at).toBeLessThanOrEqual(Date.now());
+  });
+
+  describe('Conversations custom channels', () => {
+    const channelPath = '/conversations/v3/custom-channels';
+    const register = (query = `?hapikey=${fake.app.developerApiKey}&appId=${fake.app.appId}`, body: object = { name: 'WA', webhookUrl: 'https://tb.example.com/h', capabilities: {} }) =>
+      call('POST', `${channelPath}${query}`, body, '');
+    const incoming = (channelAccountId: string, extra: object = {}) => ({
+      messageDirection: 'INCOMING',
+      channelAccountId,
+      senders: [{ name: 'Anna', deliveryIdentifier: { type: 'HS_PHONE_NUMBER', value: '+48601234567' } }],
+      recipients: [{ deliveryIdentifier: { type: 'HS_PHONE_NUMBER', value: '+15550100000' } }],
+      text: 'hello',
+      timestamp: '2026-03-01T12:00:00Z',
+      attachments: [],
+      ...extra,
+    });
+
+    it('registers a channel on the app with the developer key (201), and refuses a bad key (401) or app (400)', async () => {
+      const created = await register();
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ id: expect.any(String), name: 'WA', webhookUrl: 'https://tb.example.com/h' });
+      expect((await register(`?hapikey=wrong&appId=${fake.app.appId}`)).status).toBe(401);
+      expect((await register(`?hapikey=${fake.app.developerApiKey}&appId=1`)).body).toMatchObject({ category: 'VALIDATION_ERROR' });
+      expect((await register(undefined, { name: 'WA' })).status).toBe(400);
+      expect(fake.customChannels()).toHaveLength(1);
+    });
+
+    it('connects an account to a known inbox (201), else 400; an unknown channel is 404', async () => {
+      const channel = (await register()).body;
+      const account = await call('POST', `${channelPath}/${channel.id}/channel-accounts`, { name: 'WA', inboxId: fake.app.inboxId, authorized: true, deliveryIdentifier: { type: 'HS_PHONE_NUMBER', value: '+15550100000' } });
+      expect(account).toMatchObject({ status: 201, body: { id: expect.any(String), channelId: channel.id, inboxId: fake.app.inboxId } });
+      expect((await call('POST', `${channelPath}/${channel.id}/channel-accounts`, { name: 'WA', inboxId: '1', deliveryIdentifier: { type: 'HS_PHONE_NUMBER', value: '+15550100000' } })).status).toBe(400);
+      expect((await call('POST', `${channelPath}/${channel.id}/channel-accounts`, { name: 'WA', inboxId: fake.app.inboxId, deliveryIdentifier: { type: 'PHONE', value: '+15550100000' } })).status).toBe(400);
+      expect((await call('POST', `${channelPath}/nope/channel-accounts`, {})).body).toMatchObject({ category: 'OBJECT_NOT_FOUND' });
+    });
+
+    it('publishes messages (201) threaded by integrationThreadId; the same idempotency id answers 200 with the first message', async () => {
+      const { channelId, channelAccountId } = fake.seedCustomChannel();
+      const first = await call('POST', `${channelPath}/${channelId}/messages`, incoming(channelAccountId, { integrationThreadId: 'conv-1', integrationIdempotencyId: 'msg-1' }));
+      expect(first).toMatchObject({ status: 201, body: { id: expect.any(String), direction: 'INCOMING', conversationsThreadId: expect.any(String), channelAccountId } });
+      const again = await call('POST', `${channelPath}/${channelId}/messages`, incoming(channelAccountId, { integrationThreadId: 'conv-1', integrationIdempotencyId: 'msg-1', text: 'changed' }));
+      expect(again).toMatchObject({ status: 200, body: { id: first.body.id, text: 'hello' } });
+      const second = await call('POST', `${channelPath}/${channelId}/messages`, incoming(channelAccountId, { integrationThreadId: 'conv-1', integrationIdempotencyId: 'msg-2' }));
+      const other = await call('POST', `${channelPath}/${channelId}/messages`, incoming(channelAccountId, { integrationThreadId: 'conv-2' }));
+      expect(second.body.conversationsThreadId).toBe(first.body.conversationsThreadId);
+      expect(other.body.conversationsThreadId).not.toBe(first.body.conversationsThreadId);
+      expect(fake.channelMessages('conv-1').map((m) => m.id)).toEqual([first.body.id, second.body.id]);
+    });
+
+    it('refuses a message without senders, with a file it does not hold, or for an account of another channel', async () => {
+      const { channelId, channelAccountId } = fake.seedCustomChannel();
+      const other = fake.seedCustomChannel();
+      const post = (body: object, channel = channelId) => call('POST', `${channelPath}/${channel}/messages`, body);
+      expect((await post(incoming(channelAccountId, { senders: [] }))).body).toMatchObject({ status: 'error', category: 'VALIDATION_ERROR' });
+      expect((await post(incoming(channelAccountId, { attachments: [{ type: 'FILE', fileId: '424242', fileUsageType: 'IMAGE' }] }))).status).toBe(400);
+      expect((await post(incoming(other.channelAccountId))).status).toBe(400);
+      expect((await post(incoming(channelAccountId, { timestamp: 'soon' }))).status).toBe(400);
+      expect(fake.channelMessages()).toEqual([]);
+    });
+
+    it('an agent reply is POSTed signed with the app secret; its status PATCHes are recorded', async () => {
+      let seen: { url: string; headers: Record<string, string | string[] | undefined>; body: string } | undefined;
+      const receiver = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          seen = { url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
+          res.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      try {
+        const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook?c=1`;
+        const { channelId, channelAccountId } = fake.seedCustomChannel({ webhookUrl });
+        await call('POST', `${channelPath}/${channelId}/messages`, incoming(channelAccountId, { integrationThreadId: 'conv-9' }));
+        const { message, delivery } = await fake.agentReply('conv-9', { text: 'Hi Anna', senderName: 'Maria' });
+        expect(delivery.status).toBe(204);
+        const timestamp = String(seen!.headers['x-hubspot-request-timestamp']);
+        expect(seen!.headers['x-hubspot-signature-v3']).toBe(createHmac('sha256', fake.app.appSecret).update(`POST${webhookUrl}${seen!.body}${timestamp}`).digest('base64'));
+        expect(JSON.parse(seen!.body)).toMatchObject({ type: 'OUTGOING_CHANNEL_MESSAGE_CREATED', channelId, message: { id: message.id, direction: 'OUTGOING', text: 'Hi Anna', senders: [{ name: 'Maria' }] } });
+
+        const patch = (body: object, id = message.id) => call('PATCH', `${channelPath}/${channelId}/messages/${id}`, body);
+        expect((await patch({ statusType: 'SENT' })).status).toBe(200);
+        expect((await patch({ statusType: 'FAILED', errorMessage: 'not on WhatsApp' })).body).toMatchObject({ status: { statusType: 'FAILED', failureDetails: { errorMessage: 'not on WhatsApp' } } });
+        expect((await patch({ statusType: 'DELIVERED' })).status).toBe(400);
+        expect((await patch({ statusType: 'SENT' }, 'unknown')).status).toBe(404);
+        const incomingId = fake.channelMessages('conv-9').find((m) => m.direction === 'INCOMING')!.id;
+        expect((await patch({ statusType: 'READ' }, incomingId)).status).toBe(400);
+        expect(fake.messageStatuses(message.id).map((u) => [u.statusType, u.errorMessage])).toEqual([['SENT', undefined], ['FAILED', 'not on WhatsApp']]);
+      } finally {
+        receiver.closeAllConnections();
+        await new Promise<void>((resolve) => receiver.close(() => resolve()));
+      }
+    });
   });
 });

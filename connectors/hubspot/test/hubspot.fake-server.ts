@@ -22,15 +22,28 @@
  *   X-HubSpot-RateLimit-* headers), optionally a daily and a per-second search limit.
  * - Faults: latency, random 5xx, `failNext(status)`, `hang(ms)`, and search-index lag (objects
  *   become visible to search only `searchLagMs` after they were written, as in HubSpot).
+ * - Conversations custom channels (v3): channel registration on the app (201; authenticated by
+ *   `hapikey` = the developer API key and `appId` in the query), channel accounts (201; the inbox
+ *   must exist), published messages (201, threaded by integrationThreadId, else by the sender;
+ *   associateWithContactId must name a contact;
+ *   a second message with the same integrationIdempotencyId answers 200 with the first one;
+ *   FILE attachments must name an uploaded file), status PATCH of outgoing messages (200; SENT,
+ *   FAILED, READ; every update recorded). Errors in HubSpot's shape (400 VALIDATION_ERROR,
+ *   404 OBJECT_NOT_FOUND, 401).
+ * - The agent side: `agentReply(thread, {text, senderName})` records an agent's message in an
+ *   inbox thread and POSTs OUTGOING_CHANNEL_MESSAGE_CREATED to the channel's webhookUrl, signed
+ *   like HubSpot (X-HubSpot-Signature-v3 = base64 HMAC-SHA256(app secret, METHOD + URL + body +
+ *   timestamp), X-HubSpot-Request-Timestamp in ms).
  * - Read-back helpers: contacts(), communications() in creation order, tickets(), notes(),
- *   associations(), files(), requests() with timestamps.
+ *   associations(), files(), requests() with timestamps; customChannels(), channelAccounts(),
+ *   channelThreads(), channelMessages(thread), messageStatuses(messageId), channelDeliveries().
  *
  * Everything lives in Maps: a few thousand objects cost nothing, so `bench:sync` can push 2,000
  * messages through it at 190 requests / 10 s with 50 ms latency.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import busboy from 'busboy';
 import { countryOf, toE164 } from '../../_sdk/phone';
 
@@ -118,6 +131,16 @@ export interface HubspotFakeOptions {
   /** Answer batch creates in reverse order (HubSpot does not promise input order). Default false. */
   reverseBatchResults?: boolean;
   portalId?: number;
+  /** The developer app that registers custom channels. Default 1234567. */
+  appId?: number;
+  /** Developer API keys accepted as `hapikey` for channel registration. Default ['hubspot-developer-key']. */
+  developerApiKeys?: string[];
+  /** The app's client secret: signs the channel webhooks. Default 'hubspot-app-secret'. */
+  appSecret?: string;
+  /** Conversations inboxes of the portal. Default ['147959634']. */
+  inboxIds?: string[];
+  /** The body of a channel webhook: one event object (default) or an array of events. */
+  channelWebhookEnvelope?: 'object' | 'array';
   /** Port to listen on (127.0.0.1). Default 0: any free port. */
   port?: number;
 }
@@ -179,6 +202,90 @@ export interface FakeRequest {
   durationMs: number;
 }
 
+export interface FakeDeliveryIdentifier {
+  type: string;
+  value: string;
+}
+
+export interface FakeCustomChannel {
+  id: string;
+  appId: number;
+  name: string;
+  webhookUrl: string;
+  capabilities: Record<string, unknown>;
+  channelDescription?: string;
+  createdAt: string;
+}
+
+export interface FakeChannelAccount {
+  id: string;
+  channelId: string;
+  name: string;
+  inboxId: string;
+  deliveryIdentifier: FakeDeliveryIdentifier;
+  authorized: boolean;
+  archived: boolean;
+  createdAt: string;
+}
+
+export interface FakeChannelThread {
+  /** conversationsThreadId */
+  id: string;
+  channelId: string;
+  channelAccountId: string;
+  integrationThreadId?: string;
+  /** The customer: the sender of the thread's incoming messages. */
+  customer: { deliveryIdentifier: FakeDeliveryIdentifier; name?: string };
+  /** The contact the thread is associated with (associateWithContactId), when one was given. */
+  contactId?: string;
+}
+
+export interface FakeChannelAttachment {
+  type: string;
+  fileId?: string;
+  fileUsageType?: string;
+  name?: string;
+  url?: string;
+}
+
+export interface FakeChannelMessage {
+  id: string;
+  type: 'MESSAGE';
+  channelId: string;
+  channelAccountId: string;
+  conversationsThreadId: string;
+  integrationThreadId?: string;
+  integrationIdempotencyId?: string;
+  direction: 'INCOMING' | 'OUTGOING';
+  senders: { actorId?: string; name?: string; deliveryIdentifier?: FakeDeliveryIdentifier }[];
+  recipients: { actorId?: string; name?: string; deliveryIdentifier?: FakeDeliveryIdentifier }[];
+  text: string;
+  richText?: string;
+  attachments: FakeChannelAttachment[];
+  /** The timestamp the integration gave (incoming) or when the agent sent it (outgoing). */
+  timestamp: string;
+  createdAt: string;
+  createdBy: string;
+  status?: { statusType: string; failureDetails?: { errorMessage?: string } };
+}
+
+export interface FakeStatusUpdate {
+  messageId: string;
+  statusType: string;
+  errorMessage?: string;
+  at: Date;
+}
+
+export interface FakeChannelDelivery {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** The receiver's answer, when there was one. */
+  status?: number;
+  error?: string;
+  at: Date;
+}
+
 export interface HubspotFake {
   /** Base URL to pass as the SDK's basePath. */
   readonly url: string;
@@ -217,6 +324,29 @@ export interface HubspotFake {
   updateObject(type: HubspotObjectType, id: string, properties: Record<string, string>, at?: Date): void;
   /** Contacts holding this number in phone, mobilephone or hs_whatsapp_phone_number, in any format. */
   contactsMatching(e164: string): number;
+
+  /** The developer app and its credentials, for a connection that sets up agent replies. */
+  readonly app: { appId: string; developerApiKey: string; appSecret: string; inboxId: string };
+  /** A channel and a connected account, as a completed set-up leaves them (webhookUrl default: none reachable). */
+  seedCustomChannel(input?: { webhookUrl?: string; inboxId?: string; deliveryIdentifier?: string }): { channelId: string; channelAccountId: string };
+  customChannels(): FakeCustomChannel[];
+  channelAccounts(): FakeChannelAccount[];
+  channelThreads(): FakeChannelThread[];
+  /** Messages of one inbox thread (by conversationsThreadId or integrationThreadId) in order, or all. */
+  channelMessages(thread?: string): FakeChannelMessage[];
+  /** Every status update of one message, in order. */
+  messageStatuses(messageId: string): FakeStatusUpdate[];
+  /** Every channel webhook POSTed (agent replies). */
+  channelDeliveries(): FakeChannelDelivery[];
+  /**
+   * An agent answers in an inbox thread (by conversationsThreadId or integrationThreadId): the
+   * message is recorded and OUTGOING_CHANNEL_MESSAGE_CREATED is POSTed, signed, to the channel's
+   * webhookUrl. Resolves when the receiver answered (or failed).
+   */
+  agentReply(
+    thread: string,
+    input: { text: string; senderName?: string; attachments?: { name: string; url?: string; fileId?: string }[] },
+  ): Promise<{ message: FakeChannelMessage; delivery: FakeChannelDelivery }>;
 }
 
 class HttpError extends Error {
@@ -261,6 +391,11 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
     closedStages: options.closedStages ?? ['4'],
     reverseBatchResults: options.reverseBatchResults ?? false,
     portalId: options.portalId ?? 12345678,
+    appId: options.appId ?? 1234567,
+    developerApiKeys: options.developerApiKeys ?? ['hubspot-developer-key'],
+    appSecret: options.appSecret ?? 'hubspot-app-secret',
+    inboxIds: options.inboxIds ?? ['147959634'],
+    channelWebhookEnvelope: options.channelWebhookEnvelope ?? 'object',
   };
 
   const store = new Map<HubspotObjectType, Map<string, FakeObject>>(OBJECT_TYPES.map((t) => [t, new Map()]));
@@ -270,6 +405,12 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
   const fileStore = new Map<string, FakeFile>();
   const filesByUrlPath = new Map<string, FakeFile>();
   const gdprDeletedIds: string[] = [];
+  const channels = new Map<string, FakeCustomChannel>();
+  const channelAccountStore = new Map<string, FakeChannelAccount>();
+  const threadStore = new Map<string, FakeChannelThread>();
+  const channelMessageStore = new Map<string, FakeChannelMessage>();
+  const statusLog: FakeStatusUpdate[] = [];
+  const channelDeliveryLog: FakeChannelDelivery[] = [];
   const log: FakeRequest[] = [];
   const scripted: Scripted[] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -803,6 +944,9 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
       }
     }
 
+    // Conversations custom channels
+    if (seg[0] === 'conversations' && seg[1] === 'v3' && seg[2] === 'custom-channels') return customChannelRoute(method, seg.slice(3), req);
+
     // Files API
     if (path === '/files/v3/files' && method === 'POST') return { status: 201, body: await upload(req) };
     if (seg[0] === 'files' && seg[1] === 'v3' && seg[2] === 'files' && seg.length === 4 && method === 'GET') {
@@ -812,6 +956,261 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
     }
 
     throw hubspotError(404, 'OBJECT_NOT_FOUND', `Unable to route ${method} ${path}`);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Conversations custom channels
+
+  const DELIVERY_IDENTIFIER_TYPES = ['HS_PHONE_NUMBER', 'HS_EMAIL_ADDRESS', 'CHANNEL_SPECIFIC_OPAQUE_ID', 'HS_SHORT_CODE'];
+  const FILE_USAGE_TYPES = ['AUDIO', 'IMAGE', 'OTHER', 'STICKER', 'VOICE_RECORDING'];
+  const STATUS_TYPES = ['SENT', 'FAILED', 'READ'];
+  /** The agent whose messages agentReply() sends: HubSpot actor ids are 'A-<user id>'. */
+  const AGENT_ACTOR = 'A-5551234';
+
+  const notFound = (what: string, id: string): HttpError => hubspotError(404, 'OBJECT_NOT_FOUND', `${what} ${id} not found`);
+
+  function deliveryIdentifier(input: unknown, field: string): FakeDeliveryIdentifier {
+    const d = (input ?? {}) as { type?: unknown; value?: unknown };
+    if (typeof d.type !== 'string' || !DELIVERY_IDENTIFIER_TYPES.includes(d.type)) throw validation(`${field}.type must be one of ${DELIVERY_IDENTIFIER_TYPES.join(', ')}`);
+    if (typeof d.value !== 'string' || d.value.trim() === '') throw validation(`${field}.value is required`);
+    if (d.type === 'HS_PHONE_NUMBER' && !/^\+[1-9]\d{6,14}$/.test(d.value)) throw validation(`${field}.value must be a phone number in E.164 format`);
+    return { type: d.type, value: d.value };
+  }
+
+  function participants(input: unknown, field: string): FakeChannelMessage['senders'] {
+    if (!Array.isArray(input) || input.length === 0) throw validation(`${field} must be a non-empty array`);
+    return (input as { name?: unknown; deliveryIdentifier?: unknown }[]).map((p, i) => ({
+      ...(typeof p?.name === 'string' ? { name: p.name } : {}),
+      deliveryIdentifier: deliveryIdentifier(p?.deliveryIdentifier, `${field}[${i}].deliveryIdentifier`),
+    }));
+  }
+
+  function registerChannel(input: Record<string, unknown> | undefined): FakeCustomChannel {
+    const body = input ?? {};
+    if (typeof body.name !== 'string' || body.name.trim() === '') throw validation('name is required');
+    if (!body.capabilities || typeof body.capabilities !== 'object' || Array.isArray(body.capabilities)) throw validation('capabilities is required');
+    let webhookUrl = '';
+    if (body.webhookUrl !== undefined) {
+      try {
+        const url = new URL(String(body.webhookUrl));
+        if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('protocol');
+        webhookUrl = url.toString();
+      } catch {
+        throw validation('webhookUrl must be an absolute URL');
+      }
+    }
+    const channel: FakeCustomChannel = {
+      id: newId(),
+      appId: opts.appId,
+      name: body.name,
+      webhookUrl: webhookUrl ? String(body.webhookUrl) : '',
+      capabilities: body.capabilities as Record<string, unknown>,
+      ...(typeof body.channelDescription === 'string' ? { channelDescription: body.channelDescription } : {}),
+      createdAt: new Date().toISOString(),
+    };
+    channels.set(channel.id, channel);
+    return channel;
+  }
+
+  function connectAccount(channel: FakeCustomChannel, input: Record<string, unknown> | undefined): FakeChannelAccount {
+    const body = input ?? {};
+    if (typeof body.name !== 'string' || body.name.trim() === '') throw validation('name is required');
+    const inboxId = body.inboxId === undefined ? '' : String(body.inboxId);
+    if (!opts.inboxIds.includes(inboxId)) throw validation(`Inbox ${inboxId || '(none)'} does not exist`, { subCategory: 'CustomChannelsError.INBOX_NOT_FOUND' });
+    const account: FakeChannelAccount = {
+      id: newId(),
+      channelId: channel.id,
+      name: body.name,
+      inboxId,
+      deliveryIdentifier: deliveryIdentifier(body.deliveryIdentifier, 'deliveryIdentifier'),
+      authorized: body.authorized !== false,
+      archived: false,
+      createdAt: new Date().toISOString(),
+    };
+    channelAccountStore.set(account.id, account);
+    return account;
+  }
+
+  function threadFor(channel: FakeCustomChannel, account: FakeChannelAccount, integrationThreadId: string | undefined, customer: FakeChannelThread['customer']): FakeChannelThread {
+    const existing = [...threadStore.values()].find(
+      (t) =>
+        t.channelAccountId === account.id &&
+        (integrationThreadId !== undefined ? t.integrationThreadId === integrationThreadId : t.integrationThreadId === undefined && t.customer.deliveryIdentifier.value === customer.deliveryIdentifier.value),
+    );
+    if (existing) return existing;
+    const thread: FakeChannelThread = { id: newId(), channelId: channel.id, channelAccountId: account.id, ...(integrationThreadId !== undefined ? { integrationThreadId } : {}), customer };
+    threadStore.set(thread.id, thread);
+    return thread;
+  }
+
+  /** POST .../messages: an integration publishes a message. Returns [status, message]. */
+  function publish(channel: FakeCustomChannel, input: Record<string, unknown> | undefined): { status: number; message: FakeChannelMessage } {
+    const body = input ?? {};
+    const idempotencyId = typeof body.integrationIdempotencyId === 'string' && body.integrationIdempotencyId ? body.integrationIdempotencyId : undefined;
+    if (idempotencyId) {
+      const earlier = [...channelMessageStore.values()].find((m) => m.channelId === channel.id && m.integrationIdempotencyId === idempotencyId);
+      if (earlier) return { status: 200, message: earlier };
+    }
+    if (body.messageDirection !== 'INCOMING' && body.messageDirection !== 'OUTGOING') throw validation('messageDirection must be INCOMING or OUTGOING');
+    const account = channelAccountStore.get(String(body.channelAccountId ?? ''));
+    if (!account || account.channelId !== channel.id || account.archived) throw validation(`channelAccountId ${String(body.channelAccountId)} is not an account of channel ${channel.id}`);
+    const senders = participants(body.senders, 'senders');
+    const recipients = participants(body.recipients, 'recipients');
+    if (typeof body.text !== 'string') throw validation('text is required');
+    const timestamp = typeof body.timestamp === 'string' ? Date.parse(body.timestamp) : Number.NaN;
+    if (!Number.isFinite(timestamp)) throw validation('timestamp must be an ISO 8601 date-time');
+    if (!Array.isArray(body.attachments)) throw validation('attachments must be an array');
+    const attachments = (body.attachments as { type?: unknown; fileId?: unknown; fileUsageType?: unknown }[]).map((a, i): FakeChannelAttachment => {
+      if (a?.type !== 'FILE') throw validation(`attachments[${i}].type ${String(a?.type)} is not supported here`);
+      const file = fileStore.get(String(a.fileId ?? ''));
+      if (!file) throw validation(`attachments[${i}].fileId ${String(a.fileId)} is not a file of this portal`);
+      if (typeof a.fileUsageType !== 'string' || !FILE_USAGE_TYPES.includes(a.fileUsageType)) throw validation(`attachments[${i}].fileUsageType must be one of ${FILE_USAGE_TYPES.join(', ')}`);
+      return { type: 'FILE', fileId: file.id, fileUsageType: a.fileUsageType, name: file.name, url: file.url };
+    });
+    if (body.text.trim() === '' && attachments.length === 0) throw validation('A message needs text or attachments');
+    let associatedContactId: string | undefined;
+    if (body.associateWithContactId !== undefined) {
+      associatedContactId = String(body.associateWithContactId);
+      const contact = store.get('contacts')!.get(associatedContactId);
+      if (!Number.isInteger(body.associateWithContactId) || !contact || contact.archived) throw validation(`associateWithContactId ${associatedContactId} is not a contact of this portal`);
+    }
+    const direction = body.messageDirection;
+    const integrationThreadId = typeof body.integrationThreadId === 'string' && body.integrationThreadId ? body.integrationThreadId : undefined;
+    const customer = direction === 'INCOMING' ? senders[0] : recipients[0];
+    const thread = threadFor(channel, account, integrationThreadId, { deliveryIdentifier: customer.deliveryIdentifier!, ...(customer.name ? { name: customer.name } : {}) });
+    thread.contactId ??= associatedContactId;
+    const message: FakeChannelMessage = {
+      id: randomUUID().replace(/-/g, ''),
+      type: 'MESSAGE',
+      channelId: channel.id,
+      channelAccountId: account.id,
+      conversationsThreadId: thread.id,
+      ...(integrationThreadId ? { integrationThreadId } : {}),
+      ...(idempotencyId ? { integrationIdempotencyId: idempotencyId } : {}),
+      direction,
+      senders,
+      recipients,
+      text: body.text,
+      ...(typeof body.richText === 'string' ? { richText: body.richText } : {}),
+      attachments,
+      timestamp: new Date(timestamp).toISOString(),
+      createdAt: new Date().toISOString(),
+      createdBy: `I-${opts.appId}`,
+    };
+    channelMessageStore.set(message.id, message);
+    return { status: 201, message };
+  }
+
+  function messageJson(message: FakeChannelMessage): Record<string, unknown> {
+    const { integrationIdempotencyId: _hidden, timestamp: _t, ...visible } = message;
+    return { ...visible, archived: false, truncationStatus: 'NOT_TRUNCATED', client: { clientType: 'INTEGRATION', integrationAppId: opts.appId } };
+  }
+
+  async function customChannelRoute(method: string, rest: string[], req: ParsedRequest): Promise<{ status: number; body?: unknown }> {
+    const body = req.json as Record<string, unknown> | undefined;
+    if (rest.length === 0 && method === 'POST') {
+      if (req.query.get('appId') !== String(opts.appId)) throw validation(`appId ${req.query.get('appId') ?? '(none)'} is not an app of this developer account`);
+      return { status: 201, body: registerChannel(body) };
+    }
+    const channel = channels.get(rest[0] ?? '');
+    if (!channel) throw notFound('Channel', rest[0] ?? '');
+    if (rest.length === 1 && method === 'GET') return { status: 200, body: channel };
+    if (rest[1] === 'channel-accounts' && rest.length === 2) {
+      if (method === 'POST') return { status: 201, body: connectAccount(channel, body) };
+      if (method === 'GET') return { status: 200, body: { results: [...channelAccountStore.values()].filter((a) => a.channelId === channel.id) } };
+    }
+    if (rest[1] === 'messages' && rest.length === 2 && method === 'POST') {
+      const { status, message } = publish(channel, body);
+      return { status, body: messageJson(message) };
+    }
+    if (rest[1] === 'messages' && rest.length === 3) {
+      const message = channelMessageStore.get(rest[2]);
+      if (!message || message.channelId !== channel.id) throw notFound('Message', rest[2]);
+      if (method === 'GET') return { status: 200, body: messageJson(message) };
+      if (method === 'PATCH') {
+        const update = body ?? {};
+        if (typeof update.statusType !== 'string' || !STATUS_TYPES.includes(update.statusType)) throw validation(`statusType must be one of ${STATUS_TYPES.join(', ')}`);
+        if (message.direction !== 'OUTGOING') throw validation('Only the status of outgoing messages can be updated');
+        const errorMessage = typeof update.errorMessage === 'string' ? update.errorMessage : undefined;
+        message.status = { statusType: update.statusType, ...(update.statusType === 'FAILED' ? { failureDetails: { errorMessage } } : {}) };
+        statusLog.push({ messageId: message.id, statusType: update.statusType, ...(errorMessage !== undefined ? { errorMessage } : {}), at: new Date() });
+        return { status: 200, body: { ...messageJson(message), updatedAt: new Date().toISOString() } };
+      }
+    }
+    throw hubspotError(404, 'OBJECT_NOT_FOUND', `Unable to route ${method} /conversations/v3/custom-channels/${rest.join('/')}`);
+  }
+
+  function findThread(ref: string): FakeChannelThread | undefined {
+    return threadStore.get(ref) ?? [...threadStore.values()].find((t) => t.integrationThreadId === ref);
+  }
+
+  /** v3: base64(HMAC-SHA256(app secret, METHOD + URL + body + timestamp)), as HubSpot signs requests. */
+  function signV3(method: string, url: string, body: string, timestamp: string): string {
+    return createHmac('sha256', opts.appSecret).update(`${method}${url}${body}${timestamp}`, 'utf8').digest('base64');
+  }
+
+  async function agentReply(
+    ref: string,
+    input: { text: string; senderName?: string; attachments?: { name: string; url?: string; fileId?: string }[] },
+  ): Promise<{ message: FakeChannelMessage; delivery: FakeChannelDelivery }> {
+    const thread = findThread(ref);
+    if (!thread) throw new Error(`no inbox thread ${ref}`);
+    const channel = channels.get(thread.channelId)!;
+    const account = channelAccountStore.get(thread.channelAccountId)!;
+    const now = new Date();
+    const message: FakeChannelMessage = {
+      id: randomUUID().replace(/-/g, ''),
+      type: 'MESSAGE',
+      channelId: channel.id,
+      channelAccountId: account.id,
+      conversationsThreadId: thread.id,
+      ...(thread.integrationThreadId ? { integrationThreadId: thread.integrationThreadId } : {}),
+      direction: 'OUTGOING',
+      senders: [{ actorId: AGENT_ACTOR, name: input.senderName ?? 'Agent Smith', deliveryIdentifier: account.deliveryIdentifier }],
+      recipients: [{ ...(thread.customer.name ? { name: thread.customer.name } : {}), deliveryIdentifier: thread.customer.deliveryIdentifier }],
+      text: input.text,
+      richText: `<p>${input.text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</p>`,
+      attachments: (input.attachments ?? []).map((a) => ({ type: 'FILE', fileUsageType: 'OTHER', name: a.name, ...(a.fileId ? { fileId: a.fileId } : {}), ...(a.url ? { url: a.url } : {}) })),
+      timestamp: now.toISOString(),
+      createdAt: now.toISOString(),
+      createdBy: AGENT_ACTOR,
+    };
+    channelMessageStore.set(message.id, message);
+    const event = {
+      type: 'OUTGOING_CHANNEL_MESSAGE_CREATED',
+      portalId: opts.portalId,
+      appId: opts.appId,
+      channelId: channel.id,
+      channelAccountId: account.id,
+      occurredAt: now.getTime(),
+      message: messageJson(message),
+    };
+    const body = JSON.stringify(opts.channelWebhookEnvelope === 'array' ? [event] : event);
+    const timestamp = String(Date.now());
+    const delivery: FakeChannelDelivery = {
+      url: channel.webhookUrl,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'HubSpot Connect 2.0 (http://dev.hubspot.com/)',
+        'x-hubspot-request-timestamp': timestamp,
+        'x-hubspot-signature-v3': signV3('POST', channel.webhookUrl, body, timestamp),
+      },
+      body,
+      at: now,
+    };
+    channelDeliveryLog.push(delivery);
+    if (!channel.webhookUrl) {
+      delivery.error = 'the channel has no webhookUrl';
+      return { message, delivery };
+    }
+    try {
+      const response = await fetch(channel.webhookUrl, { method: 'POST', headers: delivery.headers, body, signal: AbortSignal.timeout(10_000) });
+      delivery.status = response.status;
+      await response.arrayBuffer().catch(() => undefined);
+    } catch (err) {
+      delivery.error = err instanceof Error ? err.message : String(err);
+    }
+    return { message, delivery };
   }
 
   function fileJson(file: FakeFile): Record<string, unknown> {
@@ -920,7 +1319,13 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
     dailyCount += 1;
   }
 
-  function checkAuth(headers: http.IncomingHttpHeaders): void {
+  function checkAuth(headers: http.IncomingHttpHeaders, url: URL): void {
+    // Custom channels are registered on the developer app: its API key in the query, no token.
+    if (/^\/conversations\/v3\/custom-channels\/?$/.test(url.pathname)) {
+      const key = url.searchParams.get('hapikey');
+      if (!key || !opts.developerApiKeys.includes(key)) throw hubspotError(401, 'INVALID_AUTHENTICATION', 'The developer API key provided is invalid.');
+      return;
+    }
     const header = headers.authorization ?? '';
     const token = /^Bearer\s+(.+)$/i.exec(header)?.[1];
     if (!token || !opts.accessTokens.includes(token)) {
@@ -1009,7 +1414,7 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
         }
         return;
       }
-      checkAuth(req.headers);
+      checkAuth(req.headers, url);
       if (opts.serverErrorRate > 0 && Math.random() < opts.serverErrorRate) throw hubspotError(500, 'INTERNAL_ERROR', 'internal error');
       if (opts.throttle && Math.random() < opts.throttle.rate) {
         throw scriptedFailure({ kind: 'fail', status: 429, retryAfterSec: opts.throttle.retryAfterSec });
@@ -1090,6 +1495,28 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
       if (!obj) throw new Error(`no ${type} ${id}`);
       patchObject(obj, properties, at);
     },
+    app: { appId: String(opts.appId), developerApiKey: opts.developerApiKeys[0], appSecret: opts.appSecret, inboxId: opts.inboxIds[0] },
+    seedCustomChannel(input = {}) {
+      const channel = registerChannel({ name: 'WhatsApp (seeded)', webhookUrl: input.webhookUrl, capabilities: {} });
+      const account = connectAccount(channel, {
+        name: 'WhatsApp (seeded)',
+        inboxId: input.inboxId ?? opts.inboxIds[0],
+        deliveryIdentifier: { type: 'HS_PHONE_NUMBER', value: input.deliveryIdentifier ?? '+15550100000' },
+      });
+      return { channelId: channel.id, channelAccountId: account.id };
+    },
+    customChannels: () => [...channels.values()],
+    channelAccounts: () => [...channelAccountStore.values()],
+    channelThreads: () => [...threadStore.values()],
+    channelMessages(ref) {
+      const all = [...channelMessageStore.values()];
+      if (ref === undefined) return all;
+      const thread = findThread(ref);
+      return thread ? all.filter((m) => m.conversationsThreadId === thread.id) : [];
+    },
+    messageStatuses: (messageId) => statusLog.filter((u) => u.messageId === messageId),
+    channelDeliveries: () => [...channelDeliveryLog],
+    agentReply,
     contactsMatching(e164) {
       const country = countryOf(e164);
       return list('contacts').filter((c) =>

@@ -1,7 +1,8 @@
 import { describe, it, expect } from '@jest/globals';
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Thread, UnifiedMessage } from '../../_sdk/contract';
+import type { AgentReplyEvent, ReplyStatus, Thread, UnifiedMessage } from '../../_sdk/contract';
 import { aCustomer, aMessage, aThread, aTranscript } from '../../_sdk/testing/builders';
 import { HubspotTicketSettings } from '../hubspot.credentials';
 import { phoneVariants } from '../../_sdk/phone';
@@ -11,15 +12,20 @@ import {
   assignCreatedContacts,
   assignCreatedTickets,
   decideTicket,
+  fromHubspotChannelEvents,
   matchContacts,
   matchReadObjects,
   pickContact,
   renderSubject,
   splitName,
+  toChannelMessage,
+  toChannelStatusUpdate,
+  toChannelText,
   toConsentValue,
   toContactSearch,
   toContactSearches,
   toFileName,
+  toFileUsageType,
   toHubspotCommunication,
   toHubspotContact,
   toHubspotTicket,
@@ -27,6 +33,7 @@ import {
   transcriptKey,
 } from '../hubspot.mapper';
 import type { HubspotObject } from '../hubspot.types';
+import { signHubspotV3, signedUri, toChannelAccountInput, toCustomChannelInput, verifyHubspotV3Signature } from '../hubspot.webhooks';
 
 const fixture = <T>(name: string): T =>
   JSON.parse(readFileSync(path.resolve(process.cwd(), 'connectors/hubspot/fixtures', name), 'utf8')) as T;
@@ -219,5 +226,128 @@ describe('consent and files', () => {
     expect(toFileName('m-1', 'image', { filename: 'my photo (1).jpg' })).toBe('m-1-my_photo_1_.jpg');
     expect(toFileName('m-2', 'audio', { mimeType: 'audio/ogg; codecs=opus' })).toBe('m-2-audio.ogg');
     expect(toFileName('m-3', 'document', {})).toBe('m-3-document');
+  });
+});
+
+describe('custom channel: events HubSpot posts (fixtures/channel-events.json)', () => {
+  const { cases } = fixture<{ cases: { description: string; body: unknown; events: AgentReplyEvent[] }[] }>('channel-events.json');
+  it.each(cases.map((c) => [c.description, c] as const))('%s', (_, c) => {
+    expect(fromHubspotChannelEvents(c.body, { channelId: '5001' })).toEqual(c.events);
+  });
+
+  it('takes every channel when the connection names none', () => {
+    const body = { type: 'OUTGOING_CHANNEL_MESSAGE_CREATED', message: { id: 'a', channelId: '9999', direction: 'OUTGOING', text: 'hi' } };
+    expect(fromHubspotChannelEvents(body)).toHaveLength(1);
+  });
+
+  it('refuses an outgoing message without an id (replies are deduplicated on it)', () => {
+    const body = { type: 'OUTGOING_CHANNEL_MESSAGE_CREATED', message: { direction: 'OUTGOING', text: 'hi' } };
+    expect(() => fromHubspotChannelEvents(body)).toThrow(expect.objectContaining({ kind: 'invalid_request' }));
+  });
+});
+
+describe('custom channel: what threadbridge sends', () => {
+  it.each([
+    ['sent', undefined, { statusType: 'SENT' }],
+    ['delivered', undefined, { statusType: 'SENT' }],
+    ['read', undefined, { statusType: 'READ' }],
+    ['failed', 'The number is not on WhatsApp.', { statusType: 'FAILED', errorMessage: 'The number is not on WhatsApp.' }],
+    ['failed', undefined, { statusType: 'FAILED', errorMessage: 'WhatsApp could not deliver this message. Send it again later.' }],
+    ['refused', '  The customer opted out.  ', { statusType: 'FAILED', errorMessage: 'The customer opted out.' }],
+    ['refused', undefined, { statusType: 'FAILED', errorMessage: 'threadbridge did not send this message on WhatsApp.' }],
+  ] as [ReplyStatus['state'], string | undefined, object][])('%s (%j) → %j', (state, detail, update) => {
+    expect(toChannelStatusUpdate({ state, detail })).toEqual(update);
+  });
+
+  it('cuts a long reason to 500 characters', () => {
+    expect(toChannelStatusUpdate({ state: 'failed', detail: 'x'.repeat(900) }).errorMessage).toHaveLength(500);
+  });
+
+  it.each([
+    ['image', 'image/jpeg', 'IMAGE'],
+    ['sticker', 'image/webp', 'STICKER'],
+    ['audio', 'audio/ogg; codecs=opus', 'VOICE_RECORDING'],
+    ['audio', 'audio/mpeg', 'AUDIO'],
+    ['document', 'application/pdf', 'OTHER'],
+    ['video', 'video/mp4', 'OTHER'],
+  ])('a %s (%s) is shown as %s', (type, mime, usage) => {
+    expect(toFileUsageType(type, mime)).toBe(usage);
+  });
+
+  it('gives every message text: its own, a link to a file that could not be attached, or its type', () => {
+    expect(toChannelText(aMessage({ text: ' caption ', type: 'image', media: { storageKey: 'k' } }), true)).toBe('caption');
+    expect(toChannelText(aMessage({ text: '', type: 'image', media: { storageKey: 'k' } }), true)).toBe('[image]');
+    expect(toChannelText(aMessage({ text: 'look', type: 'video', media: { url: 'https://tb.example.com/m/1', filename: 'clip.mp4' } }), false)).toBe(
+      'look\n📎 clip.mp4: https://tb.example.com/m/1',
+    );
+    expect(toChannelText(aMessage({ text: '', type: 'video', media: { unavailableReason: 'too large' } }), false)).toBe('📎 video: not available (too large)');
+  });
+
+  it('publishes a customer message from their number to ours, threaded and deduplicated by our ids', () => {
+    const customer = aCustomer({ waId: '48601234567', profileName: undefined });
+    const thread = aThread(customer, { id: '501', type: 'contact' });
+    const message = aMessage({ text: 'hi', timestamp: new Date('2026-03-01T12:00:00Z') });
+    expect(toChannelMessage(thread, message, { channelAccountId: '6001', deliveryIdentifier: '+15550100000' }, { id: '88' })).toEqual({
+      messageDirection: 'INCOMING',
+      channelAccountId: '6001',
+      senders: [{ deliveryIdentifier: { type: 'HS_PHONE_NUMBER', value: '+48601234567' }, name: '+48601234567' }],
+      recipients: [{ deliveryIdentifier: { type: 'HS_PHONE_NUMBER', value: '+15550100000' } }],
+      text: 'hi',
+      timestamp: '2026-03-01T12:00:00.000Z',
+      integrationThreadId: thread.conversationId,
+      integrationIdempotencyId: message.id,
+      associateWithContactId: 501,
+      attachments: [{ type: 'FILE', fileId: '88', fileUsageType: 'OTHER' }],
+    });
+  });
+
+  it('registers the channel with our callback URL and connects the inbox under our number', () => {
+    expect(toCustomChannelInput('https://tb.example.com/webhooks/hubspot/c1')).toMatchObject({ webhookUrl: 'https://tb.example.com/webhooks/hubspot/c1', capabilities: { threadingModel: 'INTEGRATION_THREAD_ID' } });
+    expect(toChannelAccountInput('147959634', '+15550100000')).toEqual({
+      name: 'WhatsApp +15550100000',
+      inboxId: '147959634',
+      deliveryIdentifier: { type: 'HS_PHONE_NUMBER', value: '+15550100000' },
+      authorized: true,
+    });
+  });
+});
+
+describe('v3 webhook signatures', () => {
+  const url = 'https://tb.example.com/webhooks/hubspot/c1?a=b';
+  const body = Buffer.from('[{"type":"OUTGOING_CHANNEL_MESSAGE_CREATED"}]');
+  const now = new Date('2026-03-01T12:00:00Z');
+  const check = (overrides: Partial<Parameters<typeof verifyHubspotV3Signature>[0]> = {}) =>
+    verifyHubspotV3Signature({
+      secret: 's3cret',
+      signature: signHubspotV3('s3cret', 'POST', url, body, String(now.getTime())),
+      timestamp: String(now.getTime()),
+      method: 'POST',
+      url,
+      rawBody: body,
+      receivedAt: now,
+      ...overrides,
+    });
+
+  it('matches HubSpot\'s definition: base64 HMAC-SHA256 over METHOD + URI + body + timestamp', () => {
+    const expected = createHmac('sha256', 's3cret').update(`POST${url}${body.toString()}1700000000000`).digest('base64');
+    expect(signHubspotV3('s3cret', 'post', url, body, '1700000000000')).toBe(expected);
+  });
+
+  it('accepts the signed request and refuses any change, age over 5 minutes, or a missing part', () => {
+    expect(check()).toBe(true);
+    expect(check({ receivedAt: new Date(now.getTime() + 299_000) })).toBe(true);
+    expect(check({ receivedAt: new Date(now.getTime() + 301_000) })).toBe(false);
+    expect(check({ receivedAt: new Date(now.getTime() - 61_000) })).toBe(false);
+    expect(check({ secret: 'other' })).toBe(false);
+    expect(check({ method: 'PUT' })).toBe(false);
+    expect(check({ rawBody: Buffer.from(`${body.toString()} `) })).toBe(false);
+    expect(check({ timestamp: String(now.getTime() + 1) })).toBe(false);
+    expect(check({ timestamp: 'yesterday' })).toBe(false);
+    expect(check({ secret: undefined })).toBe(false);
+    expect(check({ signature: undefined })).toBe(false);
+  });
+
+  it('decodes only the escapes HubSpot decodes before signing', () => {
+    expect(signedUri('https://h.example/p?u=https%3a%2F%2Fx%3Fy%40z%21%24%27%28%29%2A%2C%3B&s=a%20b%26c')).toBe("https://h.example/p?u=https://x?y@z!$'()*,;&s=a%20b%26c");
   });
 });
