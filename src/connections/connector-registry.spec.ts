@@ -134,9 +134,10 @@ describe('ConnectorRegistry', () => {
 
   describe('capabilities and budget', () => {
     it('follows the settings where the connector lets them switch a feature off', async () => {
-      expect(registry.capabilities(hubspot, await registry.validateSettings(hubspot, {}))).toEqual(hubspot.manifest.capabilities);
+      // Agent replies through HubSpot's inbox are off until the connection enables conversations.
+      expect(registry.capabilities(hubspot, await registry.validateSettings(hubspot, {}))).toEqual({ ...hubspot.manifest.capabilities, replies: false });
       const noTickets = registry.capabilities(hubspot, await registry.validateSettings(hubspot, { tickets: { enabled: false } }));
-      expect(noTickets).toEqual({ ...hubspot.manifest.capabilities, tickets: false });
+      expect(noTickets).toEqual({ ...hubspot.manifest.capabilities, tickets: false, replies: false });
       expect(registry.capabilities(zendesk, {})).toEqual(zendesk.manifest.capabilities);
     });
 
