@@ -25,7 +25,11 @@ export interface AppConfig {
     apiUrl: string;
     apiVersion: string;
     webhookBodyLimit: number;
+    /** Sends per second per business number, shared by every worker. */
+    throughputPerSecond: number;
   };
+  /** Keyword lists and confirmation texts; absent: the built-in ones (src/consent). */
+  consent: { stopKeywords?: string[]; startKeywords?: string[]; stopConfirmation?: string; startConfirmation?: string };
   media: { dir: string; maxBytes: number };
   queue: { concurrency: number; sweepIntervalMs: number; sweepStaleMs: number; leaseMs: number };
   log: { level: string; redact: boolean };
@@ -35,6 +39,11 @@ export interface AppConfig {
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+function commaList(value: string | undefined): string[] | undefined {
+  const items = value?.split(',').map((s) => s.trim()).filter(Boolean);
+  return items?.length ? items : undefined;
+}
 
 /** Reads and validates the environment; throws ConfigValidationError on bad values. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -62,6 +71,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       apiUrl: (v.WHATSAPP_API_URL ?? 'https://graph.facebook.com').replace(/\/+$/, ''),
       apiVersion: v.WHATSAPP_API_VERSION ?? 'v23.0',
       webhookBodyLimit: v.WEBHOOK_BODY_LIMIT ?? 1024 * 1024,
+      throughputPerSecond: v.WHATSAPP_THROUGHPUT_PER_SECOND ?? 80,
+    },
+    consent: {
+      stopKeywords: commaList(v.CONSENT_STOP_KEYWORDS),
+      startKeywords: commaList(v.CONSENT_START_KEYWORDS),
+      stopConfirmation: v.CONSENT_STOP_CONFIRMATION,
+      startConfirmation: v.CONSENT_START_CONFIRMATION,
     },
     media: {
       dir: path.resolve(v.MEDIA_DIR ?? path.join(dataDir, 'media')),

@@ -52,6 +52,26 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(emptyToUndefined) @Matches(/^v\d+\.\d+$/, { message: 'must look like v23.0' })
   WHATSAPP_API_VERSION?: string;
 
+  /** Messages per second one business number may send (Meta's default 80; 1,000 once upgraded; 20 for coexistence numbers). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10000)
+  WHATSAPP_THROUGHPUT_PER_SECOND?: number;
+
+  /** Comma-separated words that opt a customer out of marketing; replaces the built-in multilingual list. */
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @Matches(/[^\s,]/, { message: 'must name at least one keyword' })
+  CONSENT_STOP_KEYWORDS?: string;
+
+  /** Comma-separated words that opt a customer back in to marketing; replaces the built-in list. */
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @Matches(/[^\s,]/, { message: 'must name at least one keyword' })
+  CONSENT_START_KEYWORDS?: string;
+
+  /** The reply to a stop keyword. */
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MaxLength(4096)
+  CONSENT_STOP_CONFIRMATION?: string;
+
+  /** The reply to a start keyword. */
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MaxLength(4096)
+  CONSENT_START_CONFIRMATION?: string;
+
   /** Largest webhook body accepted, in bytes (default 1 MB). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
   WEBHOOK_BODY_LIMIT?: number;

@@ -5,6 +5,7 @@ import { AccessControlModule } from './admin/access-control.module';
 import { LOGGER } from './common/logger';
 import { CONNECTION_ENV } from './connections/connections.service';
 import { ConnectionsModule } from './connections/connections.module';
+import { ConsentModule } from './consent/consent.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { DatabaseModule } from './database/database.module';
@@ -50,6 +51,7 @@ export class AppModule {
         WhatsappModule,
         ConnectionsModule,
         SyncModule,
+        ConsentModule,
         ...(runsWorkers ? [WorkersModule.forRoot(config)] : []),
       ],
     };

@@ -6,6 +6,8 @@ export enum QueueName {
   Media = 'media',
   /** Consent changes to CRMs that declare the consent capability. */
   ConsentSync = 'consent-sync',
+  /** STOP/START keywords customers wrote: recorded in the consent ledger and confirmed. */
+  ConsentKeyword = 'consent-keyword',
   /** Erasure fan-out to every connection that declares erasure. */
   Privacy = 'privacy',
   /** Messages to customers through the Cloud API (throughput-limited). */

@@ -4,7 +4,12 @@ import type { Logger } from 'pino';
 import { LOGGER } from '../common/logger';
 import type { Job } from 'bullmq';
 import type { AppConfig } from '../../config/configuration';
+import { ConsentKeywordHandler } from '../consent/consent-keyword.handler';
+import { ConsentSyncHandler } from '../consent/consent-sync.handler';
+import { ConsentModule } from '../consent/consent.module';
 import { MediaFetchHandler } from '../whatsapp/media/media-fetch.handler';
+import { OutboundSendHandler } from '../whatsapp/outbound/outbound-send.handler';
+import { OutboundModule } from '../whatsapp/outbound/outbound.module';
 import { ConversationCloser } from '../conversations/conversation-closer';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { WhatsappModule } from '../whatsapp/whatsapp.module';
@@ -21,6 +26,9 @@ import { TaskRunner } from './task-runner.service';
 const HANDLERS: { queue: QueueName; handler: Type<TaskHandler> }[] = [
   { queue: QueueName.Media, handler: MediaFetchHandler },
   { queue: QueueName.CrmSync, handler: CrmSyncHandler },
+  { queue: QueueName.ConsentKeyword, handler: ConsentKeywordHandler },
+  { queue: QueueName.ConsentSync, handler: ConsentSyncHandler },
+  { queue: QueueName.WhatsappOutbound, handler: OutboundSendHandler },
 ];
 
 export const HANDLED_QUEUES: QueueName[] = HANDLERS.map((h) => h.queue);
@@ -58,7 +66,7 @@ export class WorkersModule {
     const drivers = config.redisUrl ? [SweeperService, ...HANDLED_QUEUES.map((q) => processorFor(q, config.queue.concurrency))] : [OutboxPoller];
     return {
       module: WorkersModule,
-      imports: [WhatsappModule, SyncModule, ConversationsModule],
+      imports: [WhatsappModule, SyncModule, ConversationsModule, ConsentModule, OutboundModule],
       providers: [
         {
           provide: TASK_HANDLERS,

@@ -34,6 +34,17 @@ export interface DownloadedMedia {
 
 export class MediaTooLargeError extends Error {}
 
+/** The body of a send: `type` names the key that holds the payload (text, template…). */
+export interface OutboundMessageBody {
+  messaging_product: 'whatsapp';
+  recipient_type: 'individual';
+  /** The customer's wa_id. */
+  to: string;
+  type: string;
+  context?: { message_id: string };
+  [payload: string]: unknown;
+}
+
 /** Meta codes that mean "slow down" rather than "this request is wrong". */
 const THROTTLE_CODES = new Set([4, 80007, 130429, 131056]);
 
@@ -59,6 +70,22 @@ export class CloudApiClient {
     try {
       const { data } = await this.http.get(`/${encodeURIComponent(mediaId)}`);
       return { url: data.url, mimeType: data.mime_type, sha256: data.sha256, fileSize: data.file_size === undefined ? undefined : Number(data.file_size) };
+    } catch (error) {
+      throw toWhatsAppApiError(error);
+    }
+  }
+
+  /**
+   * Sends one message (POST /{phone-number-id}/messages) and returns the wamid Meta assigned. A 200
+   * only means Meta accepted it; delivery arrives later as status webhooks. Throws WhatsAppApiError
+   * with Meta's error code (131047 outside the window, 131056 pair limit, 130429 throughput…).
+   */
+  async sendMessage(phoneNumberId: string, message: OutboundMessageBody): Promise<{ wamid: string }> {
+    try {
+      const { data } = await this.http.post(`/${encodeURIComponent(phoneNumberId)}/messages`, message);
+      const wamid = (data as { messages?: { id?: unknown }[] })?.messages?.[0]?.id;
+      if (typeof wamid !== 'string' || wamid === '') throw new WhatsAppApiError('the send was answered without a message id', 200, undefined, true);
+      return { wamid };
     } catch (error) {
       throw toWhatsAppApiError(error);
     }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { StoredMedia } from '../conversations/entities/message.entity';
 import type { TaskRef } from '../sync/outbox.repository';
+import { QueueName } from '../sync/sync.constants';
 
 export interface NewInboundMessage {
   waId: string;
@@ -19,6 +20,12 @@ export interface NewInboundMessage {
   errors?: unknown[];
   forwarded: boolean;
   waTimestamp: Date;
+}
+
+/** A customer message that is exactly a consent keyword. */
+export interface KeywordHit {
+  wamid: string;
+  intent: 'stop' | 'start';
 }
 
 type IngestResult = { messageId: string; tasks: TaskRef[] } | null;
@@ -39,5 +46,21 @@ export class IngestRepository {
   async storeInboundBatch(manager: EntityManager, messages: NewInboundMessage[]): Promise<(TaskRef[] | null)[]> {
     const [row]: { r: IngestResult[] }[] = await manager.query(`SELECT tb_ingest_inbound_batch($1::jsonb) AS r`, [JSON.stringify(messages)]);
     return row.r.map((r) => (r ? r.tasks : null));
+  }
+
+  /**
+   * A consent-keyword task per stored message (kind = the intent), keyed on the wamid: a delivery
+   * seen before writes nothing. A message that was not stored (erased) gets none.
+   */
+  async insertKeywordTasks(manager: EntityManager, hits: KeywordHit[]): Promise<TaskRef[]> {
+    return manager.query(
+      `INSERT INTO outbox (queue, kind, dedupe_key, conversation_id, message_id)
+       SELECT '${QueueName.ConsentKeyword}', k.intent, 'keyword:' || m.wamid, m.conversation_id, m.id
+         FROM jsonb_to_recordset($1::jsonb) AS k(wamid text, intent text)
+         JOIN messages m ON m.wamid = k.wamid AND m.direction = 'inbound'
+       ON CONFLICT (dedupe_key) DO NOTHING
+       RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
+      [JSON.stringify(hits)],
+    );
   }
 }

@@ -4,13 +4,14 @@ import type { Logger } from 'pino';
 import { DataSource, type EntityManager } from 'typeorm';
 import { LOGGER } from '../common/logger';
 import { ConversationsRepository } from '../conversations/conversations.repository';
+import { compileKeywords, type KeywordSet, matchKeyword } from '../consent/keywords';
 import { MetricsService, type WebhookOutcome } from '../health/metrics.service';
 import type { TaskRef } from '../sync/outbox.repository';
 import { TaskQueue } from '../sync/task-queue';
 import { MalformedWebhookError, parseWhatsAppWebhook } from './inbound/inbound.parser';
 import type { InboundMessage, ParsedWebhook, ParseProblem } from './inbound/inbound.types';
 import { Batcher } from './ingest-batcher';
-import { IngestRepository, type NewInboundMessage } from './ingest.repository';
+import { IngestRepository, type KeywordHit, type NewInboundMessage } from './ingest.repository';
 import { QuarantineRepository } from './quarantine.repository';
 
 export interface IngestResult {
@@ -34,6 +35,7 @@ const RETRYABLE_PG_CODES = new Set(['40P01', '40001']);
 export class WebhookIngestService {
   /** Deliveries of messages only (the common case) share round trips under load. */
   private readonly batcher: Batcher<NewInboundMessage, TaskRef[] | null>;
+  private readonly keywords: KeywordSet;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -47,6 +49,7 @@ export class WebhookIngestService {
   ) {
     // Leave a few pooled connections for status updates, the API and the workers.
     const maxInFlight = Math.max(1, config.dbPoolSize - 3);
+    this.keywords = compileKeywords(config.consent.stopKeywords, config.consent.startKeywords);
     this.batcher = new Batcher((messages) => this.ingestRepo.storeInboundBatch(this.dataSource.manager, messages), maxInFlight);
   }
 
@@ -61,6 +64,10 @@ export class WebhookIngestService {
         const { result, tasks } = messagesOnly
           ? await this.storeMessagesOnly(parsed)
           : await this.dataSource.transaction((manager) => this.store(manager, rawBody, parsed));
+        // Consent keywords (STOP/START) are rare: found in memory, and their tasks written after the
+        // messages are committed, so the common delivery pays nothing. Before the 200 and keyed on
+        // the wamid: if this fails Meta delivers again, and a repeat writes nothing twice.
+        tasks.push(...(await this.keywordTasks(parsed.messages)));
         // After commit: hand the new task ids to the queue. Not awaited by the webhook: the rows are
         // committed, and the sweeper re-enqueues anything Redis loses.
         if (tasks.length > 0) void this.queue.enqueue(tasks);
@@ -125,6 +132,16 @@ export class WebhookIngestService {
     const stored = results.filter((r) => r !== null).length;
     const duplicates = results.length - stored;
     return { result: { outcome: stored > 0 ? 'stored' : 'duplicate', stored, duplicates, statuses: 0, quarantined: 0 }, tasks };
+  }
+
+  /** Tasks for the messages that are exactly a consent keyword (text messages only). */
+  private async keywordTasks(messages: InboundMessage[]): Promise<TaskRef[]> {
+    const found: KeywordHit[] = [];
+    for (const m of messages) {
+      const intent = m.type === 'text' ? matchKeyword(m.body, this.keywords) : null;
+      if (intent) found.push({ wamid: m.wamid, intent });
+    }
+    return found.length ? this.ingestRepo.insertKeywordTasks(this.dataSource.manager, found) : [];
   }
 
   /** Returns the tasks the new message caused, or null when its wamid was stored before. */

@@ -1,0 +1,146 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../../config/configuration';
+import { LOGGER } from '../../common/logger';
+import { ConsentGate } from '../../consent/consent-gate';
+import { ConversationsRepository } from '../../conversations/conversations.repository';
+import type { OutboxTaskEntity } from '../../sync/entities/outbox-task.entity';
+import { RequestBudgets } from '../../sync/request-budget';
+import { QueueName } from '../../sync/sync.constants';
+import type { TaskHandler, TaskResult } from '../../sync/task-handler';
+import { TaskQueue } from '../../sync/task-queue';
+import { CloudApiClient, WhatsAppApiError } from '../cloud-api.client';
+import { toCloudApiMessage } from './outbound.mapper';
+import { OutboundRepository, type OutboundMessageRow, PENDING_WAMID_PREFIX } from './outbound.repository';
+import { decideSendFailure } from './send-failure';
+
+/** A budget wait up to this long is slept through; longer ones give the worker back. */
+const MAX_INLINE_WAIT_MS = 1000;
+/** How soon a message queued behind another one to the same customer looks again. */
+const ORDER_RECHECK_MS = 250;
+
+/**
+ * Sends one outbound message through the Cloud API: in order per customer, under the business
+ * number's throughput budget (shared by every worker), after a last look at the consent gate.
+ * Meta's wamid replaces the placeholder on the message row, and statuses Meta reported before we
+ * stored it are applied then. Failures follow send-failure.ts.
+ */
+@Injectable()
+export class OutboundSendHandler implements TaskHandler {
+  readonly queue = QueueName.WhatsappOutbound;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly repo: OutboundRepository,
+    private readonly conversations: ConversationsRepository,
+    private readonly gate: ConsentGate,
+    private readonly api: CloudApiClient,
+    private readonly budgets: RequestBudgets,
+    private readonly tasks: TaskQueue,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async handle(task: OutboxTaskEntity): Promise<TaskResult> {
+    const message = task.messageId ? await this.repo.findForSend(task.messageId) : null;
+    if (!message) return { outcome: 'done' }; // erased meanwhile
+    if (!message.wamid.startsWith(PENDING_WAMID_PREFIX)) return { outcome: 'done' }; // sent by an earlier run
+    if (!this.api.configured) return { outcome: 'dead', error: 'WHATSAPP_ACCESS_TOKEN is not set: nothing can be sent' };
+    if (await this.repo.hasEarlierUnsent(message.contactId, message.seq)) return later(ORDER_RECHECK_MS);
+
+    // The gate again, at send time: consent may have been withdrawn, or the window closed, while
+    // the message waited in the queue.
+    const decision = await this.gate.check({
+      contactId: message.contactId,
+      category: message.category,
+      isTemplate: message.type === 'template',
+      phoneNumberId: message.phoneNumberId,
+    });
+    if (!decision.allowed) {
+      await this.repo.insertRefusal({ ...message, isTemplate: message.type === 'template', reason: decision.reason, detail: decision.detail });
+      await this.repo.markFailed(message.id, null, `refused (${decision.reason}): ${decision.detail}`);
+      this.logger.info({ messageId: message.id, reason: decision.reason }, 'outbound message refused at send time');
+      await this.wakeNext(message);
+      return { outcome: 'done' };
+    }
+
+    const budgetKey = `whatsapp:${message.phoneNumberId}`;
+    const budgetWait = await this.takeBudget(budgetKey);
+    if (budgetWait > 0) return later(budgetWait);
+
+    let wamid: string;
+    try {
+      ({ wamid } = await this.api.sendMessage(message.phoneNumberId, toCloudApiMessage(message.waId, message.type, message.content, message.context?.replyTo)));
+    } catch (error) {
+      return this.onFailure(task, message, budgetKey, error);
+    }
+    await this.storeWamid(message.id, wamid);
+    await this.wakeNext(message);
+    return { outcome: 'done' };
+  }
+
+  /** The next message queued behind this one to the same customer may go now. */
+  private async wakeNext(message: OutboundMessageRow): Promise<void> {
+    const next = await this.repo.wakeNext(message.contactId, message.seq);
+    if (next.length) await this.tasks.enqueue(next);
+  }
+
+  /** Takes one send from the number's budget: 0 when taken, else how long to wait before trying again. */
+  private async takeBudget(key: string): Promise<number> {
+    const limit = { requests: this.config.whatsapp.throughputPerSecond, perMs: 1000 };
+    for (;;) {
+      const waitMs = await this.budgets.tryAcquire(key, limit, 1);
+      if (waitMs <= 0) return 0;
+      if (waitMs > MAX_INLINE_WAIT_MS) return waitMs;
+      await sleep(waitMs);
+    }
+  }
+
+  /**
+   * The wamid replaces the placeholder, and statuses Meta sent before it was stored are applied, in
+   * one transaction. Applied once more after the commit: a status webhook committing while this
+   * transaction ran could not see the wamid yet (applying is idempotent and never goes backwards).
+   */
+  private async storeWamid(messageId: string, wamid: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.repo.markAccepted(manager, messageId, wamid);
+      for (const status of await this.repo.statusEvents(manager, wamid)) await this.conversations.applyStatus(manager, status);
+    });
+    const manager = this.dataSource.manager;
+    for (const status of await this.repo.statusEvents(manager, wamid)) await this.conversations.applyStatus(manager, status);
+  }
+
+  private async onFailure(task: OutboxTaskEntity, message: OutboundMessageRow, budgetKey: string, error: unknown): Promise<TaskResult> {
+    if (!(error instanceof WhatsAppApiError)) throw error;
+    const decision = decideSendFailure(error, task.attempts);
+    const context = { messageId: message.id, httpStatus: error.httpStatus, code: error.code, action: decision.action };
+    switch (decision.action) {
+      case 'permanent':
+        this.logger.warn(context, 'WhatsApp refused the message for good');
+        await this.repo.markFailed(message.id, error.code ?? null, decision.reason);
+        await this.wakeNext(message);
+        return { outcome: 'dead', error: decision.reason };
+      case 'recipient_backoff':
+        // Only this customer's messages wait (the later ones queue behind this one); others go on.
+        this.logger.info(context, 'pair rate limit: this customer gets the message later');
+        return later(decision.delayMs, decision.reason);
+      case 'number_backoff':
+        this.logger.warn({ ...context, delayMs: decision.delayMs }, 'throughput limit: pausing sends from this business number');
+        await this.budgets.pauseFor(budgetKey, decision.delayMs);
+        return later(decision.delayMs, decision.reason);
+      case 'auth':
+        this.logger.error(context, 'WhatsApp refused the access token: renew WHATSAPP_ACCESS_TOKEN; the message will be retried');
+        return later(decision.delayMs, decision.reason);
+      case 'retry':
+        this.logger.warn(context, 'send failed; will retry');
+        return { outcome: 'retry', at: new Date(Date.now() + decision.delayMs), error: decision.reason };
+    }
+  }
+}
+
+/** Try again after `ms` without spending an attempt (the message was not refused, only delayed). */
+function later(ms: number, error?: string): TaskResult {
+  return { outcome: 'retry', at: new Date(Date.now() + ms), error, refundAttempt: true };
+}

@@ -1,0 +1,57 @@
+import type { OutboundMessageBody } from '../cloud-api.client';
+import { InvalidOutboundMessageError, type OutboundRequest, type TemplateRef } from './outbound.types';
+
+/** WhatsApp's limit for a text message body. */
+export const MAX_TEXT_LENGTH = 4096;
+/** Template names are lower case letters, digits and underscores (Meta's rule). */
+const TEMPLATE_NAME = /^[a-z0-9_]{1,512}$/;
+const LANGUAGE_CODE = /^[a-z]{2,3}(_[A-Za-z]{2,4})?$/;
+
+/** What is stored on the message row: its type, a readable body, and the payload Meta is sent. */
+export interface OutboundContent {
+  type: 'text' | 'template';
+  /** The text, or a one-line rendering of the template for people and CRMs. */
+  body: string;
+  /** The object under `type` in the send request (the Cloud API's `text` or `template` object). */
+  content: Record<string, unknown>;
+}
+
+/** Checks a request and turns it into what the message row holds. Throws InvalidOutboundMessageError. */
+export function toOutboundContent(request: Pick<OutboundRequest, 'text' | 'template'>): OutboundContent {
+  const { text, template } = request;
+  if ((text === undefined) === (template === undefined)) throw new InvalidOutboundMessageError('give exactly one of text and template');
+  if (text !== undefined) {
+    if (text.trim() === '') throw new InvalidOutboundMessageError('the text is empty');
+    if (text.length > MAX_TEXT_LENGTH) throw new InvalidOutboundMessageError(`the text is longer than WhatsApp's ${MAX_TEXT_LENGTH} characters`);
+    return { type: 'text', body: text, content: { body: text, preview_url: false } };
+  }
+  return { type: 'template', body: renderTemplate(template!), content: toTemplateObject(template!) };
+}
+
+function toTemplateObject(t: TemplateRef): Record<string, unknown> {
+  if (!TEMPLATE_NAME.test(t.name)) throw new InvalidOutboundMessageError('a template name is lower-case letters, digits and underscores');
+  if (!LANGUAGE_CODE.test(t.language)) throw new InvalidOutboundMessageError('the template language must be a code such as en or pt_BR');
+  if (t.parameters.some((p) => typeof p !== 'string' || p.trim() === '')) throw new InvalidOutboundMessageError('template parameters must be non-empty text');
+  return {
+    name: t.name,
+    language: { code: t.language, policy: 'deterministic' },
+    ...(t.parameters.length ? { components: [{ type: 'body', parameters: t.parameters.map((text) => ({ type: 'text', text })) }] } : {}),
+  };
+}
+
+/** "[template order_update/en] 4711 · Friday": what an agent reading the history should see. */
+function renderTemplate(t: TemplateRef): string {
+  return `[template ${t.name}/${t.language}]${t.parameters.length ? ` ${t.parameters.join(' · ')}` : ''}`;
+}
+
+/** The Cloud API request for a stored outbound message. */
+export function toCloudApiMessage(waId: string, type: string, content: Record<string, unknown>, replyToWamid?: string | null): OutboundMessageBody {
+  return {
+    messaging_product: 'whatsapp',
+    recipient_type: 'individual',
+    to: waId,
+    type,
+    ...(replyToWamid ? { context: { message_id: replyToWamid } } : {}),
+    [type]: content,
+  };
+}
