@@ -12,6 +12,10 @@ export enum QueueName {
   Privacy = 'privacy',
   /** Messages to customers through the Cloud API (throughput-limited). */
   WhatsappOutbound = 'whatsapp-outbound',
+  /** Agent replies that connected systems delivered by webhook, routed to WhatsApp (src/replies). */
+  Replies = 'replies',
+  /** What became of an agent's reply, told to the system it came from (src/replies). */
+  ReplyStatus = 'reply-status',
 }
 
 export const ALL_QUEUES: QueueName[] = Object.values(QueueName);

@@ -1,0 +1,108 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { ReplyStatus } from '../../connectors/_sdk/contract';
+import { ConnectorError } from '../../connectors/_sdk/errors';
+import { LOGGER } from '../common/logger';
+import { ConnectionsService } from '../connections/connections.service';
+import { ConnectorFactory } from '../connections/connector-factory';
+import type { OutboxTaskEntity } from '../sync/entities/outbox-task.entity';
+import { RequestBudgets } from '../sync/request-budget';
+import { decide } from '../sync/retry-policy';
+import type { TaskResult } from '../sync/task-handler';
+import { AgentRepliesRepository } from './agent-replies.repository';
+import type { AgentReplyRow } from './replies.types';
+import { describeWhatsAppFailure, replyStateOf } from './reply-rules';
+
+/** A connection waiting for credentials or switched off is looked at again this often (released at once when fixed). */
+const PARKED_RECHECK_MS = 60 * 60_000;
+/** Transient failures of one report are retried this many times before it becomes a dead letter. */
+const MAX_REPORT_ATTEMPTS = 10;
+
+const later = (ms: number, error?: string, refundAttempt = true): TaskResult => ({ outcome: 'retry', at: new Date(Date.now() + ms), error, refundAttempt });
+
+/**
+ * Tells the system an agent replied from what became of the reply (reportReplyStatus): refused or
+ * failed by threadbridge, or WhatsApp's sent / delivered / read / failed. Failures of the report
+ * follow the sync engine's policy by ConnectorError kind (retry-policy.ts).
+ */
+@Injectable()
+export class ReplyStatusService {
+  constructor(
+    private readonly replies: AgentRepliesRepository,
+    private readonly connections: ConnectionsService,
+    private readonly factory: ConnectorFactory,
+    private readonly budgets: RequestBudgets,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Reports one reply-status task: a `payload.replyId` (the router's outcome) or a message's status. */
+  async report(task: OutboxTaskEntity): Promise<TaskResult> {
+    const replyId = typeof task.payload?.replyId === 'string' ? task.payload.replyId : null;
+    const reply = replyId ? await this.replies.find(replyId) : task.messageId ? await this.replies.findByMessage(task.messageId) : null;
+    // Not an agent's reply (a message written elsewhere with this origin), or erased meanwhile.
+    if (!reply) return { outcome: 'done' };
+    const status = replyId ? routerStatus(reply, task) : await this.messageStatus(task);
+    if (!status) return { outcome: 'done' };
+
+    const resolved = await this.connections.resolve(reply.connectionId);
+    if (!resolved) return later(PARKED_RECHECK_MS, 'the connection cannot be used (see its last error)');
+    const { connection } = resolved;
+    if (!connection.enabled || connection.status !== 'active') return later(PARKED_RECHECK_MS, `the connection is ${connection.enabled ? connection.status : 'disabled'}`);
+    if (!resolved.capabilities.replies) return { outcome: 'done' };
+    if (connection.retryAfter && connection.retryAfter.getTime() > Date.now()) return later(connection.retryAfter.getTime() - Date.now());
+
+    try {
+      const connector = this.factory.create(resolved);
+      await connector.reportReplyStatus!({ remoteId: reply.remoteId, remoteThreadId: reply.remoteThreadId ?? undefined }, status);
+    } catch (error) {
+      if (!(error instanceof ConnectorError)) throw error;
+      return this.onFailure(task, reply, error, resolved.definition.manifest.displayName);
+    }
+    this.logger.info({ replyId: reply.id, connectionId: reply.connectionId, state: status.state }, 'reply status reported');
+    return { outcome: 'done' };
+  }
+
+  /**
+   * A message's status as the reply's state. A status the message has moved past is not reported
+   * (its later status has a task of its own): an inbox never goes from read back to sent. Failed
+   * is final. A message the consent gate stopped at send time is `refused`, with the gate's reason.
+   */
+  private async messageStatus(task: OutboxTaskEntity): Promise<ReplyStatus | null> {
+    const state = replyStateOf(task.kind);
+    const message = task.messageId ? await this.replies.messageState(task.messageId) : null;
+    if (!state || !message || message.status !== state) return null;
+    const at = message.statusAt ?? new Date();
+    if (state !== 'failed') return { state, at };
+    const refusal = message.idempotencyKey ? await this.replies.refusalDetail(message.idempotencyKey) : null;
+    if (refusal) return { state: 'refused', detail: `Not sent on WhatsApp: ${refusal}.`, at };
+    return { state: 'failed', detail: describeWhatsAppFailure(message.errorCode, message.errorTitle), at };
+  }
+
+  private async onFailure(task: OutboxTaskEntity, reply: AgentReplyRow, error: ConnectorError, system: string): Promise<TaskResult> {
+    const decision = decide(error.kind, error.message, task.attempts, error.retryAfterMs);
+    this.logger.warn({ replyId: reply.id, connectionId: reply.connectionId, kind: error.kind, action: decision.action }, 'reply status could not be reported');
+    switch (decision.action) {
+      case 'pause_connection':
+        if (error.kind === 'rate_limited') {
+          // Every call to this connection waits, not just this report (the budget is shared).
+          await this.budgets.pauseFor(reply.connectionId, decision.delayMs);
+          return later(decision.delayMs, decision.reason);
+        }
+        if (task.attempts >= MAX_REPORT_ATTEMPTS) return { outcome: 'dead', error: `gave up after ${task.attempts} attempts: ${decision.reason}` };
+        return later(decision.delayMs, decision.reason, false);
+      case 'needs_reauth':
+        await this.connections.markNeedsReauth(reply.connectionId, decision.reason);
+        return later(PARKED_RECHECK_MS, decision.reason);
+      case 'relink':
+        return { outcome: 'dead', error: `the reply is gone from ${system}: ${decision.reason}` };
+      case 'dead_letter':
+        return { outcome: 'dead', error: decision.reason };
+    }
+  }
+}
+
+/** The router's own outcome (refused / failed before any send), as recorded on the reply. */
+function routerStatus(reply: AgentReplyRow, task: OutboxTaskEntity): ReplyStatus | null {
+  if (reply.status !== 'refused' && reply.status !== 'failed') return null;
+  return { state: reply.status, detail: reply.detail ?? undefined, at: task.createdAt ? new Date(task.createdAt) : new Date() };
+}
