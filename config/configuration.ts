@@ -36,6 +36,8 @@ export interface AppConfig {
   /** Keys for credentials at rest; `key` is filled from DATA_DIR at boot when not configured. */
   encryption: { key?: string; previousKey?: string };
   sync: { conversationIdleMinutes: number; connectorTimeoutMs: number };
+  /** retentionDays absent: retention is off (messages and media are kept until erased). */
+  privacy: { retentionDays?: number };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -92,5 +94,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     log: { level: v.LOG_LEVEL ?? 'info', redact: v.LOG_REDACT !== 'false' },
     encryption: { key: v.ENCRYPTION_KEY, previousKey: v.ENCRYPTION_KEY_PREVIOUS },
     sync: { conversationIdleMinutes: v.CONVERSATION_IDLE_MINUTES ?? 120, connectorTimeoutMs: v.CONNECTOR_TIMEOUT_MS ?? 15_000 },
+    privacy: { retentionDays: v.RETENTION_DAYS },
   };
 }

@@ -117,6 +117,10 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
   TASK_LEASE_MS?: number;
 
+  /** Messages and media older than this many days are removed by the retention job. Absent: kept until erased. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  RETENTION_DAYS?: number;
+
   @IsOptional() @Transform(emptyToUndefined) @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 

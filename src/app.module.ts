@@ -10,6 +10,7 @@ import { ContactsModule } from './contacts/contacts.module';
 import { ConversationsModule } from './conversations/conversations.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { PrivacyModule } from './privacy/privacy.module';
 import { QueueModule } from './sync/queue.module';
 import { SyncModule } from './sync/sync.module';
 import { WorkersModule } from './sync/workers.module';
@@ -52,6 +53,7 @@ export class AppModule {
         ConnectionsModule,
         SyncModule,
         ConsentModule,
+        PrivacyModule,
         ...(runsWorkers ? [WorkersModule.forRoot(config)] : []),
       ],
     };

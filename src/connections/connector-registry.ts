@@ -4,6 +4,7 @@ import { validate, type ValidationError } from 'class-validator';
 import { CAPABILITY_METHODS, type ConnectorCapabilities, type ConnectorDefinition, type CrmConnector } from '../../connectors/_sdk/contract';
 import { CONNECTORS } from '../../connectors/index';
 import { InvalidConnectionInputError, UnknownConnectorError } from './connections.errors';
+import { CORE_SETTING_KEYS, CoreConnectionSettingsDto } from './core-settings';
 
 export { InvalidConnectionInputError, UnknownConnectorError };
 
@@ -92,8 +93,25 @@ export class ConnectorRegistry {
    * Settings as an instance of the connector's settings DTO, with the DTO's defaults filled in for
    * absent keys (`{}` and undefined are valid when every setting has a default).
    */
-  validateSettings(definition: ConnectorDefinition, plain: unknown, options: ValidateOptions = {}): Promise<object> {
-    return this.validateAgainst(definition.settings, plain ?? {}, 'settings', options);
+  async validateSettings(definition: ConnectorDefinition, plain: unknown, options: ValidateOptions = {}): Promise<object> {
+    const input = plain ?? {};
+    if (typeof input !== 'object' || Array.isArray(input)) return this.validateAgainst(definition.settings, input, 'settings', options);
+    // Core settings (CORE_SETTING_KEYS) are checked here and kept beside the connector's own.
+    const entries = Object.entries(input);
+    const core = Object.fromEntries(entries.filter(([key]) => CORE_SETTING_KEYS.includes(key)));
+    const own = Object.fromEntries(entries.filter(([key]) => !CORE_SETTING_KEYS.includes(key)));
+    const problems: string[] = [];
+    const collect = (work: Promise<object>) =>
+      work.catch((error: unknown) => {
+        if (!(error instanceof InvalidConnectionInputError)) throw error;
+        problems.push(...error.problems);
+        return {};
+      });
+    const settings = await collect(this.validateAgainst(definition.settings, own, 'settings', options));
+    const coreSettings = await collect(this.validateAgainst(CoreConnectionSettingsDto, core, 'settings', options));
+    if (problems.length > 0) throw new InvalidConnectionInputError(problems);
+    for (const [key, value] of Object.entries(coreSettings)) if (value !== undefined) Object.assign(settings, { [key]: value });
+    return settings;
   }
 
   private async validateAgainst(dto: new () => object, plain: unknown, part: string, options: ValidateOptions): Promise<object> {

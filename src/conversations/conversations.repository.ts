@@ -25,9 +25,12 @@ export class ConversationsRepository {
    */
   async applyStatus(manager: EntityManager, s: StatusUpdate): Promise<void> {
     const firstError = s.errors[0];
+    // A status of an erased message (tombstoned wamid) is not kept: it names the customer.
     await manager.query(
       `INSERT INTO message_status_events (wamid, status, occurred_at, recipient_id, errors)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (wamid, status) DO NOTHING`,
+       SELECT $1::text, $2::text, $3::timestamptz, $4::text, $5::jsonb
+       WHERE NOT EXISTS (SELECT 1 FROM erased_messages WHERE wamid_sha256 = sha256(convert_to($1::text, 'UTF8')))
+       ON CONFLICT (wamid, status) DO NOTHING`,
       [s.wamid, s.status, s.occurredAt, s.recipientId ?? null, s.errors.length ? JSON.stringify(s.errors) : null],
     );
     const rank = STATUS_RANK[s.status];

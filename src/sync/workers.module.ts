@@ -10,6 +10,8 @@ import { ConsentModule } from '../consent/consent.module';
 import { MediaFetchHandler } from '../whatsapp/media/media-fetch.handler';
 import { OutboundSendHandler } from '../whatsapp/outbound/outbound-send.handler';
 import { OutboundModule } from '../whatsapp/outbound/outbound.module';
+import { ErasureHandler } from '../privacy/erasure.handler';
+import { PrivacyModule } from '../privacy/privacy.module';
 import { ConversationCloser } from '../conversations/conversation-closer';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { WhatsappModule } from '../whatsapp/whatsapp.module';
@@ -26,6 +28,7 @@ import { TaskRunner } from './task-runner.service';
 const HANDLERS: { queue: QueueName; handler: Type<TaskHandler> }[] = [
   { queue: QueueName.Media, handler: MediaFetchHandler },
   { queue: QueueName.CrmSync, handler: CrmSyncHandler },
+  { queue: QueueName.Privacy, handler: ErasureHandler },
   { queue: QueueName.ConsentKeyword, handler: ConsentKeywordHandler },
   { queue: QueueName.ConsentSync, handler: ConsentSyncHandler },
   { queue: QueueName.WhatsappOutbound, handler: OutboundSendHandler },
@@ -66,7 +69,7 @@ export class WorkersModule {
     const drivers = config.redisUrl ? [SweeperService, ...HANDLED_QUEUES.map((q) => processorFor(q, config.queue.concurrency))] : [OutboxPoller];
     return {
       module: WorkersModule,
-      imports: [WhatsappModule, SyncModule, ConversationsModule, ConsentModule, OutboundModule],
+      imports: [WhatsappModule, SyncModule, ConversationsModule, ConsentModule, OutboundModule, PrivacyModule],
       providers: [
         {
           provide: TASK_HANDLERS,

@@ -3,6 +3,8 @@ import { SyncEngine1763800000000 } from './1763800000000-SyncEngine';
 import { IngestFunction1763900000000 } from './1763900000000-IngestFunction';
 import { AccessControl1764000000000 } from './1764000000000-AccessControl';
 import { Consent1764100000000 } from './1764100000000-Consent';
+import { Privacy1764200000000 } from './1764200000000-Privacy';
+import { IngestTombstones1764200000001 } from './1764200000001-IngestTombstones';
 
 /** Every migration, oldest first. Listed by hand (no glob) so the same list works compiled and in tests. */
-export const MIGRATIONS = [InitialSchema1763700000000, SyncEngine1763800000000, IngestFunction1763900000000, AccessControl1764000000000, Consent1764100000000];
+export const MIGRATIONS = [InitialSchema1763700000000, SyncEngine1763800000000, IngestFunction1763900000000, AccessControl1764000000000, Consent1764100000000, Privacy1764200000000, IngestTombstones1764200000001];

@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 
 /**
  * Where downloaded media lives. A directory by default; object storage can implement the same
@@ -8,6 +9,8 @@ import * as path from 'node:path';
 export abstract class MediaStore {
   abstract put(key: string, bytes: Buffer): Promise<void>;
   abstract get(key: string): Promise<Buffer>;
+  /** The file as a stream (for downloads, so a large file is never held in memory); null when absent. */
+  abstract open(key: string): Promise<Readable | null>;
   abstract exists(key: string): Promise<boolean>;
   abstract delete(key: string): Promise<void>;
 }
@@ -33,6 +36,16 @@ export class DirectoryMediaStore extends MediaStore {
 
   async get(key: string): Promise<Buffer> {
     return fs.readFile(this.pathOf(key));
+  }
+
+  async open(key: string): Promise<Readable | null> {
+    // Opened before the stream is handed out, so a missing file is a null here and not an error
+    // in the middle of a response.
+    const handle = await fs.open(this.pathOf(key), 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    return handle ? handle.createReadStream() : null;
   }
 
   async exists(key: string): Promise<boolean> {

@@ -1,0 +1,131 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from 'pino';
+import type { Customer, ErasureReceipt, RemoteRef } from '../../connectors/_sdk/contract';
+import { ConnectorError } from '../../connectors/_sdk/errors';
+import { APP_CONFIG, type AppConfig } from '../../config/configuration';
+import { LOGGER } from '../common/logger';
+import { redactText } from '../common/redaction';
+import { ConnectionsService } from '../connections/connections.service';
+import { ConnectorFactory } from '../connections/connector-factory';
+import type { ReceiptStatus } from './entities/erasure-receipt.entity';
+import { neverSyncedDetail, PARKED_RECHECK_MS, planForFailure, SYNC_SETTLE_WAIT_MS } from './erasure.policy';
+import { PrivacyRepository } from './privacy.repository';
+import type { EraseContactPayload } from './privacy.types';
+
+/** How one run of an erasure task ended. */
+export type RemoteErasureOutcome =
+  /** The receipt is settled (done or not_found), or there is nothing left to do. */
+  | { outcome: 'settled' }
+  /** Run again at `at`. `waited`: no call was made (the connection was paused, parked or busy). */
+  | { outcome: 'retry'; at: Date; waited: boolean; reason?: string }
+  /** The vendor refused for good: the receipt says why. */
+  | { outcome: 'failed'; reason: string };
+
+export interface EraseContactTask {
+  id: string;
+  connectionId: string | null;
+  payload: Record<string, unknown> | null;
+  /** Runs of this task so far, including this one. */
+  attempts: number;
+  createdAt: Date;
+}
+
+/**
+ * Erases one customer from one connection (an erasure task of queue `privacy`) and writes the
+ * outcome on that connection's receipt. Never creates anything remotely: without a link to a
+ * remote contact the receipt says the customer was never synced there.
+ */
+@Injectable()
+export class RemoteErasureService {
+  /** A sync that was running when the erasure started is waited for at most this long. */
+  private readonly settleMaxMs: number;
+
+  constructor(
+    private readonly repo: PrivacyRepository,
+    private readonly connections: ConnectionsService,
+    private readonly factory: ConnectorFactory,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.settleMaxMs = 2 * config.queue.leaseMs;
+  }
+
+  /**
+   * Runs one erasure task: guards (receipt still pending, connection usable, not paused), then
+   * the connector's eraseContact for the remote contact the task captured (and any link a sync
+   * running at erasure time wrote afterwards), then the receipt. Vendor failures follow the retry
+   * policy by error kind (erasure.policy.ts).
+   */
+  async run(task: EraseContactTask): Promise<RemoteErasureOutcome> {
+    const p = task.payload as unknown as EraseContactPayload | null;
+    if (!p?.receiptId || !task.connectionId) return { outcome: 'failed', reason: 'erasure task without its receipt or connection' };
+    const connectionId = task.connectionId;
+    const receipt = await this.repo.findReceipt(p.receiptId);
+    if (!receipt || receipt.status === 'done' || receipt.status === 'not_found') return { outcome: 'settled' };
+    const name = p.connectionName;
+
+    const resolved = await this.connections.resolve(connectionId);
+    if (!resolved) return this.park(p, `waiting: the stored configuration of ${name} cannot be used; fix the connection and the erasure runs`);
+    if (!resolved.connection.enabled) return this.park(p, `waiting: ${name} is disabled; the erasure runs when it is enabled again`);
+    if (resolved.connection.status !== 'active') return this.park(p, `waiting for new credentials for ${name}: ${redactText(resolved.connection.lastError ?? 'the vendor refused them')}`);
+    if (!resolved.capabilities.erasure) return this.settle(task, p, 'failed', `${name} cannot erase any more (its settings switched erasure off): delete the customer there by hand`, false);
+    const retryAfter = resolved.connection.retryAfter;
+    if (retryAfter && retryAfter.getTime() > Date.now()) return { outcome: 'retry', at: retryAfter, waited: true };
+    // A sync that started before the local erasure may still be creating the contact remotely;
+    // once it has finished, its link (if any) is below and gets erased too.
+    if ((await this.repo.syncRunning(connectionId)) && Date.now() - new Date(task.createdAt).getTime() < this.settleMaxMs) {
+      return { outcome: 'retry', at: new Date(Date.now() + SYNC_SETTLE_WAIT_MS), waited: true };
+    }
+
+    const refs = distinctRefs([p.remote, (await this.repo.lateContactLink(connectionId, p.contactId)) ?? undefined]);
+    if (refs.length === 0) return this.settle(task, p, 'not_found', neverSyncedDetail(name), false);
+
+    const connector = this.factory.create(resolved);
+    const customer: Customer = p.customer ?? { contactId: p.contactId, waId: '', e164: '' };
+    const results: ErasureReceipt[] = [];
+    try {
+      for (const ref of refs) results.push(await connector.eraseContact!(ref, customer));
+    } catch (error) {
+      if (!ConnectorError.is(error)) throw error;
+      // A vendor's message may quote the customer's number: the receipt is kept, so scrub it.
+      const plan = planForFailure(error.kind, redactText(error.message), task.attempts, name, error.retryAfterMs);
+      this.logger.warn({ erasureId: p.erasureId, connectionId, kind: error.kind, vendorStatus: error.vendorStatus, receipt: plan.receipt }, 'remote erasure failed');
+      if (plan.receipt !== 'pending') return this.settle(task, p, plan.receipt, plan.detail, true);
+      if (plan.pauseConnectionMs) await this.connections.setRetryAfter(connectionId, new Date(Date.now() + plan.pauseConnectionMs));
+      if (plan.needsReauth) await this.connections.markNeedsReauth(connectionId, redactText(error.message));
+      await this.repo.updateReceipt(p.receiptId, 'pending', plan.detail, true);
+      return { outcome: 'retry', at: new Date(Date.now() + plan.retryInMs), waited: false, reason: plan.detail };
+    }
+    const done = results.some((r) => r.outcome === 'done');
+    const detail = results.map((r) => r.detail).filter(Boolean).join('; ') || (done ? `erased from ${name}` : `${name} held no such contact`);
+    return this.settle(task, p, done ? 'done' : 'not_found', detail, true);
+  }
+
+  /** The connection cannot run now; it is released at once when fixed or re-enabled (ConnectionsService). */
+  private async park(p: EraseContactPayload, detail: string): Promise<RemoteErasureOutcome> {
+    await this.repo.updateReceipt(p.receiptId, 'pending', detail, false);
+    return { outcome: 'retry', at: new Date(Date.now() + PARKED_RECHECK_MS), waited: true };
+  }
+
+  /**
+   * Writes the final receipt. Done or not found: the customer's identifiers leave the task, and
+   * links a late sync wrote go. Failed: the task keeps them, so a dead-letter replay can try again.
+   */
+  private async settle(task: EraseContactTask, p: EraseContactPayload, status: Exclude<ReceiptStatus, 'pending'>, detail: string, called: boolean): Promise<RemoteErasureOutcome> {
+    await this.repo.updateReceipt(p.receiptId, status, detail, called);
+    this.logger.info({ erasureId: p.erasureId, connectionId: task.connectionId, outcome: status }, 'remote erasure settled');
+    if (status === 'failed') return { outcome: 'failed', reason: detail };
+    if (task.connectionId) await this.repo.dropLateLinks(task.connectionId, p.contactId);
+    await this.repo.scrubTaskPayload(task.id);
+    return { outcome: 'settled' };
+  }
+}
+
+function distinctRefs(refs: (RemoteRef | undefined)[]): RemoteRef[] {
+  const seen = new Set<string>();
+  return refs.filter((r): r is RemoteRef => {
+    if (!r || seen.has(r.id)) return false;
+    seen.add(r.id);
+    return true;
+  });
+}
