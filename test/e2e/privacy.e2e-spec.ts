@@ -17,6 +17,8 @@ import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type Tes
 
 const HUBSPOT_TOKEN = 'hubspot-privacy-token';
 const DAY_MS = 24 * 60 * 60_000;
+/** Tests that sync a customer first: two messages, each waited for. */
+const SYNCING_TEST_MS = 90_000;
 const api = axios.create({ validateStatus: () => true, headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
 
 interface Receipt {
@@ -57,8 +59,11 @@ describe('Privacy: export, erasure, retention', () => {
     const text = aTextMessageWebhook({ waId, name, wamid: nextWamid(waId), text: `Hello, this is ${name}`, timestamp: new Date(Date.now() - 60_000) });
     const image = anImageMessageWebhook({ waId, name, wamid: nextWamid(waId), mediaId, sha256: sha256Base64, caption: 'my receipt', timestamp: new Date(Date.now() - 30_000) });
     const payloads = [JSON.stringify(text), JSON.stringify(image)];
-    for (const p of payloads) expect((await webhook(p)).status).toBe(200);
-    await settled(`${name} synced and media stored`);
+    // One at a time: each message's sync settles before the next arrives.
+    for (const p of payloads) {
+      expect((await webhook(p)).status).toBe(200);
+      await settled(`${name}'s message synced (and its media stored)`);
+    }
     const contactId = (await contactOf(waId))!;
     const links: { connection_id: string; remote_id: string }[] = await service.db.query(
       `SELECT connection_id, remote_id FROM remote_links WHERE entity_type = 'contact' AND local_id = $1`,
@@ -136,7 +141,7 @@ describe('Privacy: export, erasure, retention', () => {
       delete (broken.entry[0].changes[0].value.messages![0] as { id?: string }).id;
       expect((await webhook(broken)).status).toBe(200);
       expect((await service.db.query(`SELECT count(*)::int AS n FROM quarantine WHERE payload LIKE $1`, [`%${waId}%`]))[0].n).toBe(1);
-    });
+    }, SYNCING_TEST_MS);
 
     it('exports the contact, its conversation with every message in order, its remote links and downloadable media', async () => {
       const res = await api.get(`${service.url}/api/v1/contacts/${customer.contactId}/export`);
@@ -273,7 +278,7 @@ describe('Privacy: export, erasure, retention', () => {
     expect((await api.post(`${service.url}/api/v1/dead-letters/${dead.id}/replay`)).status).toBeLessThan(300);
     await eventually(async () => (await erasure(res.data.id)).status === 'done', 'Zendesk erased after the replay');
     expect(zendesk.user(customer.zendeskUser)).toBeUndefined();
-  });
+  }, SYNCING_TEST_MS);
 
   it('keeps a receipt pending while HubSpot refuses the credentials, and erases once they are fixed', async () => {
     const customer = await syncedCustomer('4915211110005', 'Ida Lund');
@@ -292,7 +297,7 @@ describe('Privacy: export, erasure, retention', () => {
     expect(fixed.data.status).toBe('active');
     await eventually(async () => (await erasure(res.data.id)).status === 'done', 'erased once the credentials were fixed');
     expect(hubspot.gdprDeleted()).toContain(customer.hubspotContact);
-  });
+  }, SYNCING_TEST_MS);
 
   it('answers not_found for each system that never received the customer, and never creates one to delete it', async () => {
     const [row] = await service.db.query(`INSERT INTO contacts (wa_id, e164, profile_name) VALUES ('4915211110003', '+4915211110003', 'Never Synced') RETURNING id`);
