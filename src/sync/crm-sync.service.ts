@@ -8,6 +8,7 @@ import { LOGGER } from '../common/logger';
 import { ConnectionsService, type ResolvedConnection } from '../connections/connections.service';
 import { ConnectorFactory } from '../connections/connector-factory';
 import { RequestBudgets } from './request-budget';
+import { TaskQueue } from './task-queue';
 import { decide, type SyncDecision } from './retry-policy';
 import { buildTranscript, byWhatsAppOrder, toCustomer, toThread, toUnifiedMessage } from './sync.mapper';
 import { SyncRepository, type SyncRow } from './sync.repository';
@@ -60,6 +61,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     private readonly connections: ConnectionsService,
     private readonly factory: ConnectorFactory,
     private readonly budgets: RequestBudgets,
+    private readonly queue: TaskQueue,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -80,6 +82,17 @@ export class CrmSyncService implements BeforeApplicationShutdown {
 
   /** Syncs everything pending for a connection, until nothing is left or a failure pauses it. */
   async drain(connectionId: string): Promise<DrainOutcome> {
+    const outcome = await this.drainOnce(connectionId);
+    if (outcome.outcome === 'paused' || outcome.outcome === 'waiting') {
+      // The task that started this drain may be done already (synced in an earlier pass), so its
+      // retry would not bring anyone back: leave a wake-up for the work that is left.
+      const wake = await this.repo.scheduleWake(connectionId, outcome.until);
+      if (wake) await this.queue.enqueue([wake]);
+    }
+    return outcome;
+  }
+
+  private async drainOnce(connectionId: string): Promise<DrainOutcome> {
     for (;;) {
       const resolved = await this.connections.resolve(connectionId);
       if (!resolved || !resolved.connection.enabled || resolved.connection.status !== 'active') return { outcome: 'parked' };

@@ -138,12 +138,18 @@ export class OutboxRepository {
     return { pending: Number(row.pending), oldestAgeSeconds: row.oldest ?? 0 };
   }
 
-  /** Open tasks of one queue for a message (e.g. its CRM syncs, once its media is stored). */
-  async findOpenForMessage(messageId: string, queue: QueueName): Promise<TaskRef[]> {
-    return this.dataSource.query(
-      `SELECT id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"
-       FROM outbox WHERE message_id = $1 AND queue = $2 AND status IN ('pending', 'running')`,
-      [messageId, queue],
+  /**
+   * Makes a message's open tasks of one queue due now and returns them to enqueue (e.g. its CRM
+   * syncs once its media is stored: they may have been rescheduled while it downloaded).
+   */
+  async makeDueForMessage(messageId: string, queue: QueueName): Promise<TaskRef[]> {
+    return returnedRows<TaskRef>(
+      await this.dataSource.query(
+        `UPDATE outbox SET next_attempt_at = LEAST(next_attempt_at, now()), updated_at = now()
+         WHERE message_id = $1 AND queue = $2 AND status IN ('pending', 'running')
+         RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
+        [messageId, queue],
+      ),
     );
   }
 

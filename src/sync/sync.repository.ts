@@ -3,6 +3,7 @@ import { DataSource } from 'typeorm';
 import type { RemoteRef } from '../../connectors/_sdk/contract';
 import type { StoredMedia } from '../conversations/entities/message.entity';
 import { returnedRows } from '../database/query-result';
+import type { TaskRef } from './outbox.repository';
 import { QueueName } from './sync.constants';
 
 export type LinkType = 'contact' | 'ticket' | 'message' | 'transcript';
@@ -93,6 +94,23 @@ export class SyncRepository {
       [connectionId],
     );
     return row.open === true;
+  }
+
+  /**
+   * Makes every open crm-sync task of a connection due at `at` and returns one of them: the drain
+   * that stops early (a pause, media still downloading) may hold no task of its own any more, so
+   * it leaves a wake-up behind; the job for the returned task drains them all.
+   */
+  async scheduleWake(connectionId: string, at: Date): Promise<TaskRef | undefined> {
+    const rows = returnedRows<TaskRef>(
+      await this.dataSource.query(
+        `UPDATE outbox SET next_attempt_at = $2, updated_at = now()
+         WHERE connection_id = $1 AND queue = '${QueueName.CrmSync}' AND status = 'pending'
+         RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
+        [connectionId, at],
+      ),
+    );
+    return rows[0];
   }
 
   /** Marks tasks as handed to the connector (see outbox.dispatched_at). */

@@ -212,6 +212,26 @@ describe('HubSpot sync', () => {
     expect(notes.map((n) => n.properties.hs_note_body).join()).toContain('anyone there?');
   });
 
+  it('holds a conversation back while its photo downloads, then syncs it at once', async () => {
+    const waId = '4915200000050';
+    meta.configure({ latencyMs: 1500 }); // WhatsApp is slow to hand over the photo
+    try {
+      const { id: mediaId, sha256Base64 } = meta.addMedia(randomBytes(1000), 'image/jpeg');
+      const t = Math.floor(Date.now() / 1000);
+      await webhook(anImageMessageWebhook({ waId, wamid: nextWamid(waId), mediaId, sha256: sha256Base64, caption: 'slow photo', timestamp: t }));
+      await webhook(aTextMessageWebhook({ waId, wamid: nextWamid(waId), text: 'after the photo', timestamp: t + 1 }));
+      // Well under TASK_LEASE_MS (120 s): the media download wakes the held-back sync.
+      await synced('the held-back conversation synced once its photo arrived', 15_000);
+    } finally {
+      meta.configure({ latencyMs: 0 });
+    }
+    const [contact] = contactsWith(`+${waId}`);
+    const bodies = communicationsOf(contact.id).map((c) => c.properties.hs_communication_body);
+    expect(bodies).toHaveLength(2);
+    expect(bodies[0]).toContain('slow photo');
+    expect(bodies[1]).toContain('after the photo');
+  });
+
   it('lists dead letters and replays them', async () => {
     const list = await api.get(`${service.url}/api/v1/dead-letters`);
     expect(list.status).toBe(200);

@@ -35,8 +35,8 @@ export class MediaFetchHandler implements TaskHandler {
 
   /** CRM syncs of this message wait for its file; wake them now that it is stored or given up. */
   private async wakeSyncs(messageId: string): Promise<void> {
-    const tasks = await this.outbox.findOpenForMessage(messageId, QueueName.CrmSync);
-    if (tasks.length) await this.tasks.enqueue(tasks.map((t) => ({ ...t, dueAtMs: Date.now() })));
+    const tasks = await this.outbox.makeDueForMessage(messageId, QueueName.CrmSync);
+    if (tasks.length) await this.tasks.enqueue(tasks);
   }
 
   async handle(task: OutboxTaskEntity): Promise<TaskResult> {
