@@ -11,6 +11,7 @@ import { ConversationsModule } from './conversations/conversations.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { PrivacyModule } from './privacy/privacy.module';
+import { RepliesModule } from './replies/replies.module';
 import { QueueModule } from './sync/queue.module';
 import { SyncModule } from './sync/sync.module';
 import { WorkersModule } from './sync/workers.module';
@@ -54,6 +55,7 @@ export class AppModule {
         SyncModule,
         ConsentModule,
         PrivacyModule,
+        RepliesModule,
         ...(runsWorkers ? [WorkersModule.forRoot(config)] : []),
       ],
     };

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returnedRows } from '../database/query-result';
+import { hasConnectionOrigin, insertReplyStatusTask } from '../replies/reply-hooks';
+import type { TaskRef } from '../sync/outbox.repository';
 import { ConversationEntity, type ConversationStatus } from './entities/conversation.entity';
 import { MessageEntity, type StoredMedia } from './entities/message.entity';
 
@@ -22,8 +24,9 @@ export class ConversationsRepository {
   /**
    * Records a delivery status once per (wamid, status) and moves the message forward only:
    * a late `delivered` after `read` changes nothing. Unknown statuses are kept as events only.
+   * Returns the tasks it wrote (to enqueue after the commit).
    */
-  async applyStatus(manager: EntityManager, s: StatusUpdate): Promise<void> {
+  async applyStatus(manager: EntityManager, s: StatusUpdate): Promise<TaskRef[]> {
     const firstError = s.errors[0];
     // A status of an erased message (tombstoned wamid) is not kept: it names the customer.
     await manager.query(
@@ -34,13 +37,17 @@ export class ConversationsRepository {
       [s.wamid, s.status, s.occurredAt, s.recipientId ?? null, s.errors.length ? JSON.stringify(s.errors) : null],
     );
     const rank = STATUS_RANK[s.status];
-    if (rank === undefined) return;
-    await manager.query(
-      `UPDATE messages SET status = $2, status_rank = $3, status_at = $4,
-         error_code = COALESCE($5, error_code), error_title = COALESCE($6, error_title)
-       WHERE wamid = $1 AND direction = 'outbound' AND status_rank < $3`,
-      [s.wamid, s.status, rank, s.occurredAt, firstError?.code ?? null, firstError?.title ?? null],
+    if (rank === undefined) return [];
+    const [moved] = returnedRows<{ id: string; origin: string }>(
+      await manager.query(
+        `UPDATE messages SET status = $2, status_rank = $3, status_at = $4,
+           error_code = COALESCE($5, error_code), error_title = COALESCE($6, error_title)
+         WHERE wamid = $1 AND direction = 'outbound' AND status_rank < $3 RETURNING id, origin`,
+        [s.wamid, s.status, rank, s.occurredAt, firstError?.code ?? null, firstError?.title ?? null],
+      ),
     );
+    // A reply an agent wrote in a connected system: that system hears what became of it (src/replies).
+    return moved && hasConnectionOrigin(moved.origin) ? insertReplyStatusTask(manager, { id: moved.id, origin: moved.origin, status: s.status }) : [];
   }
 
   /** Closes open conversations (by id, or every one idle since `idleBefore`); returns those closed now. */
@@ -48,7 +55,8 @@ export class ConversationsRepository {
     const [where, param] = 'id' in filter ? ['id = $1', filter.id] : ['last_message_at < $1', filter.idleBefore];
     const rows = returnedRows<{ id: string }>(
       await manager.query(
-        `UPDATE conversations SET status = 'closed', closed_at = now(), updated_at = now()
+        // resolved_at: when the conversation ended, for time-to-resolution reporting.
+        `UPDATE conversations SET status = 'closed', closed_at = now(), resolved_at = COALESCE(resolved_at, now()), updated_at = now()
          WHERE status = 'open' AND ${where} RETURNING id`,
         [param],
       ),

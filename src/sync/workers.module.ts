@@ -12,6 +12,9 @@ import { OutboundSendHandler } from '../whatsapp/outbound/outbound-send.handler'
 import { OutboundModule } from '../whatsapp/outbound/outbound.module';
 import { ErasureHandler } from '../privacy/erasure.handler';
 import { PrivacyModule } from '../privacy/privacy.module';
+import { ReplyRouteHandler } from '../replies/reply-route.handler';
+import { ReplyStatusHandler } from '../replies/reply-status.handler';
+import { RepliesModule } from '../replies/replies.module';
 import { ConversationCloser } from '../conversations/conversation-closer';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { WhatsappModule } from '../whatsapp/whatsapp.module';
@@ -32,6 +35,8 @@ const HANDLERS: { queue: QueueName; handler: Type<TaskHandler> }[] = [
   { queue: QueueName.ConsentKeyword, handler: ConsentKeywordHandler },
   { queue: QueueName.ConsentSync, handler: ConsentSyncHandler },
   { queue: QueueName.WhatsappOutbound, handler: OutboundSendHandler },
+  { queue: QueueName.Replies, handler: ReplyRouteHandler },
+  { queue: QueueName.ReplyStatus, handler: ReplyStatusHandler },
 ];
 
 export const HANDLED_QUEUES: QueueName[] = HANDLERS.map((h) => h.queue);
@@ -69,7 +74,7 @@ export class WorkersModule {
     const drivers = config.redisUrl ? [SweeperService, ...HANDLED_QUEUES.map((q) => processorFor(q, config.queue.concurrency))] : [OutboxPoller];
     return {
       module: WorkersModule,
-      imports: [WhatsappModule, SyncModule, ConversationsModule, ConsentModule, OutboundModule, PrivacyModule],
+      imports: [WhatsappModule, SyncModule, ConversationsModule, ConsentModule, OutboundModule, PrivacyModule, RepliesModule],
       providers: [
         {
           provide: TASK_HANDLERS,

@@ -111,13 +111,15 @@ export class WebhookIngestService {
       } else duplicates++;
     }
     for (const status of parsed.statuses) {
-      await this.conversations.applyStatus(manager, {
+      // A status of an agent's reply writes a task telling the reply's origin (src/replies).
+      const statusTasks = await this.conversations.applyStatus(manager, {
         wamid: status.wamid,
         status: status.status,
         occurredAt: status.timestamp,
         recipientId: status.recipientId,
         errors: status.errors,
       });
+      tasks.push(...statusTasks);
     }
     await this.quarantineProblems(manager, rawBody, parsed.problems);
 

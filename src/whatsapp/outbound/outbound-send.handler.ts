@@ -4,9 +4,11 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/configuration';
 import { LOGGER } from '../../common/logger';
+import { insertOutboundFanOut } from '../../replies/reply-hooks';
 import { ConsentGate } from '../../consent/consent-gate';
 import { ConversationsRepository } from '../../conversations/conversations.repository';
 import type { OutboxTaskEntity } from '../../sync/entities/outbox-task.entity';
+import type { TaskRef } from '../../sync/outbox.repository';
 import { RequestBudgets } from '../../sync/request-budget';
 import { QueueName } from '../../sync/sync.constants';
 import type { TaskHandler, TaskResult } from '../../sync/task-handler';
@@ -60,7 +62,7 @@ export class OutboundSendHandler implements TaskHandler {
     });
     if (!decision.allowed) {
       await this.repo.insertRefusal({ ...message, isTemplate: message.type === 'template', reason: decision.reason, detail: decision.detail });
-      await this.repo.markFailed(message.id, null, `refused (${decision.reason}): ${decision.detail}`);
+      await this.enqueue(await this.repo.markFailed(message.id, null, `refused (${decision.reason}): ${decision.detail}`));
       this.logger.info({ messageId: message.id, reason: decision.reason }, 'outbound message refused at send time');
       await this.wakeNext(message);
       return { outcome: 'done' };
@@ -104,12 +106,21 @@ export class OutboundSendHandler implements TaskHandler {
    * transaction ran could not see the wamid yet (applying is idempotent and never goes backwards).
    */
   private async storeWamid(messageId: string, wamid: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    const tasks = await this.dataSource.transaction(async (manager) => {
       await this.repo.markAccepted(manager, messageId, wamid);
-      for (const status of await this.repo.statusEvents(manager, wamid)) await this.conversations.applyStatus(manager, status);
+      // Sent: the connected systems get the message, except the one it was written in (src/replies).
+      const written = await insertOutboundFanOut(manager, messageId);
+      for (const status of await this.repo.statusEvents(manager, wamid)) written.push(...(await this.conversations.applyStatus(manager, status)));
+      return written;
     });
     const manager = this.dataSource.manager;
-    for (const status of await this.repo.statusEvents(manager, wamid)) await this.conversations.applyStatus(manager, status);
+    for (const status of await this.repo.statusEvents(manager, wamid)) tasks.push(...(await this.conversations.applyStatus(manager, status)));
+    await this.enqueue(tasks);
+  }
+
+  /** Hands tasks written with the message (CRM syncs, reply statuses) to the queue, after their commit. */
+  private async enqueue(tasks: TaskRef[]): Promise<void> {
+    if (tasks.length) await this.tasks.enqueue(tasks);
   }
 
   private async onFailure(task: OutboxTaskEntity, message: OutboundMessageRow, budgetKey: string, error: unknown): Promise<TaskResult> {
@@ -119,7 +130,7 @@ export class OutboundSendHandler implements TaskHandler {
     switch (decision.action) {
       case 'permanent':
         this.logger.warn(context, 'WhatsApp refused the message for good');
-        await this.repo.markFailed(message.id, error.code ?? null, decision.reason);
+        await this.enqueue(await this.repo.markFailed(message.id, error.code ?? null, decision.reason));
         await this.wakeNext(message);
         return { outcome: 'dead', error: decision.reason };
       case 'recipient_backoff':

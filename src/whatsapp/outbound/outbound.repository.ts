@@ -3,6 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { MessageCategory } from '../../consent/consent.types';
 import type { StatusUpdate } from '../../conversations/conversations.repository';
 import { returnedRows } from '../../database/query-result';
+import { insertReplyStatusTask } from '../../replies/reply-hooks';
 import type { TaskRef } from '../../sync/outbox.repository';
 import { QueueName } from '../../sync/sync.constants';
 
@@ -206,12 +207,18 @@ export class OutboundRepository {
     return rows.map((r) => ({ wamid, status: r.status, occurredAt: r.occurredAt, recipientId: r.recipientId ?? undefined, errors: r.errors ?? [] }));
   }
 
-  /** The message could not be sent: why, kept on its row. */
-  async markFailed(messageId: string, code: number | null, reason: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE messages SET status = 'failed', status_rank = 4, status_at = now(), error_code = $2, error_title = $3
-       WHERE id = $1 AND wamid LIKE '${PENDING_WAMID_PREFIX}%'`,
-      [messageId, code, reason.slice(0, 500)],
-    );
+  /** The message could not be sent: why, kept on its row. Returns the tasks it wrote (to enqueue). */
+  async markFailed(messageId: string, code: number | null, reason: string): Promise<TaskRef[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const [failed] = returnedRows<{ id: string; origin: string }>(
+        await manager.query(
+          `UPDATE messages SET status = 'failed', status_rank = 4, status_at = now(), error_code = $2, error_title = $3
+           WHERE id = $1 AND wamid LIKE '${PENDING_WAMID_PREFIX}%' RETURNING id, origin`,
+          [messageId, code, reason.slice(0, 500)],
+        ),
+      );
+      // A reply an agent wrote in a connected system: that system hears it failed (src/replies).
+      return failed ? insertReplyStatusTask(manager, { id: failed.id, origin: failed.origin, status: 'failed' }) : [];
+    });
   }
 }
