@@ -85,6 +85,17 @@ describe('agent replies', () => {
     const res = await api.patch(`${service.url}/api/v1/connections/${zendeskId}`, { settings: { commentCoalesceMs: 0, ...(template ? { replyTemplate: template } : {}) } });
     expect(res.status).toBe(200);
   };
+  /** A ticket someone opened in Zendesk itself (not from a WhatsApp chat). */
+  const foreignTicket = async (fake: ZendeskFake): Promise<string> => {
+    const requester = fake.seedUser({ name: 'Walk-in', role: 'end-user' });
+    const res = await axios.post(
+      `${fake.apiUrl}/tickets.json`,
+      { ticket: { subject: 'Phone call', requester_id: requester.id, tags: ['whatsapp'], comment: { body: 'Called in', public: false } } },
+      { auth: { username: `${fake.email}/token`, password: fake.apiToken } },
+    );
+    expect(res.status).toBe(201);
+    return String(res.data.ticket.id);
+  };
   const agentReplies = (connectionId: string) =>
     service.db.query(`SELECT remote_id, status, mode, detail, text, message_id FROM agent_replies WHERE connection_id = $1 ORDER BY received_at`, [connectionId]);
 
@@ -316,15 +327,37 @@ describe('agent replies', () => {
       await setReplyTemplate(null);
     });
 
-    it('fails a reply on a ticket threadbridge does not know, with a note saying so', async () => {
-      const stranger = zendesk.seedUser({ name: 'Walk-in', role: 'end-user' });
-      const ticket = await axios.post(
-        `${zendesk.apiUrl}/tickets.json`,
-        { ticket: { subject: 'Phone call', requester_id: stranger.id, tags: ['whatsapp'], comment: { body: 'Called in', public: false } } },
-        { auth: { username: `${zendesk.email}/token`, password: zendesk.apiToken } },
+    it('retries a report the helpdesk rate-limits after its Retry-After, and dead-letters one it refuses', async () => {
+      const waId = '4915700000016';
+      const { id: conversationId, ticketId } = await chat(waId, 'Hello?');
+      await backdate(conversationId, 26 * HOUR); // no template configured: every reply is refused and reported
+      const audits = new RegExp(`^/tickets/${ticketId}/audits$`);
+      zendesk.failNext(429, { retryAfterSec: 1, path: audits, method: 'GET' });
+      const started = Date.now();
+      await zendesk.agentComment(ticketId, { body: 'First try' });
+      await eventually(async () => internalNotes(ticketId).some((n) => n.body.includes('Not delivered on WhatsApp')), 'the note after the pause');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(zendesk.requestsTo('GET', audits).map((r) => r.status)).toEqual([429, 200]);
+
+      zendesk.failNext(422, { path: new RegExp(`^/tickets/${ticketId}$`), method: 'PUT', body: { error: 'RecordInvalid', description: 'Record validation errors', details: { base: [{ description: 'Ticket is closed', error: 'InvalidValue' }] } } });
+      const { comment } = await zendesk.agentComment(ticketId, { body: 'Second try' });
+      const reply: { id: string } = await eventually(
+        async () => (await service.db.query(`SELECT id FROM agent_replies WHERE remote_id = $1 AND status = 'refused'`, [String(comment.id)]))[0],
+        'the second reply refused',
       );
-      expect(ticket.status).toBe(201);
-      const ticketId = String(ticket.data.ticket.id);
+      const dead = await eventually(
+        async () => (await service.db.query(`SELECT id::text AS id, last_error FROM outbox WHERE queue = 'reply-status' AND status = 'dead' AND payload->>'replyId' = $1`, [reply.id]))[0],
+        'the report dead-lettered',
+      );
+      expect(dead.last_error).toContain('422');
+      const letters = await api.get(`${service.url}/api/v1/dead-letters`, { params: { connectionId: zendeskId } });
+      expect(letters.status).toBe(200);
+      expect(JSON.stringify(letters.data)).toContain(dead.id);
+      expect(internalNotes(ticketId).filter((n) => n.body.includes('Not delivered on WhatsApp'))).toHaveLength(1);
+    });
+
+    it('fails a reply on a ticket threadbridge does not know, with a note saying so', async () => {
+      const ticketId = await foreignTicket(zendesk);
       await zendesk.agentComment(ticketId, { body: 'We called you back.' });
       const note = await eventually(async () => internalNotes(ticketId).find((n) => n.body.includes('Not delivered on WhatsApp')), 'the failure note');
       expect(note.body).toContain(`no WhatsApp conversation for thread ${ticketId}`);
@@ -444,6 +477,37 @@ describe('agent replies', () => {
       expect(messageCalls()).toBe(calls);
       expect(sentTo(waId)).toHaveLength(1);
       expect(meta.specViolations).toEqual([]);
+    });
+  });
+  describe('set-up of Zendesk replies', () => {
+    it('creates the webhook and trigger in Zendesk and stores the signing secret, so its deliveries verify', async () => {
+      const other = await startZendeskFake();
+      let id: string | undefined;
+      try {
+        const created = await api.post(`${service.url}/api/v1/connections`, { connectorId: 'zendesk', name: 'Zendesk EU', credentials: other.credentials() });
+        expect(created.status).toBe(201);
+        id = created.data.id as string;
+        expect(created.data.credentials.webhookSecret).toBeUndefined();
+
+        const res = await api.post(`${service.url}/api/v1/connections/${id}/replies/setup`);
+        expect(res.status).toBe(200);
+        expect(res.data).toMatchObject({ callbackUrl: `${service.url}/webhooks/connections/${id}`, stored: { credentials: ['webhookSecret'], settings: [] } });
+        expect(res.data.connection.credentials).toMatchObject({ webhookSecret: 'set' });
+        expect(other.webhooks()).toEqual([expect.objectContaining({ endpoint: res.data.callbackUrl })]);
+        const secret = await axios.get(`${other.apiUrl}/webhooks/${other.webhooks()[0].id}/signing_secret`, { auth: { username: `${other.email}/token`, password: other.apiToken } });
+        expect(JSON.stringify(res.data)).not.toContain(secret.data.signing_secret.secret);
+        expect(other.triggers()).toHaveLength(1);
+
+        // A reply in that account now reaches us signed with the stored secret (and is told its ticket is unknown).
+        const ticketId = await foreignTicket(other);
+        const { deliveries } = await other.agentComment(ticketId, { body: 'Hello from the EU desk' });
+        expect(deliveries.map((d) => d.status)).toEqual([200]);
+        await eventually(async () => (await agentReplies(id!))[0]?.status === 'failed', 'the reply routed');
+        await eventually(async () => other.comments(ticketId).some((c) => !c.public && c.body.includes('Not delivered on WhatsApp')), 'the note');
+      } finally {
+        if (id) await api.delete(`${service.url}/api/v1/connections/${id}`);
+        await other.close();
+      }
     });
   });
 });
