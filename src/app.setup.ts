@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/configuration';
 import { ROLE_PERMISSIONS, ROLES } from './admin/permissions';
 import { AppExceptionFilter } from './common/exception.filter';
 import { MetricsService, type WebhookOutcome } from './health/metrics.service';
+import { WhatsAppWebhookReceiver } from './whatsapp/whatsapp-webhook.receiver';
 
 /** The docs' front page: what the API is, and who may call what (src/admin/permissions.ts). */
 const API_DESCRIPTION = [
@@ -56,6 +57,9 @@ export function configureApp(app: INestApplication, config: AppConfig, logger: L
     if (err.status && err.status < 500) return res.status(err.status).json({ statusCode: err.status, message: 'bad request' });
     return next(err);
   });
+  // Signed WhatsApp notifications skip Nest's router (see WhatsAppWebhookReceiver). Workers never
+  // receive webhooks: the role filter above answered them already.
+  app.use('/webhooks/whatsapp', app.get(WhatsAppWebhookReceiver).handler());
 
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
   app.useGlobalFilters(new AppExceptionFilter(logger));

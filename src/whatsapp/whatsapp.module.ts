@@ -6,7 +6,7 @@ import { CloudApiClient } from './cloud-api.client';
 import { DirectoryMediaStore, MediaStore } from './media/media-store';
 import { MediaFetchHandler } from './media/media-fetch.handler';
 import { IngestRepository } from './ingest.repository';
-import { MetaSignatureGuard } from './meta-signature.guard';
+import { WhatsAppWebhookReceiver } from './whatsapp-webhook.receiver';
 import { QuarantineController } from './quarantine.controller';
 import { QuarantineRepository } from './quarantine.repository';
 import { WebhookIngestService } from './webhook-ingest.service';
@@ -18,7 +18,7 @@ import { WhatsappWebhookController } from './whatsapp-webhook.controller';
   providers: [
     WebhookIngestService,
     IngestRepository,
-    MetaSignatureGuard,
+    WhatsAppWebhookReceiver,
     QuarantineRepository,
     CloudApiClient,
     MediaFetchHandler,
