@@ -1,6 +1,6 @@
 import { Controller, ForbiddenException, Get, Inject, Query, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { safeEqual } from '../common/crypto';
 
