@@ -406,6 +406,28 @@ describe('agent replies', () => {
     });
   });
 
+  describe('HubSpot refusing the token', () => {
+    it('parks the status report until the connection has working credentials again, then reports it', async () => {
+      const waId = '4915700000031';
+      const { id: conversationId } = await chat(waId, 'Hello again');
+      await eventually(async () => hubspot.channelMessages(conversationId).length === 1, 'published into the HubSpot inbox');
+      const { message } = await hubspot.agentReply(conversationId, { text: 'On it.' });
+      await eventually(async () => sentTo(waId).length === 1, 'sent');
+      await settled('quiet');
+
+      hubspot.failNext(401); // the next HubSpot call: the status report
+      expect((await metaWebhook(aStatusWebhook({ wamid: sentTo(waId)[0].wamid, status: 'sent', recipientId: waId }))).status).toBe(200);
+      await eventually(async () => (await api.get(`${service.url}/api/v1/connections/${hubspotId}`)).data.status === 'needs_reauth', 'needs_reauth');
+      expect(hubspot.messageStatuses(message.id)).toEqual([]);
+
+      const fixed = await api.patch(`${service.url}/api/v1/connections/${hubspotId}`, {
+        credentials: { accessToken: HUBSPOT_TOKEN, baseUrl: hubspot.url, appSecret: hubspot.app.appSecret, appId: hubspot.app.appId, developerApiKey: hubspot.app.developerApiKey },
+      });
+      expect(fixed.data.status).toBe('active');
+      await eventually(async () => hubspot.messageStatuses(message.id).some((u) => u.statusType === 'SENT'), 'SENT once the token works');
+    });
+  });
+
   describe('the API', () => {
     it('replies to a conversation inside the window (202), refuses outside it (422) with what to do, per role', async () => {
       const waId = '4915700000040';
