@@ -6,7 +6,7 @@ import type { AgentReplyRow } from './replies.types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const REPLY_COLUMNS = `id, connection_id AS "connectionId", remote_id AS "remoteId", remote_thread_id AS "remoteThreadId",
+const REPLY_COLUMNS = `id, seq::text AS seq, connection_id AS "connectionId", remote_id AS "remoteId", remote_thread_id AS "remoteThreadId",
   remote_contact_id AS "remoteContactId", text, author, attachments, conversation_id AS "conversationId",
   message_id AS "messageId", status, mode, detail`;
 
@@ -49,6 +49,22 @@ export class AgentRepliesRepository {
       values,
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Whether an earlier reply on the same thread is still waiting to be routed (its task open, not
+   * given up): replies reach the customer in the order the agent wrote them.
+   */
+  async hasEarlierUnrouted(reply: Pick<AgentReplyRow, 'connectionId' | 'remoteThreadId' | 'seq'>): Promise<boolean> {
+    if (reply.remoteThreadId === null) return false;
+    const [row]: { waiting: boolean }[] = await this.dataSource.query(
+      `SELECT EXISTS (
+         SELECT 1 FROM agent_replies r JOIN outbox o ON o.dedupe_key = 'reply:' || r.id
+         WHERE r.connection_id = $1 AND r.remote_thread_id = $2 AND r.status = 'received' AND r.seq < $3::bigint
+           AND o.status IN ('pending', 'running')) AS waiting`,
+      [reply.connectionId, reply.remoteThreadId, reply.seq],
+    );
+    return row.waiting;
   }
 
   async find(id: string): Promise<AgentReplyRow | null> {

@@ -41,6 +41,8 @@ export type ReplyOutcome =
 /** An agent's reply as a connection reported it (agent_replies). */
 export interface AgentReplyRow {
   id: string;
+  /** Arrival order. */
+  seq: string;
   connectionId: string;
   remoteId: string;
   remoteThreadId: string | null;

@@ -4,6 +4,9 @@ import { QueueName } from '../sync/sync.constants';
 import type { TaskHandler, TaskResult } from '../sync/task-handler';
 import { ReplyRouterService } from './reply-router.service';
 
+/** How soon a reply waiting behind an earlier one of its thread looks again. */
+const ORDER_RECHECK_MS = 250;
+
 /** Runs `replies` tasks: one agent reply a connection's webhook delivered, routed to WhatsApp. */
 @Injectable()
 export class ReplyRouteHandler implements TaskHandler {
@@ -14,7 +17,10 @@ export class ReplyRouteHandler implements TaskHandler {
   async handle(task: OutboxTaskEntity): Promise<TaskResult> {
     const replyId = task.payload?.replyId;
     if (typeof replyId !== 'string') return { outcome: 'dead', error: 'replies task without a reply id' };
-    await this.router.route(replyId);
+    if ((await this.router.route(replyId)) === 'waiting') {
+      // Not a failure: an earlier reply of the thread is being routed; this one follows it.
+      return { outcome: 'retry', at: new Date(Date.now() + ORDER_RECHECK_MS), refundAttempt: true };
+    }
     return { outcome: 'done' };
   }
 }

@@ -55,11 +55,13 @@ export class ReplyRouterService {
   /**
    * Routes one stored agent reply (a `replies` task): finds its conversation, sends it (or not) and
    * records the outcome; a refusal or failure is reported back to the connection by a reply-status
-   * task. A reply routed before is left alone.
+   * task. A reply routed before is left alone. `waiting`: an earlier reply on the same thread
+   * goes first (try again shortly).
    */
-  async route(replyId: string): Promise<void> {
+  async route(replyId: string): Promise<'done' | 'waiting'> {
     const reply = await this.replies.find(replyId);
-    if (!reply || reply.status !== 'received') return;
+    if (!reply || reply.status !== 'received') return 'done';
+    if (await this.replies.hasEarlierUnrouted(reply)) return 'waiting';
     const resolved = await this.connections.resolve(reply.connectionId);
     const conversationId = reply.remoteThreadId ? await this.replies.conversationOfThread(reply.connectionId, reply.remoteThreadId) : null;
     const target = conversationId ? await this.replies.target(conversationId) : null;
@@ -85,6 +87,7 @@ export class ReplyRouterService {
       { replyId, connectionId: reply.connectionId, outcome: outcome.status, ...(outcome.status === 'refused' ? { reason: outcome.reason } : { mode: outcome.mode }) },
       'agent reply routed',
     );
+    return 'done';
   }
 
   /**

@@ -229,6 +229,15 @@ describe('agent replies', () => {
       expect(internalNotes(ticketId).filter((n) => n.body.includes('Not delivered on WhatsApp'))).toHaveLength(1);
     });
 
+    it('sends replies written one after the other in that order', async () => {
+      const waId = '4915700000017';
+      const { ticketId } = await chat(waId, 'Several questions');
+      const texts = ['One.', 'Two.', 'Three.', 'Four.', 'Five.'];
+      for (const body of texts) await zendesk.agentComment(ticketId, { body });
+      await eventually(async () => sentTo(waId).length === texts.length, 'all five on WhatsApp');
+      expect(sentTo(waId).map((m) => (m.body.text as { body: string }).body)).toEqual(texts);
+    });
+
     it("reports WhatsApp's refusal of a send (outside Meta's window: 131047) as a note saying what to do", async () => {
       const waId = '4915700000011';
       // Meta saw no customer message in 24 hours; our records say otherwise (e.g. a clock skew).

@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Agent replies (a CRM/helpdesk → the customer on WhatsApp) and the templates threadbridge may send.
  *  - agent_replies: one row per reply a connected system reported, unique per (connection, the
- *    vendor's id of the reply), so a webhook delivered twice is sent once. It keeps what routing
+ *    vendor's id of the reply), so a webhook delivered twice is sent once; `seq` is arrival order. It keeps what routing
  *    needs until the reply is routed (the text then lives on the outbound message only), the
  *    outcome, and the outbound message it became, to report WhatsApp's statuses back.
  *  - message_templates: the approved WhatsApp templates the service may use, their category (as
@@ -17,6 +17,7 @@ export class Replies1764300000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE agent_replies (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        seq bigserial NOT NULL,
         connection_id uuid NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
         remote_id text NOT NULL,
         remote_thread_id text,
@@ -35,6 +36,8 @@ export class Replies1764300000000 implements MigrationInterface {
       )`);
     await q.query(`CREATE INDEX agent_replies_message_idx ON agent_replies (message_id) WHERE message_id IS NOT NULL`);
     await q.query(`CREATE INDEX agent_replies_conversation_idx ON agent_replies (conversation_id) WHERE conversation_id IS NOT NULL`);
+    // Replies of one thread still to be routed, in arrival order: they reach the customer in that order.
+    await q.query(`CREATE INDEX agent_replies_unrouted_idx ON agent_replies (connection_id, remote_thread_id, seq) WHERE status = 'received'`);
 
     await q.query(`
       CREATE TABLE message_templates (
