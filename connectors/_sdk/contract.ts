@@ -272,6 +272,16 @@ export interface CrmConnector {
   verifyCredentials(): Promise<void>;
 
   /**
+   * Optional. Credential values the vendor tells about the credentials themselves, which the
+   * connector needs later and cannot cheaply learn in every job (e.g. the id of the API token's own
+   * user, to recognise its comments). The core calls it right after a successful
+   * verifyCredentials() on the same instance (a connection created, its credentials changed, or
+   * declared by the environment at start) and stores the values with the credentials; the keys
+   * must be fields of the credentials DTO. Throws ConnectorError like verifyCredentials.
+   */
+  learnCredentials?(): Promise<Record<string, string>>;
+
+  /**
    * Finds the customer (by every phone format the vendor may hold) or creates them. Idempotent:
    * two calls for the same customer return the same RemoteRef. `known` is the link the core
    * holds already; the connector may return it as is or re-check it.

@@ -95,10 +95,17 @@ export class ZendeskConnector implements CrmConnector {
 
   /** GET /users/me; remembers the API user's id for echo suppression. */
   async verifyCredentials(): Promise<void> {
-    const me = await this.client.me();
-    // Zendesk answers /users/me for unauthenticated callers with an anonymous user (id null).
-    if (me?.id === undefined || me.id === null) throw new ConnectorError('auth', 'Zendesk did not accept the API token', { vendorStatus: 200 });
-    this.apiUserId = String(me.id);
+    this.apiUserId = await this.fetchApiUserId();
+  }
+
+  /**
+   * The API token's own user id (`apiUserId`), for the core to store with the credentials: its
+   * comments (our customer messages and notes) must never come back as agent replies, and an
+   * event-subscription webhook delivers them. Reuses what verifyCredentials() just learned.
+   */
+  async learnCredentials(): Promise<{ apiUserId: string }> {
+    this.apiUserId ??= await this.fetchApiUserId();
+    return { apiUserId: this.apiUserId };
   }
 
   /**
@@ -272,9 +279,11 @@ export class ZendeskConnector implements CrmConnector {
    * for public agent comments on tagged tickets. Returns the webhook's signing secret, to store
    * as the connection's `webhookSecret`. Each call creates a new webhook and trigger.
    */
-  async setUpReplies(callbackUrl: string): Promise<{ credentials: { webhookSecret: string } }> {
+  async setUpReplies(callbackUrl: string): Promise<{ credentials: { webhookSecret: string; apiUserId?: string } }> {
+    // A connection stored before apiUserId was learned automatically gets it here too.
+    const apiUserId = this.credentials.apiUserId ? undefined : await this.fetchApiUserId();
     const { signingSecret } = await this.createWebhookAndTrigger(callbackUrl);
-    return { credentials: { webhookSecret: signingSecret } };
+    return { credentials: { webhookSecret: signingSecret, ...(apiUserId ? { apiUserId } : {}) } };
   }
 
   /**
@@ -304,6 +313,13 @@ export class ZendeskConnector implements CrmConnector {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  private async fetchApiUserId(): Promise<string> {
+    const me = await this.client.me();
+    // Zendesk answers /users/me for unauthenticated callers with an anonymous user (id null).
+    if (me?.id === undefined || me.id === null) throw new ConnectorError('auth', 'Zendesk did not accept the API token', { vendorStatus: 200 });
+    return String(me.id);
+  }
 
   /** A user found by phone gets our external_id (when it has none) so later lookups are exact. */
   private async claim(user: ZendeskUser, externalId: string): Promise<ZendeskUser> {

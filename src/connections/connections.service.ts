@@ -73,7 +73,11 @@ export interface ConnectionView {
 const STRICT = { rejectUnknown: true };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-type CheckOutcome = { ok: true } | { ok: false; error: CredentialsRejectedError | VendorUnreachableError };
+/**
+ * What a credentials check found. `learned`: values the connector learned about the credentials
+ * (learnCredentials), to store with them. `unchecked`: the vendor could not be reached at start.
+ */
+type CheckOutcome = { ok: true; learned?: Record<string, string>; unchecked?: boolean } | { ok: false; error: CredentialsRejectedError | VendorUnreachableError };
 
 /**
  * Configured instances of connectors: their credentials (encrypted at rest, checked against the
@@ -108,10 +112,10 @@ export class ConnectionsService implements OnApplicationBootstrap {
   async create(input: CreateConnectionInput): Promise<ConnectionView> {
     const definition = this.registry.get(input.connectorId);
     const validated = await this.validateInput(definition, input.credentials ?? null, input.settings ?? {});
-    const credentials = validated.credentials!;
     if (await this.repo.findByName(input.name)) throw new DuplicateConnectionNameError(input.name);
-    const check = await this.checkCredentials(definition, credentials, validated.settings);
+    const check = await this.checkCredentials(definition, validated.credentials!, validated.settings);
     if (!check.ok) throw check.error;
+    const credentials = await this.withLearned(definition, validated.credentials!, check.learned);
     const row = await this.translateNameConflict(input.name, () =>
       this.repo.insert({
         connectorId: definition.manifest.id,
@@ -159,7 +163,7 @@ export class ConnectionsService implements OnApplicationBootstrap {
       if (credentials) {
         const check = await this.checkCredentials(definition, credentials, settings, current.id);
         if (!check.ok) throw check.error;
-        changes.credentialsEnc = this.encryption.encrypt(JSON.stringify(credentials));
+        changes.credentialsEnc = this.encryption.encrypt(JSON.stringify(await this.withLearned(definition, credentials, check.learned)));
         if (current.status === 'needs_reauth') Object.assign(changes, { status: 'active', failureCount: 0, lastError: null });
       }
     }
@@ -280,14 +284,14 @@ export class ConnectionsService implements OnApplicationBootstrap {
       throw error;
     }
     const credentials = validated.credentials!;
-    const credentialsJson = JSON.stringify(credentials);
 
     if (!existing) {
       const check = await this.checkAtBoot(definition, credentials, validated.settings, declared.name);
+      const stored = check.ok ? await this.withLearned(definition, credentials, check.learned) : credentials;
       const row = await this.repo.insertIfNameFree({
         connectorId: definition.manifest.id,
         name: declared.name,
-        credentialsEnc: this.encryption.encrypt(credentialsJson),
+        credentialsEnc: this.encryption.encrypt(JSON.stringify(stored)),
         settings: settingsInput,
         enabled: true,
         status: check.ok ? 'active' : 'needs_reauth',
@@ -298,18 +302,31 @@ export class ConnectionsService implements OnApplicationBootstrap {
       return;
     }
 
-    const sameCredentials = this.storedCredentialsJson(existing) === canonicalJson(credentials);
+    const stored = this.storedCredentials(existing);
+    const storedJson = stored === undefined ? undefined : canonicalJson(stored);
+    const sameCredentials = storedJson === canonicalJson(credentials);
     const sameSettings = canonicalJson(existing.settings) === canonicalJson(settingsInput);
-    if (sameCredentials && sameSettings && existing.source === 'env') return;
+    // A connector that learns values about its credentials (Zendesk's API user id) is asked at every
+    // start (one request): the stored credentials hold the learned values, so they never equal the
+    // declared ones, and a connection stored before the connector learned anything learns it now.
+    const learns = this.learnsCredentials(definition, credentials, validated.settings);
+    if (sameCredentials && sameSettings && existing.source === 'env' && !learns) return;
 
-    const changes: ConnectionChanges = { source: 'env' };
+    const changes: ConnectionChanges = {};
+    if (existing.source !== 'env') changes.source = 'env';
     if (!sameSettings) changes.settings = settingsInput;
-    if (!sameCredentials) {
+    if (!sameCredentials || learns) {
       const check = await this.checkAtBoot(definition, credentials, validated.settings, declared.name, existing.id);
-      changes.credentialsEnc = this.encryption.encrypt(credentialsJson);
-      if (!check.ok) Object.assign(changes, { status: 'needs_reauth', lastError: check.error.message });
-      else if (existing.status === 'needs_reauth') Object.assign(changes, { status: 'active', failureCount: 0, lastError: null });
+      let next: object = check.ok ? await this.withLearned(definition, credentials, check.learned) : credentials;
+      // Nothing could be learned (the vendor was unreachable) but the declared values are the stored
+      // ones: keep what was learned before rather than forget it until the next start.
+      if (check.ok && check.unchecked && learns && stored && declaredValuesKept(stored, credentials)) next = stored;
+      if (canonicalJson(next) !== storedJson) changes.credentialsEnc = this.encryption.encrypt(JSON.stringify(next));
+      if (!check.ok) {
+        if (existing.status !== 'needs_reauth' || existing.lastError !== check.error.message) Object.assign(changes, { status: 'needs_reauth', lastError: check.error.message });
+      } else if (existing.status === 'needs_reauth') Object.assign(changes, { status: 'active', failureCount: 0, lastError: null });
     }
+    if (Object.keys(changes).length === 0) return;
     await this.applyChanges(existing, changes);
     this.logger.info({ connectionId: existing.id, connector: existing.connectorId }, `connection '${declared.name}' declared by the environment updated`);
   }
@@ -321,7 +338,7 @@ export class ConnectionsService implements OnApplicationBootstrap {
       outcome = await this.checkCredentials(definition, credentials, settings, connectionId);
     } catch (error) {
       this.logger.warn({ err: error, connector: definition.manifest.id }, `could not check the credentials of connection '${name}'; stored them unchecked`);
-      return { ok: true };
+      return { ok: true, unchecked: true };
     }
     if (outcome.ok) return outcome;
     if (outcome.error instanceof CredentialsRejectedError) {
@@ -332,7 +349,7 @@ export class ConnectionsService implements OnApplicationBootstrap {
       return outcome;
     }
     this.logger.warn({ connector: definition.manifest.id }, `connection '${name}' declared by the environment: ${outcome.error.message}; stored it unchecked`);
-    return { ok: true };
+    return { ok: true, unchecked: true };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -369,18 +386,49 @@ export class ConnectionsService implements OnApplicationBootstrap {
     return { credentials, settings: settings! };
   }
 
-  /** Asks the vendor whether it accepts the credentials. Errors other than ConnectorError propagate. */
+  /**
+   * Asks the vendor whether it accepts the credentials, and what the connector learns about them
+   * (learnCredentials). Errors other than ConnectorError propagate.
+   */
   private async checkCredentials(definition: ConnectorDefinition, credentials: object, settings: object, connectionId?: string): Promise<CheckOutcome> {
     const displayName = definition.manifest.displayName;
+    const connector = this.factory.forCredentialsCheck(definition, credentials, settings, this.registry.budget(definition, settings), connectionId);
     try {
-      const connector = this.factory.forCredentialsCheck(definition, credentials, settings, this.registry.budget(definition, settings), connectionId);
       await connector.verifyCredentials();
-      return { ok: true };
     } catch (error) {
       if (!ConnectorError.is(error)) throw error;
       const reason = scrubSecrets(error.message, credentials);
       if (error.kind === 'transient' || error.kind === 'rate_limited') return { ok: false, error: new VendorUnreachableError(displayName, reason) };
       return { ok: false, error: new CredentialsRejectedError(displayName, reason) };
+    }
+    if (!connector.learnCredentials) return { ok: true };
+    try {
+      return { ok: true, learned: await connector.learnCredentials() };
+    } catch (error) {
+      // The credentials work; what could not be learned now is learned at the next check.
+      if (!ConnectorError.is(error)) throw error;
+      this.logger.warn({ connector: definition.manifest.id, kind: error.kind, reason: scrubSecrets(error.message, credentials) }, 'credentials accepted, but what the connector learns about them could not be read');
+      return { ok: true };
+    }
+  }
+
+  /** Whether the connector learns values about its credentials (learnCredentials). */
+  private learnsCredentials(definition: ConnectorDefinition, credentials: object, settings: object): boolean {
+    return typeof this.factory.forCredentialsCheck(definition, credentials, settings, this.registry.budget(definition, settings)).learnCredentials === 'function';
+  }
+
+  /**
+   * The credentials with what the connector learned about them. A learned value the credentials
+   * DTO would not accept is left out (a connector bug must not make the connection unusable).
+   */
+  private async withLearned(definition: ConnectorDefinition, credentials: object, learned: Record<string, string> | undefined): Promise<object> {
+    if (!learned || Object.keys(learned).length === 0) return credentials;
+    try {
+      return await this.registry.validateCredentials(definition, { ...JSON.parse(JSON.stringify(credentials)), ...learned }, STRICT);
+    } catch (error) {
+      if (!(error instanceof InvalidConnectionInputError)) throw error;
+      this.logger.warn({ connector: definition.manifest.id, problems: error.problems }, 'a value the connector learned about its credentials is not valid; not stored');
+      return credentials;
     }
   }
 
@@ -446,10 +494,10 @@ export class ConnectionsService implements OnApplicationBootstrap {
     };
   }
 
-  /** The stored credentials as canonical JSON, or undefined when they cannot be read. */
-  private storedCredentialsJson(row: ConnectionEntity): string | undefined {
+  /** The stored credentials as plain JSON, or undefined when they cannot be read. */
+  private storedCredentials(row: ConnectionEntity): Record<string, unknown> | undefined {
     try {
-      return canonicalJson(JSON.parse(this.encryption.decrypt(row.credentialsEnc)));
+      return JSON.parse(this.encryption.decrypt(row.credentialsEnc)) as Record<string, unknown>;
     } catch {
       return undefined;
     }
@@ -506,6 +554,13 @@ export class ConnectionsService implements OnApplicationBootstrap {
     }
     return fields;
   }
+}
+
+/** Every value `declared` sets is in `stored` as it is (stored may hold more: learned values). */
+function declaredValuesKept(stored: Record<string, unknown>, declared: object): boolean {
+  return Object.entries(JSON.parse(JSON.stringify(declared)) as Record<string, unknown>).every(
+    ([key, value]) => stored[key] !== undefined && canonicalJson(stored[key]) === canonicalJson(value),
+  );
 }
 
 function withoutUndefined(value: object): Record<string, unknown> {

@@ -123,7 +123,8 @@ describe('Connections API on Postgres + Redis', () => {
     const res = await http.post(api, { connectorId: 'zendesk', name: 'Zendesk support', credentials: zendesk.credentials(), settings: { priority: 'high', tags: ['whatsapp', 'vip'] } }, auth);
     expect(res.status).toBe(201);
     expect(res.data).toMatchObject({ connectorName: 'Zendesk Support', status: 'active', settings: { priority: 'high', tags: ['whatsapp', 'vip'] }, capabilities: { replies: true, consent: false } });
-    expect(Object.keys(res.data.credentials).sort()).toEqual(['apiToken', 'baseUrl', 'email']);
+    // apiUserId: learned from Zendesk while the credentials were checked, never entered.
+    expect(Object.keys(res.data.credentials).sort()).toEqual(['apiToken', 'apiUserId', 'baseUrl', 'email']);
     expect(JSON.stringify(res.data)).not.toContain(zendesk.apiToken);
   });
 

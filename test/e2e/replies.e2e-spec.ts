@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import axios from 'axios';
+import { randomBytes } from 'node:crypto';
 import { startHubspotFake, type HubspotFake } from '../../connectors/hubspot/test/hubspot.fake-server';
 import { startZendeskFake, type ZendeskFake } from '../../connectors/zendesk/test/zendesk.fake-server';
 import { aStatusWebhook, aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';
+import { Encryption } from '../../src/common/encryption';
+import { ConnectionsService } from '../../src/connections/connections.service';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
 import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
@@ -107,13 +110,15 @@ describe('agent replies', () => {
     hubspot = await startHubspotFake({ accessTokens: [HUBSPOT_TOKEN] });
     service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, WHATSAPP_API_URL: meta.url, CONNECTOR_TIMEOUT_MS: '3000' });
 
+    // No apiUserId: the connection learns its API user from Zendesk when it is created.
     const zd = await api.post(`${service.url}/api/v1/connections`, {
       connectorId: 'zendesk',
       name: 'Zendesk support',
-      credentials: { ...zendesk.credentials({ webhookSecret: ZENDESK_SECRET }), apiUserId: String(zendesk.apiUser.id) },
+      credentials: zendesk.credentials({ webhookSecret: ZENDESK_SECRET }),
       settings: { commentCoalesceMs: 0 },
     });
     expect(zd.status).toBe(201);
+    expect(zd.data.credentials).toMatchObject({ apiUserId: 'set' });
     zendeskId = zd.data.id;
     zendesk.configureWebhook({ id: 'trigger', url: zendeskWebhookUrl(), secret: ZENDESK_SECRET, mode: 'trigger' });
 
@@ -205,7 +210,11 @@ describe('agent replies', () => {
       expect(sent.body).toMatchObject({ to: waId, text: { body: 'Yes, it ships today.' } });
       expect(meta.specViolations).toEqual([]);
 
-      const [message] = await service.db.query(`SELECT id, wamid, origin, author, category, direction FROM messages WHERE wamid = $1`, [sent.wamid]);
+      // Meta records the send before its answer reaches us: the wamid is stored a moment later.
+      const message = await eventually(
+        async () => (await service.db.query(`SELECT id, wamid, origin, author, category, direction FROM messages WHERE wamid = $1`, [sent.wamid]))[0],
+        'the wamid stored',
+      );
       expect(message).toMatchObject({ origin: zendeskId, author: 'Agent Smith', category: 'service', direction: 'outbound' });
       await expect(agentReplies(zendeskId).then((rows) => rows.find((r: { remote_id: string }) => r.remote_id === String(comment.id)))).resolves.toMatchObject({
         status: 'queued',
@@ -249,6 +258,29 @@ describe('agent replies', () => {
       await expect(service.db.query(`SELECT status, error_code FROM messages WHERE contact_id = (SELECT id FROM contacts WHERE wa_id = $1) AND direction = 'outbound'`, [waId])).resolves.toEqual([
         { status: 'failed', error_code: 131047 },
       ]);
+    });
+
+    it("ignores a comment by the connection's own API user (learned, never configured) and sends an agent's", async () => {
+      const waId = '4915700000018';
+      await expect(service.app.get(ConnectionsService).resolve(zendeskId)).resolves.toMatchObject({ credentials: { apiUserId: String(zendesk.apiUser.id) } });
+      // Event webhooks deliver every public comment, whoever wrote it; the trigger never fires for the API user.
+      zendesk.removeWebhooks();
+      zendesk.configureWebhook({ id: 'events', url: zendeskWebhookUrl(), secret: ZENDESK_SECRET, mode: 'event' });
+      try {
+        const { ticketId } = await chat(waId, 'Is anyone there?');
+        const calls = messageCalls();
+        const own = await zendesk.agentComment(ticketId, { body: 'Written by the integration', authorId: zendesk.apiUser.id });
+        expect(own.deliveries.map((d) => [d.status, String(JSON.parse(d.body).event.comment.author.id)])).toEqual([[200, String(zendesk.apiUser.id)]]);
+        await zendesk.agentComment(ticketId, { body: 'Written by an agent' });
+        await eventually(async () => sentTo(waId).length === 1, "the agent's comment on WhatsApp");
+        await settled('all handled');
+        expect(sentTo(waId).map((m) => (m.body.text as { body: string }).body)).toEqual(['Written by an agent']);
+        expect(messageCalls()).toBe(calls + 1);
+        await expect(service.db.query(`SELECT count(*)::int AS n FROM agent_replies WHERE remote_thread_id = $1`, [ticketId])).resolves.toEqual([{ n: 1 }]);
+      } finally {
+        zendesk.removeWebhooks();
+        zendesk.configureWebhook({ id: 'trigger', url: zendeskWebhookUrl(), secret: ZENDESK_SECRET, mode: 'trigger' });
+      }
     });
 
     it('never sends what threadbridge itself wrote in Zendesk (customer comments, notes)', async () => {
@@ -401,7 +433,8 @@ describe('agent replies', () => {
       await eventually(async () => sentTo(waId).length === 1, 'the reply on WhatsApp');
       const [sent] = sentTo(waId);
       expect(sent.body).toMatchObject({ type: 'text', text: { body: 'Claro, dime.' } });
-      await expect(service.db.query(`SELECT origin, author FROM messages WHERE wamid = $1`, [sent.wamid])).resolves.toEqual([{ origin: hubspotId, author: 'Ana García' }]);
+      const stored = await eventually(async () => (await service.db.query(`SELECT origin, author FROM messages WHERE wamid = $1`, [sent.wamid]))[0], 'the wamid stored');
+      expect(stored).toEqual({ origin: hubspotId, author: 'Ana García' });
 
       expect((await metaWebhook(aStatusWebhook({ wamid: sent.wamid, status: 'sent', recipientId: waId }))).status).toBe(200);
       await eventually(async () => hubspot.messageStatuses(message.id).some((s) => s.statusType === 'SENT'), 'SENT in HubSpot');
@@ -540,5 +573,41 @@ describe('agent replies', () => {
         await other.close();
       }
     });
+  });
+});
+
+describe('a Zendesk connection declared by the environment', () => {
+  it("learns its API user's id at start, and at the next start when it was stored without it", async () => {
+    const database = await createTestDatabase();
+    const redis = await createTestRedis();
+    const zendesk = await startZendeskFake();
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      ZENDESK_BASE_URL: zendesk.url,
+      ZENDESK_EMAIL: zendesk.email,
+      ZENDESK_API_TOKEN: zendesk.apiToken,
+      ZENDESK_WEBHOOK_SECRET: ZENDESK_SECRET,
+    };
+    let service = await startTestService(env);
+    try {
+      const [{ id }] = await service.db.query(`SELECT id FROM connections WHERE connector_id = 'zendesk' AND source = 'env'`);
+      const learned = { credentials: { email: zendesk.email, apiUserId: String(zendesk.apiUser.id) } };
+      await expect(service.app.get(ConnectionsService).resolve(id)).resolves.toMatchObject(learned);
+
+      // As an earlier version stored it: the declared values only.
+      const declared = { baseUrl: zendesk.url, email: zendesk.email, apiToken: zendesk.apiToken, webhookSecret: ZENDESK_SECRET };
+      await service.db.query(`UPDATE connections SET credentials_enc = $2 WHERE id = $1`, [id, service.app.get(Encryption).encrypt(JSON.stringify(declared))]);
+      await service.stop();
+      service = await startTestService(env);
+      await expect(service.app.get(ConnectionsService).resolve(id)).resolves.toMatchObject(learned);
+      await expect(service.db.query(`SELECT status, source FROM connections`)).resolves.toEqual([{ status: 'active', source: 'env' }]);
+    } finally {
+      await service.stop();
+      await zendesk.close();
+      await redis.close();
+      await database.drop();
+    }
   });
 });

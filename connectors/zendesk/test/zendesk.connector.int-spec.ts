@@ -607,6 +607,13 @@ describe('setUpReplies', () => {
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
   });
+
+  it("also returns the API user's id when the connection does not hold it yet", async () => {
+    const stored = await connect({}, { credentials: { webhookSecret: undefined } }).setUpReplies!('https://tb.example.com/webhooks/connections/c1');
+    expect(stored.credentials).toEqual({ webhookSecret: expect.any(String), apiUserId: String(fake.apiUser.id) });
+    const known = await connect({}, { credentials: { apiUserId: String(fake.apiUser.id) } }).setUpReplies!('https://tb.example.com/webhooks/connections/c2');
+    expect(Object.keys(known.credentials!)).toEqual(['webhookSecret']);
+  });
 });
 
 describe('errors', () => {
@@ -673,6 +680,16 @@ describe('eraseContact and verifyCredentials', () => {
     expect(fake.user(contact.id)).toBeUndefined();
     expect(fake.identities(contact.id)).toEqual([]);
     await expect(connector.eraseContact!(contact, customer)).resolves.toMatchObject({ outcome: 'not_found' });
+  });
+
+  it('learnCredentials names the API user for the core to store (one request after verifyCredentials)', async () => {
+    const connector = connect();
+    await connector.verifyCredentials();
+    const before = fake.requestsTo('GET', '/users/me').length;
+    await expect(connector.learnCredentials!()).resolves.toEqual({ apiUserId: String(fake.apiUser.id) });
+    expect(fake.requestsTo('GET', '/users/me')).toHaveLength(before);
+    await expect(connect().learnCredentials!()).resolves.toEqual({ apiUserId: String(fake.apiUser.id) });
+    await expect(rejection(connect({}, { credentials: { apiToken: 'wrong' } }).learnCredentials!())).resolves.toMatchObject({ kind: 'auth' });
   });
 
   it('verifyCredentials learns the API user id, so its own public comments are not replies', async () => {

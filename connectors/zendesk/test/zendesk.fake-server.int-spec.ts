@@ -28,9 +28,10 @@ async function api(method: string, path: string, body?: unknown, auth = `${fake.
 }
 
 describe('fake Zendesk', () => {
-  it('refuses wrong credentials like Zendesk', async () => {
+  it('refuses wrong credentials like Zendesk, and names the API user to the right ones', async () => {
     const res = await api('GET', '/users/me.json', undefined, `${fake.email}/token:nope`);
     expect(res).toMatchObject({ status: 401, json: { error: "Couldn't authenticate you" } });
+    await expect(api('GET', '/users/me.json')).resolves.toMatchObject({ status: 200, json: { user: { id: fake.apiUser.id, role: 'admin' } } });
   });
 
   it('answers 404 and 422 with Zendesk’s bodies', async () => {
