@@ -226,6 +226,22 @@ export interface RawWebhook {
   receivedAt: Date;
 }
 
+/** A file attached to an agent's reply, as the vendor names it. */
+export interface ReplyAttachment {
+  /** Where the vendor serves the file; it may need the connection's credentials (downloadAttachment). */
+  url?: string;
+  /** The vendor's id of the file, when the event gives one (with or instead of a URL). */
+  remoteId?: string;
+  filename?: string;
+  mimeType?: string;
+}
+
+/** What downloadAttachment fetched. */
+export type AttachmentDownload =
+  | { status: 'ok'; bytes: Buffer; /** As the vendor served it (Content-Type), when it said. */ mimeType?: string; filename?: string }
+  /** Larger than the `maxBytes` asked for: not read further. `sizeBytes` when the vendor said. */
+  | { status: 'too_large'; sizeBytes?: number; mimeType?: string };
+
 export interface AgentReplyEvent {
   kind: 'agent_reply';
   /** The vendor's id of the reply (comment id, message id): the dedupe key. */
@@ -236,7 +252,7 @@ export interface AgentReplyEvent {
   remoteContactId?: string;
   text: string;
   author: string;
-  attachments: { url: string; filename?: string; mimeType?: string }[];
+  attachments: ReplyAttachment[];
 }
 
 export type ConnectorEvent = AgentReplyEvent;
@@ -340,6 +356,16 @@ export interface CrmConnector {
    * connection (e.g. a webhook signing secret, a channel id).
    */
   setUpReplies?(callbackUrl: string): Promise<{ credentials?: Record<string, string>; settings?: Record<string, unknown> }>;
+
+  /**
+   * Capability `replies`, optional. Fetches a file attached to an agent's reply with the
+   * connection's credentials (helpdesk attachment links are often private), so the core can send
+   * it to the customer as WhatsApp media. Stops reading once the file passes `maxBytes` and answers
+   * `too_large` instead. Throws ConnectorError: `not_found` when the file is gone, `auth` when the
+   * credentials are refused, `transient`/`rate_limited` when trying again later can help.
+   * Without it, a reply's attachments cannot be sent and the agent is told so.
+   */
+  downloadAttachment?(attachment: ReplyAttachment, options: { maxBytes: number }): Promise<AttachmentDownload>;
 
   /** Capability `consent`. */
   recordConsent?(contact: RemoteRef, consent: ConsentState): Promise<void>;

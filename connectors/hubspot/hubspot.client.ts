@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { Client } from '@hubspot/api-client';
-import type { ConnectorDeps } from '../_sdk/contract';
+import type { AttachmentDownload, ConnectorDeps } from '../_sdk/contract';
 import { ConnectorError, kindForHttpStatus, parseRetryAfter, type ConnectorErrorKind } from '../_sdk/errors';
 import { HUBSPOT_DEFAULT_BASE_URL, type HubspotCredentials } from './hubspot.credentials';
 import type {
@@ -46,6 +46,11 @@ export const FILES_FOLDER = '/threadbridge/whatsapp';
  * room for requests that leave on time but arrive bunched up.
  */
 export const SEARCH_SPACING_MS = 250;
+
+/** How long a signed file URL lives: enough to fetch the file at once. */
+const SIGNED_URL_SECONDS = 300;
+/** A file of up to 100 MB takes longer than an API call. */
+const DOWNLOAD_TIMEOUT_MS = 120_000;
 
 /** HubSpot answers 429 for its per-second search limit with this message and no Retry-After. */
 const SECONDLY_LIMIT_MESSAGE = /secondly limit/i;
@@ -262,12 +267,14 @@ export class HubspotClient {
   readonly baseUrl: string;
   /** Identifies the portal + token without holding the token, for per-portal caches. */
   readonly portalKey: string;
+  private readonly accessToken: string;
 
   constructor(
     credentials: HubspotCredentials,
     private readonly deps: ConnectorDeps,
   ) {
     this.baseUrl = (credentials.baseUrl ?? HUBSPOT_DEFAULT_BASE_URL).replace(/\/+$/, '');
+    this.accessToken = credentials.accessToken;
     this.portalKey = `${this.baseUrl}#${createHash('sha256').update(credentials.accessToken).digest('hex').slice(0, 16)}`;
     this.sdk = new Client({
       accessToken: credentials.accessToken,
@@ -449,6 +456,69 @@ export class HubspotClient {
       if (body === undefined) throw new ConnectorError('transient', `HubSpot ${operation} answered ${response.status} with a body that is not JSON`, { vendorStatus: response.status });
       return body as T;
     });
+  }
+
+  /** A short-lived URL of a file of the file manager (private files are served only through one). */
+  async signedFileUrl(fileId: string): Promise<{ url: string; name?: string }> {
+    const signed = await this.call('get file signed URL', (sdk) => sdk.files.filesApi.getSignedUrl(fileId, undefined, SIGNED_URL_SECONDS, undefined, this.callOptions));
+    return { url: signed.url, name: signed.name && signed.extension ? `${signed.name}.${signed.extension}` : signed.name || undefined };
+  }
+
+  /**
+   * GETs a file. The token goes only to HubSpot's API origin (a signed or CDN URL needs none, and
+   * the URL may come from a webhook body); CDN downloads do not spend the API budget. Stops reading
+   * past `maxBytes` (at once when Content-Length says so) and answers too_large.
+   */
+  async downloadFile(url: string, maxBytes: number): Promise<AttachmentDownload> {
+    const operation = 'download file';
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw new ConnectorError('invalid_request', `HubSpot ${operation}: the file URL is not a URL`);
+    }
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new ConnectorError('invalid_request', `HubSpot ${operation}: the file URL is not http(s)`);
+    const api = target.origin === new URL(this.baseUrl).origin;
+    if (api) await this.deps.budget.acquire(1);
+    let response: Response;
+    try {
+      response = await fetch(target, {
+        headers: api ? { Authorization: `Bearer ${this.accessToken}` } : {},
+        redirect: 'follow',
+        signal: AbortSignal.timeout(Math.max(this.deps.timeoutMs, DOWNLOAD_TIMEOUT_MS)),
+      });
+    } catch (err) {
+      throw new ConnectorError('transient', `HubSpot ${operation} failed: ${(err as Error)?.name === 'TimeoutError' ? 'timed out' : 'network error'}`, { cause: err });
+    }
+    if (!response.ok) {
+      const headers: Record<string, string> = {};
+      response.headers.forEach((value, key) => {
+        headers[key] = value;
+      });
+      await response.body?.cancel().catch(() => undefined);
+      throw toConnectorError(new RawHttpError(response.status, { message: `HTTP ${response.status}` }, headers), operation);
+    }
+    const mimeType = response.headers.get('content-type')?.split(';')[0].trim().toLowerCase() || undefined;
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      return { status: 'too_large', sizeBytes: declared, mimeType };
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          await response.body?.cancel().catch(() => undefined);
+          return { status: 'too_large', mimeType };
+        }
+        chunks.push(Buffer.from(chunk));
+      }
+    } catch (err) {
+      throw new ConnectorError('transient', `HubSpot ${operation} failed while reading the file`, { cause: err });
+    }
+    return { status: 'ok', bytes: Buffer.concat(chunks), mimeType };
   }
 
   /** Uploads a private file to the threadbridge folder of the file manager. */

@@ -9,6 +9,7 @@
 import type {
   AgentReplyEvent,
   AppendResult,
+  AttachmentDownload,
   ConnectorDeps,
   ConsentState,
   CrmConnector,
@@ -17,6 +18,7 @@ import type {
   MediaRef,
   RawWebhook,
   RemoteRef,
+  ReplyAttachment,
   ReplyRef,
   ReplyStatus,
   Thread,
@@ -319,6 +321,23 @@ export class HubspotConnector implements CrmConnector {
       throw new ConnectorError('invalid_request', 'HubSpot webhook body is not JSON', { cause: error });
     }
     return fromHubspotChannelEvents(payload, { channelId: this.settings.conversations?.channelId });
+  }
+
+  /**
+   * Fetches a file an agent attached to an inbox message: by its file id through a signed URL
+   * (files are private in the file manager), else by the URL the event gave.
+   */
+  async downloadAttachment(attachment: ReplyAttachment, options: { maxBytes: number }): Promise<AttachmentDownload> {
+    let url = attachment.url;
+    let name = attachment.filename;
+    if (attachment.remoteId) {
+      const signed = await this.client.signedFileUrl(attachment.remoteId);
+      url = signed.url;
+      name ??= signed.name;
+    }
+    if (!url) throw new ConnectorError('invalid_request', 'a HubSpot attachment needs a file id or a URL');
+    const download = await this.client.downloadFile(url, options.maxBytes);
+    return download.status === 'ok' ? { ...download, ...(name ? { filename: name } : {}) } : download;
   }
 
   /**

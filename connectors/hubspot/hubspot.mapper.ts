@@ -524,7 +524,8 @@ export interface ChannelWebhookContext {
  * agent replies. Only OUTGOING_CHANNEL_MESSAGE_CREATED events of this channel count; incoming
  * messages (ours, published from WhatsApp) are dropped, so nothing echoes. The reply's thread is
  * the integrationThreadId (threadbridge's conversation id) when HubSpot sends it, else HubSpot's
- * conversationsThreadId. Attachments without a URL are left out (fetching one is not possible here).
+ * conversationsThreadId. Attachments are kept by file id (FILE attachments name a file in the
+ * file manager) and/or URL; downloadAttachment fetches them.
  * Throws invalid_request for an outgoing message without an id: replies are deduplicated on it.
  */
 export function fromHubspotChannelEvents(payload: unknown, context: ChannelWebhookContext = {}): AgentReplyEvent[] {
@@ -549,10 +550,12 @@ export function fromHubspotChannelEvents(payload: unknown, context: ChannelWebho
     const attachments: AgentReplyEvent['attachments'] = [];
     for (const attachment of (Array.isArray(message.attachments) ? message.attachments : []).filter(isObject)) {
       const url = str(attachment.url);
-      if (!url) continue;
+      const fileId = str(attachment.fileId);
+      // LOCATION, CONTACT and UNSUPPORTED_CONTENT attachments carry no file.
+      if (!url && !fileId) continue;
       const filename = str(attachment.name) ?? str(attachment.fileName);
       const mimeType = str(attachment.mimeType) ?? str(attachment.contentType);
-      attachments.push({ url, ...(filename ? { filename } : {}), ...(mimeType ? { mimeType } : {}) });
+      attachments.push({ ...(url ? { url } : {}), ...(fileId ? { remoteId: fileId } : {}), ...(filename ? { filename } : {}), ...(mimeType ? { mimeType } : {}) });
     }
     if (!text.trim() && attachments.length === 0) continue;
     replies.push({

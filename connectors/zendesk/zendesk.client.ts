@@ -14,7 +14,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Readable } from 'node:stream';
 import { buffer as readStream } from 'node:stream/consumers';
 import { createClient, type ZendeskClient as NodeZendeskClient } from 'node-zendesk';
-import type { ConnectorDeps } from '../_sdk/contract';
+import type { AttachmentDownload, ConnectorDeps } from '../_sdk/contract';
 import { ConnectorError, parseRetryAfter } from '../_sdk/errors';
 import type {
   ZendeskAudit,
@@ -77,7 +77,7 @@ export class ZendeskClient {
   private readonly nz: NodeZendeskClient;
 
   constructor(
-    config: ZendeskClientConfig,
+    private readonly config: ZendeskClientConfig,
     private readonly deps: Pick<ConnectorDeps, 'budget' | 'timeoutMs' | 'logger'>,
   ) {
     this.nz = createClient({
@@ -203,6 +203,59 @@ export class ZendeskClient {
     return body.upload;
   }
 
+  /**
+   * GET an attachment's content_url. Accounts that require authentication for attachments answer
+   * only with the token's credentials, which are sent only to the account's own origin (the URL
+   * comes from a webhook body; a redirect to a file host drops them, as fetch does across origins).
+   * Stops reading past `maxBytes` (or at once when Content-Length says so) and answers too_large.
+   */
+  async downloadAttachment(url: string, maxBytes: number): Promise<AttachmentDownload> {
+    const operation = 'attachments.download';
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw new ConnectorError('invalid_request', `Zendesk ${operation}: the attachment URL is not a URL`);
+    }
+    if (target.protocol !== 'https:' && target.protocol !== 'http:') throw new ConnectorError('invalid_request', `Zendesk ${operation}: the attachment URL is not http(s)`);
+    const ownAccount = target.origin === new URL(this.config.apiRoot).origin;
+    const headers: Record<string, string> = ownAccount
+      ? { Authorization: `Basic ${Buffer.from(`${this.config.email}/token:${this.config.apiToken}`).toString('base64')}` }
+      : {};
+    await this.deps.budget.acquire();
+    let response: Response;
+    try {
+      response = await fetch(target, { headers, redirect: 'follow', signal: AbortSignal.timeout(downloadTimeoutMs(this.deps.timeoutMs)) });
+    } catch (error) {
+      throw toConnectorError({ operation, cause: error, timeoutMs: downloadTimeoutMs(this.deps.timeoutMs) });
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      throw toConnectorError({ operation, status: response.status, headers: response.headers });
+    }
+    const mimeType = response.headers.get('content-type')?.split(';')[0].trim().toLowerCase() || undefined;
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      await response.body?.cancel().catch(() => undefined);
+      return { status: 'too_large', sizeBytes: declared, mimeType };
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
+        size += chunk.length;
+        if (size > maxBytes) {
+          await response.body?.cancel().catch(() => undefined);
+          return { status: 'too_large', mimeType };
+        }
+        chunks.push(Buffer.from(chunk));
+      }
+    } catch (error) {
+      throw toConnectorError({ operation, cause: error, timeoutMs: downloadTimeoutMs(this.deps.timeoutMs) });
+    }
+    return { status: 'ok', bytes: Buffer.concat(chunks), mimeType };
+  }
+
   // -------------------------------------------------------------------------------------------
   // Webhooks and triggers (set-up)
 
@@ -292,6 +345,11 @@ export class ZendeskClient {
       signal: AbortSignal.timeout(this.deps.timeoutMs),
     });
   }
+}
+
+/** A file of up to 100 MB takes longer than an API call: at least two minutes, more if the timeout is longer. */
+function downloadTimeoutMs(timeoutMs: number): number {
+  return Math.max(timeoutMs, 120_000);
 }
 
 /** node-zendesk's response hook: records the exchange in the caller's scope. */

@@ -5,6 +5,7 @@
 import type {
   AgentReplyEvent,
   AppendResult,
+  AttachmentDownload,
   ConnectorDeps,
   CrmConnector,
   Customer,
@@ -12,6 +13,7 @@ import type {
   MediaRef,
   RawWebhook,
   RemoteRef,
+  ReplyAttachment,
   ReplyRef,
   ReplyStatus,
   Thread,
@@ -284,6 +286,17 @@ export class ZendeskConnector implements CrmConnector {
     const apiUserId = this.credentials.apiUserId ? undefined : await this.fetchApiUserId();
     const { signingSecret } = await this.createWebhookAndTrigger(callbackUrl);
     return { credentials: { webhookSecret: signingSecret, ...(apiUserId ? { apiUserId } : {}) } };
+  }
+
+  /**
+   * Fetches a reply's attachment from its content_url with the API token (accounts may require
+   * authentication for attachments). The trigger's body names the file but not its type: the
+   * type comes from Zendesk's Content-Type.
+   */
+  async downloadAttachment(attachment: ReplyAttachment, options: { maxBytes: number }): Promise<AttachmentDownload> {
+    if (!attachment.url) throw new ConnectorError('invalid_request', 'a Zendesk attachment is fetched by its content_url, and this one has none');
+    const download = await this.client.downloadAttachment(attachment.url, options.maxBytes);
+    return download.status === 'ok' ? { ...download, filename: attachment.filename } : download;
   }
 
   /**

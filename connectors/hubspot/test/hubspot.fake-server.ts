@@ -15,7 +15,8 @@
  * - Properties: get/create/list; writing an unknown custom property is 400 PROPERTY_DOESNT_EXIST,
  *   an enumeration value outside its options 400 INVALID_OPTION.
  * - v4 associations: default PUT (200), labelled PUT (201), list.
- * - Files API multipart upload (201 {id, url}); the file is then served at its url.
+ * - Files API multipart upload (201 {id, url}); the file is then served at its url (to anyone,
+ *   like a CDN); GET /files/v3/files/{id} and /files/v3/files/{id}/signed-url (a URL that expires).
  * - GDPR delete of contacts (204; 404 when absent).
  * - Tickets get `closed_date` when moved into one of `closedStages`, as HubSpot's closed stages do.
  * - Limits: the ten-second rolling limit (429 TEN_SECONDLY_ROLLING + Retry-After +
@@ -953,6 +954,13 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
       const file = fileStore.get(seg[3]);
       if (!file) throw hubspotError(404, 'OBJECT_NOT_FOUND', `File ${seg[3]} not found`);
       return { status: 200, body: fileJson(file) };
+    }
+    if (seg[0] === 'files' && seg[1] === 'v3' && seg[2] === 'files' && seg.length === 5 && seg[4] === 'signed-url' && method === 'GET') {
+      const file = fileStore.get(seg[3]);
+      if (!file) throw hubspotError(404, 'OBJECT_NOT_FOUND', `File ${seg[3]} not found`);
+      const seconds = Number(req.query.get('expirationSeconds') ?? 3600) || 3600;
+      const { name, extension, size, type } = fileJson(file) as { name: string; extension: string; size: number; type: string };
+      return { status: 200, body: { url: `${file.url}?expires=${Date.now() + seconds * 1000}`, expiresAt: new Date(Date.now() + seconds * 1000).toISOString(), name, extension, size, type } };
     }
 
     throw hubspotError(404, 'OBJECT_NOT_FOUND', `Unable to route ${method} ${path}`);

@@ -280,7 +280,7 @@ describe('agent replies from the inbox', () => {
     ]);
   });
 
-  it('reads an array of events, and keeps attachments that carry a URL', async () => {
+  it('reads an array of events, and keeps attachments that carry a URL or a file id', async () => {
     await restart({ channelWebhookEnvelope: 'array' });
     const { connector } = connectWithChannel();
     const thread = await customerThread(connector);
@@ -292,7 +292,13 @@ describe('agent replies from the inbox', () => {
     expect(received[0].rawBody.toString().startsWith('[')).toBe(true);
     expect(connector.verifyWebhook!(received[0])).toBe(true);
     expect(connector.parseWebhook!(received[0])).toEqual([
-      expect.objectContaining({ remoteId: message.id, attachments: [{ url: 'https://files.example.com/manual.pdf', filename: 'manual.pdf' }] }),
+      expect.objectContaining({
+        remoteId: message.id,
+        attachments: [
+          { url: 'https://files.example.com/manual.pdf', filename: 'manual.pdf' },
+          { remoteId: '77', filename: 'no-url.pdf' },
+        ],
+      }),
     ]);
   });
 
@@ -340,6 +346,38 @@ describe('agent replies from the inbox', () => {
   it('a body that is not JSON is invalid_request', () => {
     const { connector } = connectWithChannel();
     expect(() => connector.parseWebhook!(signed('{"type": "OUTGOING_CHANNEL_'))).toThrow(expect.objectContaining({ kind: 'invalid_request' }));
+  });
+});
+
+describe('downloadAttachment', () => {
+  /** A file an agent put in the file manager: its id and URL. */
+  async function agentFile(bytes: Buffer, name: string, mimeType: string): Promise<{ id: string; url: string }> {
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(bytes)], { type: mimeType }), name);
+    form.append('folderPath', '/conversations');
+    form.append('options', JSON.stringify({ access: 'PRIVATE' }));
+    const res = await fetch(`${fake.url}/files/v3/files`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: form });
+    expect(res.status).toBe(201);
+    return (await res.json()) as { id: string; url: string };
+  }
+
+  it('fetches a file by its id through a signed URL, or by the URL the event gave', async () => {
+    const connector = connect();
+    const bytes = Buffer.from('%PDF-1.7 invoice');
+    const file = await agentFile(bytes, 'invoice.pdf', 'application/pdf');
+    const byId = await connector.downloadAttachment!({ remoteId: file.id }, { maxBytes: 1_000 });
+    expect(byId).toMatchObject({ status: 'ok', mimeType: 'application/pdf', filename: 'invoice.pdf' });
+    expect(byId.status === 'ok' && byId.bytes.equals(bytes)).toBe(true);
+    expect(fake.requests().some((r) => r.path === `/files/v3/files/${file.id}/signed-url`)).toBe(true);
+    const byUrl = await connector.downloadAttachment!({ url: file.url, filename: 'mine.pdf' }, { maxBytes: 1_000 });
+    expect(byUrl).toMatchObject({ status: 'ok', filename: 'mine.pdf' });
+  });
+
+  it('answers too_large past maxBytes; an unknown file is not_found', async () => {
+    const connector = connect();
+    const file = await agentFile(Buffer.alloc(3_000), 'photo.png', 'image/png');
+    await expect(connector.downloadAttachment!({ remoteId: file.id }, { maxBytes: 2_999 })).resolves.toEqual({ status: 'too_large', sizeBytes: 3_000, mimeType: 'image/png' });
+    await expect(rejection(connector.downloadAttachment!({ remoteId: '999999' }, { maxBytes: 10 }))).resolves.toMatchObject({ kind: 'not_found' });
   });
 });
 

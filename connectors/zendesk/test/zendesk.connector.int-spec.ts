@@ -616,6 +616,52 @@ describe('setUpReplies', () => {
   });
 });
 
+describe('downloadAttachment', () => {
+  /** A public comment by the agent with one file, and the attachment as a reply event names it. */
+  async function attached(file: { filename: string; contentType: string; bytes: Buffer }) {
+    const connector = connect();
+    const thread = await ticketThread(connector);
+    const { comment } = await fake.agentComment(thread.ticket!.id, { body: 'See attached', attachments: [file] });
+    return { connector, attachment: { url: comment.attachments[0].content_url, filename: file.filename } };
+  }
+
+  it("fetches the file with the token (the account requires it) and names its type", async () => {
+    const bytes = Buffer.from('%PDF-1.7 the manual');
+    const { connector, attachment } = await attached({ filename: 'manual.pdf', contentType: 'application/pdf', bytes });
+    await expect(fetch(attachment.url).then((r) => r.status)).resolves.toBe(401);
+    const download = await connector.downloadAttachment!(attachment, { maxBytes: 1_000 });
+    expect(download).toMatchObject({ status: 'ok', mimeType: 'application/pdf', filename: 'manual.pdf' });
+    expect(download.status === 'ok' && download.bytes.equals(bytes)).toBe(true);
+  });
+
+  it('answers too_large past maxBytes without reading the file', async () => {
+    const { connector, attachment } = await attached({ filename: 'photo.png', contentType: 'image/png', bytes: Buffer.alloc(5_000) });
+    await expect(connector.downloadAttachment!(attachment, { maxBytes: 4_999 })).resolves.toEqual({ status: 'too_large', sizeBytes: 5_000, mimeType: 'image/png' });
+  });
+
+  it('is not_found for a file that is gone, and sends the token to no other host', async () => {
+    const { connector, attachment } = await attached({ filename: 'a.txt', contentType: 'text/plain', bytes: Buffer.from('a') });
+    await expect(rejection(connector.downloadAttachment!({ ...attachment, url: attachment.url.replace(/token\/[^/]+/, 'token/gone') }, { maxBytes: 10 }))).resolves.toMatchObject({
+      kind: 'not_found',
+    });
+
+    const seen: (string | undefined)[] = [];
+    const elsewhere = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('public');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/files/a.txt`;
+      await expect(connector.downloadAttachment!({ url }, { maxBytes: 10 })).resolves.toMatchObject({ status: 'ok', mimeType: 'text/plain' });
+      expect(seen).toEqual([undefined]);
+    } finally {
+      elsewhere.closeAllConnections();
+      await new Promise<void>((resolve) => elsewhere.close(() => resolve()));
+    }
+  });
+});
+
 describe('errors', () => {
   it('401 → auth (wrong token)', async () => {
     const connector = connect({}, { credentials: { apiToken: 'wrong' } });

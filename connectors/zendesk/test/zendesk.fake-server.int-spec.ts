@@ -93,7 +93,9 @@ describe('fake Zendesk', () => {
     const ticket = { subject: 's', requester_id: user.id, comment: { body: 'file', uploads: [u.token] } };
     await expect(api('POST', '/tickets.json', { ticket })).resolves.toMatchObject({ status: 201 });
     await expect(api('POST', '/tickets.json', { ticket })).resolves.toMatchObject({ status: 422 });
-    await expect(fetch(u.attachments[0].content_url).then((r) => r.text())).resolves.toBe('hello');
+    // Attachments need the API token, like an account that requires authentication for them.
+    await expect(fetch(u.attachments[0].content_url).then((r) => r.status)).resolves.toBe(401);
+    await expect(fetch(u.attachments[0].content_url, { headers: { Authorization: `Bearer ${fake.apiToken}` } }).then((r) => r.text())).resolves.toBe('hello');
   });
 
   it('retries a webhook delivery that got a 503, re-signing each attempt', async () => {

@@ -17,7 +17,8 @@
  *   tickets refuse updates; an end user's comment reopens a solved/pending ticket);
  *   GET /tickets/{id}/comments and /audits (`sort_order=desc`).
  * - Uploads: POST /uploads?filename= with raw bytes → 201 `{upload:{token, attachments}}`; an
- *   unknown or already used token in `comment.uploads` → 422. Files are served at content_url.
+ *   unknown or already used token in `comment.uploads` → 422. Files are served at content_url,
+ *   to the API token's credentials only (option `publicAttachments` serves them to anyone).
  * - Webhooks/triggers: POST /webhooks, GET /webhooks/{id}/signing_secret, POST /triggers. A
  *   webhook created through the API (with a trigger that notifies it, for conditional ones)
  *   receives deliveries like one configured with `configureWebhook()`.
@@ -195,6 +196,11 @@ export interface ZendeskFakeOptions {
   webhook?: Omit<FakeWebhookTarget, 'id'> & { id?: string };
   /** Event mode only: also deliver comments the API user wrote (real Zendesk does). Default false. */
   deliverApiComments?: boolean;
+  /**
+   * Serve attachments (content_url) to anyone. Default false: like an account with "Require
+   * authentication to download attachments" on, they need the API token's credentials.
+   */
+  publicAttachments?: boolean;
   /** Delivery attempts on network errors, 409, 429 and 5xx. Default 3. */
   webhookMaxAttempts?: number;
   webhookRetryDelayMs?: number;
@@ -527,13 +533,14 @@ export class ZendeskFake {
         return;
       }
 
-      // Attachment downloads (content_url) are public links in this fake.
+      // Attachment downloads (content_url): private unless publicAttachments, as accounts can choose.
       const download = /^\/attachments\/token\/([^/]+)\/?$/.exec(url.pathname);
       if (method === 'GET' && download) {
+        if (!this.options.publicAttachments && !this.authenticated(req.headers.authorization)) return send(401, DEFAULT_ERROR_BODIES[401]);
         const file = this.files.get(download[1]);
         if (!file) return send(404, DEFAULT_ERROR_BODIES[404]);
         log.status = 200;
-        res.writeHead(200, { 'Content-Type': file.contentType });
+        res.writeHead(200, { 'Content-Type': file.contentType, 'Content-Length': String(file.bytes.length) });
         res.end(file.bytes);
         return;
       }
