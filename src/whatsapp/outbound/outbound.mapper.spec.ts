@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { MEDIA_LIMITS } from './outbound-media';
 import { MAX_TEXT_LENGTH, toCloudApiMessage, toOutboundContent } from './outbound.mapper';
 import { InvalidOutboundMessageError } from './outbound.types';
 
@@ -27,8 +28,25 @@ describe('outbound messages', () => {
     });
   });
 
+  it('stores a file as a media message of its kind, documents with their name, without a body', () => {
+    const bytes = Buffer.from('%PDF-1.7');
+    expect(toOutboundContent({ media: { bytes, mimeType: 'application/pdf', filename: 'invoice.pdf' } })).toEqual({ type: 'document', body: null, content: { filename: 'invoice.pdf' } });
+    expect(toOutboundContent({ media: { bytes, mimeType: 'image/jpg', filename: 'photo.jpg' } })).toEqual({ type: 'image', body: null, content: {} });
+    expect(toOutboundContent({ media: { bytes, mimeType: 'audio/ogg; codecs=opus' } })).toEqual({ type: 'audio', body: null, content: {} });
+  });
+
+  it('refuses a file over the limit of its kind, naming it and the limit', () => {
+    const media = { bytes: Buffer.alloc(MEDIA_LIMITS.image + 1), mimeType: 'image/png', filename: 'big.png' };
+    expect(() => toOutboundContent({ media })).toThrow('big.png (5 MB) is larger than the 5 MB WhatsApp takes for images');
+    // The same bytes are a fine document.
+    expect(toOutboundContent({ media: { ...media, mimeType: 'application/pdf' } }).type).toBe('document');
+  });
+
   it.each([
     ['neither text nor template', {}],
+    ['text and a file', { text: 'hi', media: { bytes: Buffer.from('x'), mimeType: 'image/png' } }],
+    ['an empty file', { media: { bytes: Buffer.alloc(0), mimeType: 'image/png' } }],
+    ['a file of unknown type', { media: { bytes: Buffer.from('x'), mimeType: 'application/octet-stream' } }],
     ['both', { text: 'hi', template: { name: 'x', language: 'en', parameters: [] } }],
     ['an empty text', { text: '  ' }],
     ['a text over 4096 characters', { text: 'a'.repeat(MAX_TEXT_LENGTH + 1) }],
@@ -49,5 +67,9 @@ describe('outbound messages', () => {
       text: { body: 'ok', preview_url: false },
     });
     expect(toCloudApiMessage('4915200000001', 'template', { name: 'x', language: { code: 'en' } })).not.toHaveProperty('context');
+    expect(toCloudApiMessage('4915200000001', 'document', { filename: 'invoice.pdf', id: '1234567890123456' })).toMatchObject({
+      type: 'document',
+      document: { id: '1234567890123456', filename: 'invoice.pdf' },
+    });
   });
 });

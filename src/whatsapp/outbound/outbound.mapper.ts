@@ -1,5 +1,6 @@
 import type { OutboundMessageBody } from '../cloud-api.client';
-import { InvalidOutboundMessageError, type OutboundRequest, type TemplateRef } from './outbound.types';
+import { describeTooLarge, MEDIA_LIMITS, type MediaKind, mediaKindOf, normaliseMimeType } from './outbound-media';
+import { InvalidOutboundMessageError, type OutboundMediaFile, type OutboundRequest, type TemplateRef } from './outbound.types';
 
 /** WhatsApp's limit for a text message body. */
 export const MAX_TEXT_LENGTH = 4096;
@@ -9,23 +10,40 @@ const LANGUAGE_CODE = /^[a-z]{2,3}(_[A-Za-z]{2,4})?$/;
 
 /** What is stored on the message row: its type, a readable body, and the payload Meta is sent. */
 export interface OutboundContent {
-  type: 'text' | 'template';
-  /** The text, or a one-line rendering of the template for people and CRMs. */
-  body: string;
-  /** The object under `type` in the send request (the Cloud API's `text` or `template` object). */
+  type: 'text' | 'template' | MediaKind;
+  /** The text, or a one-line rendering of the template for people and CRMs; null for media (CRMs render the file). */
+  body: string | null;
+  /**
+   * The object under `type` in the send request (the Cloud API's `text`, `template`, `image`…
+   * object). A media message's `id` is added once the file is uploaded.
+   */
   content: Record<string, unknown>;
 }
 
 /** Checks a request and turns it into what the message row holds. Throws InvalidOutboundMessageError. */
-export function toOutboundContent(request: Pick<OutboundRequest, 'text' | 'template'>): OutboundContent {
-  const { text, template } = request;
-  if ((text === undefined) === (template === undefined)) throw new InvalidOutboundMessageError('give exactly one of text and template');
+export function toOutboundContent(request: Pick<OutboundRequest, 'text' | 'template' | 'media'>): OutboundContent {
+  const { text, template, media } = request;
+  if ([text, template, media].filter((part) => part !== undefined).length !== 1) throw new InvalidOutboundMessageError('give exactly one of text, template and media');
+  if (media !== undefined) return toMediaContent(media);
   if (text !== undefined) {
     if (text.trim() === '') throw new InvalidOutboundMessageError('the text is empty');
     if (text.length > MAX_TEXT_LENGTH) throw new InvalidOutboundMessageError(`the text is longer than WhatsApp's ${MAX_TEXT_LENGTH} characters`);
     return { type: 'text', body: text, content: { body: text, preview_url: false } };
   }
   return { type: 'template', body: renderTemplate(template!), content: toTemplateObject(template!) };
+}
+
+/**
+ * A file as a media message of its kind; documents carry their file name (WhatsApp shows it).
+ * Captions are not used: a reply's text goes as its own message before its files.
+ */
+function toMediaContent(media: OutboundMediaFile): OutboundContent {
+  const kind = mediaKindOf(media.mimeType);
+  if (!normaliseMimeType(media.mimeType)) throw new InvalidOutboundMessageError(`the type of ${media.filename ?? 'the file'} is unknown`);
+  if (media.bytes.length === 0) throw new InvalidOutboundMessageError(`${media.filename ?? 'the file'} is empty`);
+  if (media.bytes.length > MEDIA_LIMITS[kind]) throw new InvalidOutboundMessageError(describeTooLarge(kind, media.filename, media.bytes.length));
+  const filename = media.filename?.trim() || undefined;
+  return { type: kind, body: null, content: kind === 'document' && filename ? { filename } : {} };
 }
 
 function toTemplateObject(t: TemplateRef): Record<string, unknown> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { MessageCategory } from '../../consent/consent.types';
 import type { StatusUpdate } from '../../conversations/conversations.repository';
+import type { StoredMedia } from '../../conversations/entities/message.entity';
 import { returnedRows } from '../../database/query-result';
 import { insertReplyStatusTask } from '../../replies/reply-hooks';
 import type { TaskRef } from '../../sync/outbox.repository';
@@ -15,8 +16,10 @@ export interface NewOutboundMessage {
   conversationId: string;
   contactId: string;
   type: string;
-  body: string;
+  body: string | null;
   content: Record<string, unknown>;
+  /** A media message's file: uploaded to Meta and kept in the media store (media_status stored). */
+  media?: StoredMedia;
   category: MessageCategory;
   origin: string;
   author: string;
@@ -103,8 +106,9 @@ export class OutboundRepository {
   async insertPending(manager: EntityManager, m: NewOutboundMessage): Promise<boolean> {
     const rows: unknown[] = await manager.query(
       `INSERT INTO messages (id, wamid, conversation_id, contact_id, direction, type, body, content, context, wa_timestamp,
-                             status, status_rank, origin, author, category, idempotency_key)
-       VALUES ($1, $2, $3, $4, 'outbound', $5, $6, $7, $8, now(), 'pending', 0, $9, $10, $11, $12)
+                             status, status_rank, origin, author, category, idempotency_key, media, media_status)
+       VALUES ($1, $2, $3, $4, 'outbound', $5, $6, $7, $8, now(), 'pending', 0, $9, $10, $11, $12, $13::jsonb,
+               CASE WHEN $13::jsonb IS NULL THEN 'none' ELSE 'stored' END)
        ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING id`,
       [
@@ -120,6 +124,7 @@ export class OutboundRepository {
         m.author,
         m.category,
         m.idempotencyKey,
+        m.media ? JSON.stringify(m.media) : null,
       ],
     );
     return rows.length === 1;

@@ -9,7 +9,16 @@ export interface TemplateRef {
   parameters: string[];
 }
 
-/** A message to send to a customer. Exactly one of `text` and `template`. */
+/** A file to send as a WhatsApp media message (image, video, audio or document, by its type). */
+export interface OutboundMediaFile {
+  bytes: Buffer;
+  /** Its MIME type: decides the kind of message (outbound-media.ts). */
+  mimeType: string;
+  /** Shown with a document; kept with the message for the CRMs. */
+  filename?: string;
+}
+
+/** A message to send to a customer. Exactly one of `text`, `template` and `media`. */
 export interface OutboundRequest {
   contactId: string;
   /** The conversation it belongs to; absent: the contact's open conversation (one is opened if none). */
@@ -17,6 +26,8 @@ export interface OutboundRequest {
   category: MessageCategory;
   text?: string;
   template?: TemplateRef;
+  /** Uploaded to WhatsApp (and kept in the media store) when the message is queued. */
+  media?: OutboundMediaFile;
   /** Where it comes from: a connection id for an agent's reply, 'consent', 'api'… (kept on the message). */
   origin: string;
   /** Who wrote it (an agent's name, 'threadbridge'), for the record and the CRMs. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../../config/configuration';
@@ -7,10 +7,14 @@ import { LOGGER } from '../../common/logger';
 import { ConsentGate } from '../../consent/consent-gate';
 import { OutboxRepository, type TaskRef } from '../../sync/outbox.repository';
 import { QueueName } from '../../sync/sync.constants';
+import type { StoredMedia } from '../../conversations/entities/message.entity';
 import { TaskQueue } from '../../sync/task-queue';
+import { CloudApiClient, WhatsAppApiError } from '../cloud-api.client';
+import { MediaStore } from '../media/media-store';
+import { normaliseMimeType } from './outbound-media';
 import { toOutboundContent } from './outbound.mapper';
 import { OutboundRepository } from './outbound.repository';
-import { InvalidOutboundMessageError, type OutboundRequest, type SendResult } from './outbound.types';
+import { InvalidOutboundMessageError, type OutboundMediaFile, type OutboundRequest, type SendResult } from './outbound.types';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -28,15 +32,25 @@ export class WhatsAppSender {
     private readonly gate: ConsentGate,
     private readonly outbox: OutboxRepository,
     private readonly queue: TaskQueue,
+    private readonly api: CloudApiClient,
+    private readonly mediaStore: MediaStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** The message queued before under this idempotency key, if any (callers skip costly work for it). */
+  async existing(idempotencyKey: string): Promise<string | null> {
+    return this.repo.findByIdempotencyKey(idempotencyKey);
+  }
+
   /**
    * Queues a message, or refuses it with the gate's reason (recorded in outbound_refusals). The same
    * idempotency key again returns the first message and queues nothing, whatever the gate would say
-   * now. Throws InvalidOutboundMessageError for a request that can never be sent (no text nor
-   * template, a text over 4096 characters, a conversation of another contact, no business number).
+   * now. A media message's file is stored and uploaded to Meta first (the send then names its
+   * media id). Throws InvalidOutboundMessageError for a request that can never be sent (not exactly
+   * one of text, template and media; a text over 4096 characters; a file over WhatsApp's limit for
+   * its kind, or one Meta refuses; a conversation of another contact; no business number), and
+   * WhatsAppApiError when an upload failed in a way that may pass later.
    */
   async send(request: OutboundRequest): Promise<SendResult> {
     const content = toOutboundContent(request);
@@ -69,6 +83,7 @@ export class WhatsAppSender {
       return { status: 'refused', reason: decision.reason, detail: decision.detail };
     }
     if (!phoneNumberId) throw new InvalidOutboundMessageError('no business number to send from: set WHATSAPP_PHONE_NUMBER_ID');
+    const media = request.media ? await this.upload(phoneNumberId, request.media) : undefined;
 
     const id = randomUUID();
     const { inserted, tasks } = await this.dataSource.transaction(async (manager) => {
@@ -79,7 +94,8 @@ export class WhatsAppSender {
         contactId: request.contactId,
         type: content.type,
         body: content.body,
-        content: content.content,
+        content: media ? { ...content.content, id: media.id } : content.content,
+        media,
         category: request.category,
         origin: request.origin,
         author: request.author,
@@ -98,5 +114,37 @@ export class WhatsAppSender {
     }
     await this.queue.enqueue(tasks);
     return { status: 'queued', messageId: id, duplicate: false };
+  }
+
+  /**
+   * Keeps the file in the media store (the CRMs that show the message attach it from there, and
+   * erasure finds it) and uploads it to Meta for this business number. Meta refusing the file for
+   * good makes the request invalid; a throttled or failed upload throws WhatsAppApiError to retry.
+   */
+  private async upload(phoneNumberId: string, request: OutboundMediaFile): Promise<StoredMedia> {
+    // toOutboundContent accepted the type: Meta gets it in the form it knows (image/jpg → image/jpeg).
+    const file = { ...request, mimeType: normaliseMimeType(request.mimeType) ?? request.mimeType };
+    if (!this.config.whatsapp.accessToken) throw new InvalidOutboundMessageError('WHATSAPP_ACCESS_TOKEN is not set: files cannot be uploaded to WhatsApp');
+    const digest = createHash('sha256').update(file.bytes).digest();
+    const storageKey = digest.toString('hex');
+    if (!(await this.mediaStore.exists(storageKey))) await this.mediaStore.put(storageKey, file.bytes);
+    let uploaded: { id: string };
+    try {
+      uploaded = await this.api.uploadMedia(phoneNumberId, file);
+    } catch (error) {
+      // An expired token is retried like any send; anything else Meta refuses is the file's fault.
+      const refused = error instanceof WhatsAppApiError && !error.retryable && error.httpStatus !== 401 && error.code !== 190;
+      if (refused) throw new InvalidOutboundMessageError(`WhatsApp refused ${file.filename ?? 'the file'}: ${error.message}`);
+      throw error;
+    }
+    return {
+      id: uploaded.id,
+      mimeType: file.mimeType,
+      // Base64, as Meta reports the hashes of media it sends us.
+      sha256: digest.toString('base64'),
+      filename: file.filename,
+      storageKey,
+      sizeBytes: file.bytes.length,
+    };
   }
 }
