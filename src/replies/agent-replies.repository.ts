@@ -23,6 +23,8 @@ export interface ReplyTarget {
 /** An outbound message's delivery state, as the reply-status handler reports it. */
 export interface MessageState {
   status: string;
+  /** A file's name, for a media message. */
+  filename: string | null;
   errorCode: number | null;
   errorTitle: string | null;
   statusAt: Date | null;
@@ -72,8 +74,21 @@ export class AgentRepliesRepository {
     return row ?? null;
   }
 
+  /**
+   * The reply a message was sent for, by the message's idempotency key: `reply:<connection>:<remote
+   * id>` for its text, `…:att:<n>` for its files (found even while the reply is being routed).
+   */
   async findByMessage(messageId: string): Promise<AgentReplyRow | null> {
-    const [row]: AgentReplyRow[] = await this.dataSource.query(`SELECT ${REPLY_COLUMNS} FROM agent_replies WHERE message_id = $1`, [messageId]);
+    const [row]: AgentReplyRow[] = await this.dataSource.query(
+      `SELECT ${REPLY_COLUMNS} FROM agent_replies
+       WHERE message_id = $1
+          OR (connection_id, remote_id) IN (
+               SELECT k[1]::uuid, regexp_replace(k[2], ':att:[0-9]+$', '')
+               FROM messages m, regexp_match(m.idempotency_key, '^reply:([0-9a-f-]{36}):(.+)$') AS k
+               WHERE m.id = $1)
+       LIMIT 1`,
+      [messageId],
+    );
     return row ?? null;
   }
 
@@ -115,7 +130,7 @@ export class AgentRepliesRepository {
 
   /**
    * Records what became of a reply. Its text and attachment links are dropped: from now on the
-   * outbound message (if any) holds them, and a reply that went nowhere keeps no customer data.
+   * outbound messages (if any) hold them, and a reply that went nowhere keeps no customer data.
    * Only a reply still `received` changes (a task run twice records once); false otherwise.
    */
   async recordOutcome(
@@ -136,7 +151,8 @@ export class AgentRepliesRepository {
 
   async messageState(messageId: string): Promise<MessageState | null> {
     const [row]: MessageState[] = await this.dataSource.query(
-      `SELECT status, error_code AS "errorCode", error_title AS "errorTitle", status_at AS "statusAt", idempotency_key AS "idempotencyKey"
+      `SELECT status, media->>'filename' AS filename, error_code AS "errorCode", error_title AS "errorTitle", status_at AS "statusAt",
+              idempotency_key AS "idempotencyKey"
        FROM messages WHERE id = $1`,
       [messageId],
     );

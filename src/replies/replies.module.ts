@@ -5,6 +5,7 @@ import { AgentRepliesRepository } from './agent-replies.repository';
 import { ConnectionWebhooksController } from './connection-webhooks.controller';
 import { ConnectionWebhooksService } from './connection-webhooks.service';
 import { RepliesController } from './replies.controller';
+import { ReplyAttachmentsService } from './reply-attachments.service';
 import { ReplyRouteHandler } from './reply-route.handler';
 import { ReplyRouterService } from './reply-router.service';
 import { ReplySetupController } from './reply-setup.controller';
@@ -29,6 +30,7 @@ import { TemplatesService } from './templates.service';
     TemplatesRepository,
     TemplatesService,
     ReplyRouterService,
+    ReplyAttachmentsService,
     ConnectionWebhooksService,
     ReplyStatusService,
     ReplySetupService,

@@ -1,3 +1,4 @@
+import type { ReplyAttachment } from '../../connectors/_sdk/contract';
 import type { GateRefusal } from '../consent/consent-gate';
 import type { MessageCategory } from '../consent/consent.types';
 
@@ -31,11 +32,15 @@ export interface RegisteredTemplate {
 }
 
 /** Why threadbridge did not send a reply (the gate's reasons and the router's own). */
-export type ReplyRefusal = GateRefusal | 'no_reply_template' | 'template_not_registered' | 'invalid_message' | 'unknown_conversation';
+export type ReplyRefusal = GateRefusal | 'no_reply_template' | 'template_not_registered' | 'invalid_message' | 'unknown_conversation' | 'attachments_not_sent';
 
 /** What became of a reply threadbridge was asked to send. */
 export type ReplyOutcome =
-  | { status: 'queued'; messageId: string; mode: 'text' | 'template'; duplicate: boolean }
+  /**
+   * `messageId`: the reply's text (or, without text, its first file). `detail`: what of the reply
+   * did not go (files WhatsApp would not take, files outside the window), told to the agent.
+   */
+  | { status: 'queued'; messageId: string; mode: 'text' | 'template'; duplicate: boolean; detail?: string }
   | { status: 'refused'; reason: ReplyRefusal; detail: string };
 
 /** An agent's reply as a connection reported it (agent_replies). */
@@ -50,10 +55,11 @@ export interface AgentReplyRow {
   /** Null once routed: the outbound message holds the text from then on. */
   text: string | null;
   author: string;
-  attachments: { url: string; filename?: string; mimeType?: string }[];
+  attachments: ReplyAttachment[];
   conversationId: string | null;
   messageId: string | null;
   status: 'received' | 'queued' | 'refused' | 'failed';
   mode: 'text' | 'template' | null;
+  /** Why it was refused or failed; for a queued reply, what of it was not sent (its files). */
   detail: string | null;
 }

@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import type { CrmConnector, ReplyAttachment } from '../../connectors/_sdk/contract';
 import { LOGGER } from '../common/logger';
 import { ConsentGate } from '../consent/consent-gate';
 import { ConnectionsService } from '../connections/connections.service';
+import { ConnectorFactory } from '../connections/connector-factory';
 import { OutboxRepository, type TaskRef } from '../sync/outbox.repository';
 import { QueueName } from '../sync/sync.constants';
 import { TaskQueue } from '../sync/task-queue';
@@ -12,7 +14,15 @@ import { WhatsAppSender } from '../whatsapp/outbound/whatsapp-sender.service';
 import { AgentRepliesRepository, type ReplyTarget } from './agent-replies.repository';
 import { ReplyTargetNotFoundError } from './replies.errors';
 import type { AgentReplyRow, ReplyOutcome, ReplyRefusal, ReplyTemplateSetting } from './replies.types';
-import { chooseReplyForm, readReplyTemplate, renderTemplateParameters, withAttachmentLinks } from './reply-rules';
+import { ReplyAttachmentsService } from './reply-attachments.service';
+import {
+  attachmentName,
+  chooseReplyForm,
+  describeAttachmentsOutsideWindow,
+  describeUnsentAttachments,
+  readReplyTemplate,
+  renderTemplateParameters,
+} from './reply-rules';
 import { TemplatesRepository } from './templates.repository';
 
 /** What an agent in a connected system can do when a reply cannot go out as free text. */
@@ -31,6 +41,15 @@ export interface ContactMessageInput {
 
 const refused = (reason: ReplyRefusal, detail: string): ReplyOutcome => ({ status: 'refused', reason, detail });
 
+/** What sendReply needs beyond the text: the reply's files and where to fetch them. */
+interface ReplyFiles {
+  attachments: ReplyAttachment[];
+  /** The connector that fetches them (made only when there are files); null when the connection cannot be used. */
+  connector: () => CrmConnector | null;
+  /** The system they come from, for what the agent is told. */
+  system: string;
+}
+
 /**
  * Routes replies to customers on WhatsApp: an agent's reply from a connected system (by its
  * ticket/thread), or one sent through the API. Inside the customer's 24-hour window a reply goes as
@@ -46,7 +65,9 @@ export class ReplyRouterService {
     private readonly templates: TemplatesRepository,
     private readonly gate: ConsentGate,
     private readonly sender: WhatsAppSender,
+    private readonly attachments: ReplyAttachmentsService,
     private readonly connections: ConnectionsService,
+    private readonly factory: ConnectorFactory,
     private readonly outbox: OutboxRepository,
     private readonly queue: TaskQueue,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -74,12 +95,17 @@ export class ReplyRouterService {
       );
     } else {
       outcome = await this.sendReply(target, {
-        text: withAttachmentLinks(reply.text ?? '', reply.attachments),
+        text: reply.text ?? '',
         author: reply.author,
         origin: reply.connectionId,
         idempotencyKey: `reply:${reply.connectionId}:${reply.remoteId}`,
         fallback: readReplyTemplate(resolved?.connection.settings),
         whatToDo: CONNECTION_HINT,
+        files: {
+          attachments: reply.attachments ?? [],
+          connector: () => (resolved ? this.factory.create(resolved) : null),
+          system: resolved?.definition.manifest.displayName ?? 'the connected system',
+        },
       });
     }
     await this.recordOutcome(reply, target?.conversationId ?? null, outcome, Boolean(resolved?.capabilities.replies));
@@ -115,22 +141,53 @@ export class ReplyRouterService {
     return this.sendTemplate(base, input.template, { agentText: input.text ?? '', customerName });
   }
 
-  /** Free text inside the window, else the fallback template, else a refusal saying what to do. */
+  /**
+   * Free text inside the window (the text, then each file as a media message), else the fallback
+   * template (text only: the files are not sent and the agent is told), else a refusal saying
+   * what to do.
+   */
   private async sendReply(
     target: ReplyTarget,
-    input: { text: string; author: string; origin: string; idempotencyKey: string; fallback: ReplyTemplateSetting | null; whatToDo: string },
+    input: { text: string; author: string; origin: string; idempotencyKey: string; fallback: ReplyTemplateSetting | null; whatToDo: string; files?: ReplyFiles },
   ): Promise<ReplyOutcome> {
     // The gate knows the window (by WhatsApp's time of the customer's last message to this number).
     const freeText = await this.gate.check({ contactId: target.contactId, category: 'service', isTemplate: false, phoneNumberId: target.phoneNumberId });
     const form = chooseReplyForm(freeText, input.fallback, input.whatToDo);
     const base = { contactId: target.contactId, conversationId: target.conversationId, origin: input.origin, author: input.author, idempotencyKey: input.idempotencyKey };
+    const attachments = input.files?.attachments ?? [];
     switch (form.form) {
       case 'refuse':
         return refused(form.reason, form.detail);
-      case 'text':
-        return this.send({ ...base, category: 'service', text: input.text }, 'text');
-      case 'template':
-        return this.sendTemplate(base, form.template, { agentText: input.text, customerName: target.customerName });
+      case 'text': {
+        // The text first, as its own message: it reads the same with one file or five, and a file
+        // WhatsApp will not take never takes the words with it (no captions).
+        const text = attachments.length === 0 || input.text.trim() ? await this.send({ ...base, category: 'service', text: input.text }, 'text') : null;
+        if (!input.files || attachments.length === 0 || text?.status === 'refused') return text!;
+        const files = await this.attachments.send(
+          { target, origin: input.origin, author: input.author, idempotencyKey: input.idempotencyKey, connector: input.files.connector(), system: input.files.system },
+          attachments,
+        );
+        const first = text?.messageId ?? files.messageIds[0];
+        if (!first) return refused('attachments_not_sent', describeUnsentAttachments(files.notSent, false));
+        return {
+          status: 'queued',
+          messageId: first,
+          mode: 'text',
+          duplicate: text?.duplicate ?? false,
+          ...(files.notSent.length ? { detail: describeUnsentAttachments(files.notSent, true) } : {}),
+        };
+      }
+      case 'template': {
+        const names = attachments.map(attachmentName);
+        if (names.length && !input.text.trim()) {
+          return refused(
+            'outside_service_window',
+            `Not sent on WhatsApp: ${names.join(', ')}. WhatsApp takes files only within 24 hours of the customer's last message, and an approved template carries text only. Send the files when the customer writes again.`,
+          );
+        }
+        const outcome = await this.sendTemplate(base, form.template, { agentText: input.text, customerName: target.customerName });
+        return outcome.status === 'queued' && names.length ? { ...outcome, detail: describeAttachmentsOutsideWindow(names, form.template.name) } : outcome;
+      }
     }
   }
 
@@ -169,17 +226,20 @@ export class ReplyRouterService {
    */
   private async recordOutcome(reply: AgentReplyRow, conversationId: string | null, outcome: ReplyOutcome, canReport: boolean): Promise<void> {
     const state = outcome.status === 'queued' ? 'queued' : outcome.reason === 'unknown_conversation' ? 'failed' : 'refused';
+    const detail = outcome.detail ?? null;
     const tasks = await this.dataSource.transaction(async (manager): Promise<TaskRef[]> => {
       const recorded = await this.replies.recordOutcome(manager, reply.id, {
         status: state,
         conversationId,
         messageId: outcome.status === 'queued' ? outcome.messageId : null,
         mode: outcome.status === 'queued' ? outcome.mode : null,
-        detail: outcome.status === 'refused' ? outcome.detail : null,
+        detail,
       });
-      if (!recorded || state === 'queued' || !canReport) return [];
+      // A queued reply is reported by its message's statuses, unless part of it did not go.
+      if (!recorded || !canReport || (state === 'queued' && !detail)) return [];
+      const kind = state === 'queued' ? 'refused' : state;
       return this.outbox.insert(manager, [
-        { queue: QueueName.ReplyStatus, kind: state, dedupeKey: `reply-status:reply:${reply.id}:${state}`, connectionId: reply.connectionId, conversationId, payload: { replyId: reply.id } },
+        { queue: QueueName.ReplyStatus, kind, dedupeKey: `reply-status:reply:${reply.id}:${kind}`, connectionId: reply.connectionId, conversationId, payload: { replyId: reply.id } },
       ]);
     });
     if (tasks.length) await this.queue.enqueue(tasks);

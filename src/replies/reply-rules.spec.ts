@@ -1,6 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { evaluateSend } from '../consent/consent-gate';
-import { chooseReplyForm, describeWhatsAppFailure, readReplyTemplate, renderTemplateParameters, replyStateOf, withAttachmentLinks } from './reply-rules';
+import {
+  attachmentName,
+  chooseReplyForm,
+  describeAttachmentsOutsideWindow,
+  describeUnsentAttachments,
+  describeWhatsAppFailure,
+  readReplyTemplate,
+  renderTemplateParameters,
+  replyStateOf,
+} from './reply-rules';
 import { calledUrl, publicBase } from './webhook-url';
 
 const NOW = new Date('2026-11-21T12:00:00Z');
@@ -71,13 +80,23 @@ describe('renderTemplateParameters', () => {
   });
 });
 
-describe('withAttachmentLinks', () => {
-  it('adds one line per attachment', () => {
-    expect(withAttachmentLinks('See the label', [{ url: 'https://z.example/a', filename: 'label.pdf' }, { url: 'https://z.example/b' }])).toBe(
-      'See the label\nlabel.pdf: https://z.example/a\nhttps://z.example/b',
+describe('attachments', () => {
+  it.each([
+    [{ filename: ' label.pdf ', url: 'https://z.example/a' }, 'label.pdf'],
+    [{ url: 'https://acme.zendesk.com/attachments/token/Tk1/?name=photo%201.png' }, 'photo 1.png'],
+    [{ url: 'https://files.example/hubfs/42/invoice.pdf?signature=x' }, 'invoice.pdf'],
+    [{ url: 'https://files.example/download/8f3a' }, 'attachment 3'],
+    [{}, 'attachment 3'],
+  ])('names %j for the agent as %s', (attachment, name) => {
+    expect(attachmentName(attachment, 2)).toBe(name);
+  });
+
+  it('tells the agent which files did not go and whether the rest did', () => {
+    expect(describeUnsentAttachments(['a.png is larger than the 5 MB WhatsApp takes for images'], true)).toBe(
+      'Not sent on WhatsApp: a.png is larger than the 5 MB WhatsApp takes for images. The rest of the reply was sent.',
     );
-    expect(withAttachmentLinks('Only text', [])).toBe('Only text');
-    expect(withAttachmentLinks('', [{ url: 'https://z.example/a' }])).toBe('https://z.example/a');
+    expect(describeUnsentAttachments(['x', 'y'], false)).toBe('Not sent on WhatsApp: x; y.');
+    expect(describeAttachmentsOutsideWindow(['a.png', 'b.pdf'], 'support_reply')).toMatch(/^Not sent on WhatsApp: a\.png, b\.pdf\. .*template support_reply.*within 24 hours/);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { ReplyStatus } from '../../connectors/_sdk/contract';
+import type { ReplyAttachment, ReplyStatus } from '../../connectors/_sdk/contract';
 import type { GateDecision } from '../consent/consent-gate';
 import type { ReplyRefusal, ReplyTemplateSetting } from './replies.types';
 
@@ -54,11 +54,37 @@ function toTemplateParameter(value: string): string {
   return flat.length > MAX_PARAMETER_LENGTH ? `${flat.slice(0, MAX_PARAMETER_LENGTH - 1)}…` : flat;
 }
 
-/** The reply's text with links to its attachments (sent as text: WhatsApp gets the links, not the files). */
-export function withAttachmentLinks(text: string, attachments: { url: string; filename?: string }[]): string {
-  if (attachments.length === 0) return text;
-  const links = attachments.map((a) => (a.filename ? `${a.filename}: ${a.url}` : a.url));
-  return [text.trim(), ...links].filter(Boolean).join('\n');
+/**
+ * What an agent calls an attachment: its file name, else the name in its link (a `name` query
+ * parameter, as Zendesk's content_url has, or the last path segment), else its position.
+ */
+export function attachmentName(attachment: Pick<ReplyAttachment, 'filename' | 'url'>, index: number): string {
+  const named = attachment.filename?.trim();
+  if (named) return named;
+  try {
+    const url = new URL(attachment.url ?? '');
+    const fromLink = url.searchParams.get('name') ?? decodeURIComponent(url.pathname.split('/').filter(Boolean).at(-1) ?? '');
+    if (/\.[a-z0-9]{1,5}$/i.test(fromLink)) return fromLink;
+  } catch {
+    // not a URL: fall through to the position
+  }
+  return `attachment ${index + 1}`;
+}
+
+/** What the agent is told about files of a reply that did not go (the rest did, when `restSent`). */
+export function describeUnsentAttachments(notSent: string[], restSent: boolean): string {
+  return `Not sent on WhatsApp: ${notSent.join('; ')}.${restSent ? ' The rest of the reply was sent.' : ''}`;
+}
+
+/**
+ * Outside the 24-hour window a reply goes as the connection's template, which carries text only:
+ * its files are not sent, and the agent is told so.
+ */
+export function describeAttachmentsOutsideWindow(names: string[], template: string): string {
+  return (
+    `Not sent on WhatsApp: ${names.join(', ')}. Outside the customer's 24-hour window the reply went as the approved template ${template}, which carries text only: ` +
+    "WhatsApp takes files only within 24 hours of the customer's last message. Send the files when the customer writes again."
+  );
 }
 
 /** Meta's codes for a message WhatsApp would not deliver, in words an agent can act on. */
@@ -79,13 +105,15 @@ const WHATSAPP_FAILURES: Record<number, string> = {
 
 /**
  * How a WhatsApp failure reads to an agent. `code` is Meta's error code when there was one;
- * `title` what was recorded with it (Meta's title, or why threadbridge gave up).
+ * `title` what was recorded with it (Meta's title, or why threadbridge gave up); `subject` the
+ * part of the reply that failed, when it was not the reply itself (one of its files).
  */
-export function describeWhatsAppFailure(code: number | null, title: string | null): string {
+export function describeWhatsAppFailure(code: number | null, title: string | null, subject?: string): string {
+  const lead = `Not delivered on WhatsApp${subject ? ` (${subject})` : ''}`;
   const known = code !== null ? WHATSAPP_FAILURES[code] : undefined;
-  if (known) return `Not delivered on WhatsApp: ${known} (WhatsApp error ${code}).`;
+  if (known) return `${lead}: ${known} (WhatsApp error ${code}).`;
   const what = title?.trim() ? title.trim() : 'no reason was given';
-  return `Not delivered on WhatsApp: ${what}${code !== null ? ` (WhatsApp error ${code})` : ''}.`;
+  return `${lead}: ${what}${code !== null ? ` (WhatsApp error ${code})` : ''}.`;
 }
 
 /** The reply state a message status reports; null for statuses that report nothing (pending). */

@@ -17,6 +17,9 @@ import { describeWhatsAppFailure, replyStateOf } from './reply-rules';
 const PARKED_RECHECK_MS = 60 * 60_000;
 /** Transient failures of one report are retried this many times before it becomes a dead letter. */
 const MAX_REPORT_ATTEMPTS = 10;
+/** A status of a reply still being routed looks again this often, this many times (a minute or two). */
+const ROUTING_RECHECK_MS = 1_000;
+const MAX_ROUTING_WAITS = 90;
 
 const later = (ms: number, error?: string, refundAttempt = true): TaskResult => ({ outcome: 'retry', at: new Date(Date.now() + ms), error, refundAttempt });
 
@@ -41,7 +44,13 @@ export class ReplyStatusService {
     const reply = replyId ? await this.replies.find(replyId) : task.messageId ? await this.replies.findByMessage(task.messageId) : null;
     // Not an agent's reply (a message written elsewhere with this origin), or erased meanwhile.
     if (!reply) return { outcome: 'done' };
-    const status = replyId ? routerStatus(reply, task) : await this.messageStatus(task);
+    // WhatsApp answered before the router recorded the reply's outcome (its files take a while):
+    // which message is the reply's own, and whether part of it did not go, is known shortly.
+    if (reply.status === 'received') {
+      if (task.attempts >= MAX_ROUTING_WAITS) return { outcome: 'done' };
+      return later(ROUTING_RECHECK_MS, 'the reply is still being routed', false);
+    }
+    const status = replyId ? routerStatus(reply, task) : await this.messageStatus(task, reply);
     if (!status) return { outcome: 'done' };
 
     const resolved = await this.connections.resolve(reply.connectionId);
@@ -66,16 +75,22 @@ export class ReplyStatusService {
    * A message's status as the reply's state. A status the message has moved past is not reported
    * (its later status has a task of its own): an inbox never goes from read back to sent. Failed
    * is final. A message the consent gate stopped at send time is `refused`, with the gate's reason.
+   * A reply is one message in its origin but may be several on WhatsApp (its text, then its
+   * files): sent/delivered/read are the reply's own message's; a file's failure is reported
+   * naming the file. A reply part of which was not sent was reported refused, and stays so.
    */
-  private async messageStatus(task: OutboxTaskEntity): Promise<ReplyStatus | null> {
+  private async messageStatus(task: OutboxTaskEntity, reply: AgentReplyRow): Promise<ReplyStatus | null> {
     const state = replyStateOf(task.kind);
     const message = task.messageId ? await this.replies.messageState(task.messageId) : null;
     if (!state || !message || message.status !== state) return null;
+    const ownMessage = reply.messageId === task.messageId;
+    if (state !== 'failed' && (!ownMessage || reply.detail)) return null;
     const at = message.statusAt ?? new Date();
     if (state !== 'failed') return { state, at };
+    const file = ownMessage ? undefined : (message.filename ?? 'a file of the reply');
     const refusal = message.idempotencyKey ? await this.replies.refusalDetail(message.idempotencyKey) : null;
-    if (refusal) return { state: 'refused', detail: `Not sent on WhatsApp: ${refusal}.`, at };
-    return { state: 'failed', detail: describeWhatsAppFailure(message.errorCode, message.errorTitle), at };
+    if (refusal) return { state: 'refused', detail: `Not sent on WhatsApp${file ? ` (${file})` : ''}: ${refusal}.`, at };
+    return { state: 'failed', detail: describeWhatsAppFailure(message.errorCode, message.errorTitle, file), at };
   }
 
   private async onFailure(task: OutboxTaskEntity, reply: AgentReplyRow, error: ConnectorError, system: string): Promise<TaskResult> {
@@ -101,8 +116,13 @@ export class ReplyStatusService {
   }
 }
 
-/** The router's own outcome (refused / failed before any send), as recorded on the reply. */
+/**
+ * The router's own outcome, as recorded on the reply: refused / failed before any send, or
+ * queued with part of it (files) not sent, which the agent hears as refused, with what did not go.
+ */
 function routerStatus(reply: AgentReplyRow, task: OutboxTaskEntity): ReplyStatus | null {
+  const at = task.createdAt ? new Date(task.createdAt) : new Date();
+  if (reply.status === 'queued' && reply.detail) return { state: 'refused', detail: reply.detail, at };
   if (reply.status !== 'refused' && reply.status !== 'failed') return null;
-  return { state: reply.status, detail: reply.detail ?? undefined, at: task.createdAt ? new Date(task.createdAt) : new Date() };
+  return { state: reply.status, detail: reply.detail ?? undefined, at };
 }
