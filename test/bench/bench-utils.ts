@@ -28,6 +28,35 @@ export function memoryOf(pid: number): { rssMb: number; peakRssMb: number } {
   return { rssMb: kb('VmRSS') / 1024, peakRssMb: kb('VmHWM') / 1024 };
 }
 
+/**
+ * CPU time (user + system, µs) a set of processes has used so far, from /proc (Linux). On a shared
+ * or small machine throughput moves with whatever else runs; CPU per message does not, so the
+ * benchmarks print both.
+ */
+export function cpuMicros(pids: number[]): number {
+  const tick = 1e6 / 100; // USER_HZ is 100 on Linux
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the ")" of the command name: state is 3rd, utime 14th, stime 15th.
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch {
+      // the process ended meanwhile: its time is gone with it
+    }
+  }
+  return total;
+}
+
+/** Postgres backends serving a database (their CPU is the database's share of the work). */
+export async function backendPids(databaseName: string): Promise<number[]> {
+  const admin = new Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [databaseName]);
+  await admin.end();
+  return rows.map((r) => r.pid);
+}
+
 /** Forks a compiled script and waits for the "ready" message it sends. */
 export function forkAndWait<T>(
   script: string,

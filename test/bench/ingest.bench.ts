@@ -11,7 +11,7 @@ import { createHmac } from 'node:crypto';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
-import { databaseUrl, fmt, forkAndWait, freshDatabase, memoryOf, REDIS_URL, serviceNodeFlags, stopChild } from './bench-utils';
+import { backendPids, cpuMicros, databaseUrl, fmt, forkAndWait, freshDatabase, memoryOf, REDIS_URL, serviceNodeFlags, stopChild } from './bench-utils';
 
 const SECRET = 'bench-app-secret';
 const RATES = (process.env.BENCH_RATES ?? '100,300,600,1000').split(',').map(Number);
@@ -25,6 +25,14 @@ interface StepResult {
   p50: number;
   p99: number;
   errors: number;
+  /** Requests answered 2xx in the step. */
+  ok: number;
+}
+
+/** CPU per acknowledged message in the closed-loop step, split between the server and Postgres. */
+interface CpuShare {
+  serverUs: number;
+  databaseUs: number;
 }
 
 function signedRequest(): autocannon.Request {
@@ -57,18 +65,27 @@ async function step(url: string, rate: number | 'max', seconds: number): Promise
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
+    ok: result['2xx'],
   };
 }
 
-async function runAll(name: string, url: string): Promise<StepResult[]> {
+async function runAll(name: string, url: string, serverPid: number, databaseName: string): Promise<{ steps: StepResult[]; cpu: CpuShare }> {
   await step(url, 200, 2); // warm-up (JIT, pool, first contacts)
-  const results: StepResult[] = [];
-  for (const rate of RATES) results.push(await step(url, rate, STEP_SECONDS));
-  results.push(await step(url, 'max', MAX_SECONDS));
+  const steps: StepResult[] = [];
+  for (const rate of RATES) steps.push(await step(url, rate, STEP_SECONDS));
+  const pgPids = await backendPids(databaseName);
+  const before = { server: cpuMicros([serverPid]), database: cpuMicros(pgPids) };
+  const max = await step(url, 'max', MAX_SECONDS);
+  const cpu = {
+    serverUs: (cpuMicros([serverPid]) - before.server) / max.ok,
+    databaseUs: (cpuMicros(pgPids) - before.database) / max.ok,
+  };
+  steps.push(max);
   console.log(`\n${name}`);
   console.log('   offered/s  achieved/s   p50 ms   p99 ms   errors');
-  for (const r of results) console.log(`${String(r.offered).padStart(12)}${fmt(r.achieved)}    ${fmt(r.p50)} ${fmt(r.p99)} ${String(r.errors).padStart(8)}`);
-  return results;
+  for (const r of steps) console.log(`${String(r.offered).padStart(12)}${fmt(r.achieved)}    ${fmt(r.p50)} ${fmt(r.p99)} ${String(r.errors).padStart(8)}`);
+  console.log(`  CPU per message (closed loop): server ${cpu.serverUs.toFixed(0)} µs, Postgres ${cpu.databaseUs.toFixed(0)} µs`);
+  return { steps, cpu };
 }
 
 async function main(): Promise<void> {
@@ -83,7 +100,7 @@ async function main(): Promise<void> {
   await c.query('CREATE TABLE bench_baseline (wamid text PRIMARY KEY, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
   await c.end();
   const baseline = await forkAndWait(path.join(dist, 'baseline-server.js'), { DATABASE_URL: baselineDb, APP_SECRET: SECRET, PORT: '0' }, (m) => (m as { port?: number }).port);
-  const baselineResults = await runAll('baseline (bare http + HMAC + one INSERT)', `http://127.0.0.1:${baseline.ready}/`);
+  const baselineRun = await runAll('baseline (bare http + HMAC + one INSERT)', `http://127.0.0.1:${baseline.ready}/`, baseline.child.pid!, 'threadbridge_bench_baseline');
   await stopChild(baseline.child);
 
   // threadbridge, production drivers (Postgres + Redis)
@@ -103,7 +120,12 @@ async function main(): Promise<void> {
     (m) => (m as { url?: string }).url,
     serviceNodeFlags(),
   );
-  const serviceResults = await runAll('threadbridge (webhook → one transaction: contact, conversation, message, outbox)', `${service.ready}/webhooks/whatsapp`);
+  const serviceRun = await runAll(
+    'threadbridge (webhook → one transaction: contact, conversation, message, outbox)',
+    `${service.ready}/webhooks/whatsapp`,
+    service.child.pid!,
+    'threadbridge_bench_service',
+  );
   const memory = memoryOf(service.child.pid!);
   await stopChild(service.child);
 
@@ -112,11 +134,16 @@ async function main(): Promise<void> {
   const [{ count }] = (await stored.query('SELECT count(*)::int AS count FROM messages')).rows;
   await stored.end();
 
-  const base = baselineResults[baselineResults.length - 1];
-  const ours = serviceResults[serviceResults.length - 1];
-  const at300 = serviceResults.find((r) => r.offered === 300);
+  const base = baselineRun.steps[baselineRun.steps.length - 1];
+  const ours = serviceRun.steps[serviceRun.steps.length - 1];
+  const at300 = serviceRun.steps.find((r) => r.offered === 300);
+  const cpuOf = (c: CpuShare) => c.serverUs + c.databaseUs;
   console.log('\nsummary');
   console.log(`  sustained rate: threadbridge ${ours.achieved.toFixed(0)}/s vs baseline ${base.achieved.toFixed(0)}/s = ${(ours.achieved / base.achieved).toFixed(2)}× (target ≥ 0.6×)`);
+  console.log(
+    `  CPU per message: threadbridge ${cpuOf(serviceRun.cpu).toFixed(0)} µs vs baseline ${cpuOf(baselineRun.cpu).toFixed(0)} µs = ` +
+      `${(cpuOf(baselineRun.cpu) / cpuOf(serviceRun.cpu)).toFixed(2)}× the baseline's efficiency (steadier than the rate on a shared machine)`,
+  );
   if (at300) console.log(`  at 300 req/s: p50 ${at300.p50} ms, p99 ${at300.p99} ms (target p99 ≤ 40 ms), errors ${at300.errors}`);
   console.log(`  service RSS: ${memory.rssMb.toFixed(0)} MB now, peak ${memory.peakRssMb.toFixed(0)} MB (target ≤ 250 MB)`);
   console.log(`  messages stored: ${count}`);
