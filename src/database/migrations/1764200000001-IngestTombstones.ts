@@ -6,12 +6,12 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * happens, so a delivery Meta repeats after an erasure brings back neither the message nor the
  * contact. One primary-key lookup on the hot path. Everything else is unchanged.
  */
-const TOMBSTONE_CHECK = `        -- Erased before (right to be forgotten): treated as a duplicate, nothing is stored.
+export const TOMBSTONE_CHECK = `        -- Erased before (right to be forgotten): treated as a duplicate, nothing is stored.
         IF EXISTS (SELECT 1 FROM erased_messages WHERE wamid_sha256 = sha256(convert_to(m->>'wamid', 'UTF8'))) THEN
           RETURN NULL;
         END IF;`;
 
-function ingestFunction(tombstoneCheck: string): string {
+export function ingestFunction(tombstoneCheck: string): string {
   return `
       CREATE OR REPLACE FUNCTION tb_ingest_inbound(m jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
       DECLARE
