@@ -3,10 +3,12 @@ import { REDIS_BASE_URL } from './test-env';
 
 /**
  * A Redis database index of its own for this Jest worker (1–15), flushed before use, so test
- * files running in parallel never see each other's queues.
+ * files running in parallel never see each other's queues. The run's offset (global-setup.ts)
+ * keeps two runs on one machine apart too.
  */
 export async function createTestRedis(): Promise<{ url: string; flush(): Promise<void>; close(): Promise<void> }> {
-  const index = 1 + ((Number(process.env.JEST_WORKER_ID ?? '1') - 1) % 15);
+  const offset = Number(process.env.THREADBRIDGE_REDIS_OFFSET ?? 0);
+  const index = 1 + ((offset + Number(process.env.JEST_WORKER_ID ?? '1') - 1) % 15);
   const url = `${REDIS_BASE_URL.replace(/\/\d*$/, '')}/${index}`;
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   await client.flushdb();
