@@ -1,11 +1,11 @@
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/configuration';
 import { ROLE_PERMISSIONS, ROLES } from './admin/permissions';
 import { AppExceptionFilter } from './common/exception.filter';
-import { MetricsService, type WebhookOutcome } from './health/metrics.service';
 import { WhatsAppWebhookReceiver } from './whatsapp/whatsapp-webhook.receiver';
 
 /** The docs' front page: what the API is, and who may call what (src/admin/permissions.ts). */
@@ -22,12 +22,8 @@ const API_DESCRIPTION = [
   'ADMIN_API_KEY (or the key generated into DATA_DIR) is an admin key named env-admin. Changes and exports are written to the audit log (GET /api/v1/audit).',
 ].join('\n');
 
-const OUTCOME_BY_STATUS: Record<number, WebhookOutcome> = { 401: 'unauthorized', 413: 'too_large', 503: 'unavailable' };
-
 /** HTTP plumbing shared by the service, the tests and the benchmarks. */
 export function configureApp(app: INestApplication, config: AppConfig, logger: Logger): void {
-  const metrics = app.get(MetricsService);
-
   if (config.role === 'worker') {
     // A worker process answers only its probes; webhooks and the API belong to ROLE=api|all.
     app.use((req: Request, res: Response, next: NextFunction) =>
@@ -35,20 +31,8 @@ export function configureApp(app: INestApplication, config: AppConfig, logger: L
     );
   }
 
-  // Counts every WhatsApp webhook by outcome and times the answer, including 401s and 413s
-  // that never reach the controller.
-  app.use('/webhooks/whatsapp', (req: Request, res: Response, next: NextFunction) => {
-    if (req.method !== 'POST') return next();
-    const end = metrics.ackLatency.startTimer();
-    res.on('finish', () => {
-      end();
-      metrics.webhooks.inc({ outcome: (res.locals.webhookOutcome as WebhookOutcome | undefined) ?? OUTCOME_BY_STATUS[res.statusCode] ?? 'error' });
-    });
-    next();
-  });
-
-  // Webhooks are verified over their exact bytes, so they are kept raw. The limit is checked
-  // against Content-Length before reading, and while streaming for chunked bodies.
+  // Connection webhooks are verified over their exact bytes, so they are kept raw. The limit is
+  // checked against Content-Length before reading, and while streaming for chunked bodies.
   app.use('/webhooks', express.raw({ type: () => true, limit: config.whatsapp.webhookBodyLimit }));
   app.use(express.json({ limit: '1mb' }));
   app.use((err: { type?: string; status?: number } & Error, _req: Request, res: Response, next: NextFunction) => {
@@ -57,9 +41,16 @@ export function configureApp(app: INestApplication, config: AppConfig, logger: L
     if (err.status && err.status < 500) return res.status(err.status).json({ statusCode: err.status, message: 'bad request' });
     return next(err);
   });
-  // Signed WhatsApp notifications skip Nest's router (see WhatsAppWebhookReceiver). Workers never
-  // receive webhooks: the role filter above answered them already.
-  app.use('/webhooks/whatsapp', app.get(WhatsAppWebhookReceiver).handler());
+  // WhatsApp notifications are answered before Express sees them (see WhatsAppWebhookReceiver
+  // for why): the receiver goes in front of Express on the HTTP server. Workers never receive
+  // webhooks: the role filter above answers them.
+  if (config.role !== 'worker') {
+    const receiver = app.get(WhatsAppWebhookReceiver);
+    const server: Server = app.getHttpServer();
+    const [expressApp] = server.listeners('request') as RequestListener[];
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => (receiver.accepts(req) ? receiver.handle(req, res) : expressApp(req, res)));
+  }
 
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
   app.useGlobalFilters(new AppExceptionFilter(logger));

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import axios from 'axios';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import * as path from 'node:path';
 import { aStatusWebhook, aTextMessageWebhook, anImageMessageWebhook, aBatchWebhook, aTextMessage, aStatus, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake-server';
@@ -139,6 +140,33 @@ describe('WhatsApp webhook on Postgres + Redis', () => {
     const big = JSON.stringify(aTextMessageWebhook({ text: 'x'.repeat(1024 * 1024 + 10) }));
     const res = await postMetaWebhook(webhookUrl, big, TEST_APP_SECRET);
     expect(res.status).toBe(413);
+  });
+
+  it('answers 413 to a chunked body (no Content-Length) as soon as it passes the limit', async () => {
+    const { status, sent } = await new Promise<{ status: number; sent: number }>((resolve, reject) => {
+      const req = httpRequest(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': 'sha256=00' } });
+      let sent = 0;
+      req.on('response', (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, sent });
+        req.destroy();
+      });
+      req.on('error', reject);
+      const chunk = Buffer.alloc(256 * 1024, 'x');
+      // Keeps streaming (8 MB at most) until the service answers.
+      const pump = () => {
+        while (sent < 8 * 1024 * 1024 && !req.destroyed) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        if (!req.destroyed) req.end();
+      };
+      pump();
+    });
+    expect(status).toBe(413);
+    expect(sent).toBeLessThan(8 * 1024 * 1024); // answered before the client finished sending
+    const metrics = await http.get(`${service.url}/metrics`);
+    expect(metrics.data).toMatch(/threadbridge_webhooks_total\{outcome="too_large"\} [1-9]/);
   });
 
   it('moves an outbound message forward through its statuses and never backwards', async () => {
