@@ -15,6 +15,8 @@ export interface AppConfig {
   /** True when no DATABASE_URL was given and PGlite serves the database. */
   embedded: boolean;
   dbPoolSize: number;
+  /** Batched webhook writes in flight at once (see WebhookIngestService). */
+  ingestWriters: number;
   publicUrl?: string;
   admin: { apiKey?: string };
   whatsapp: {
@@ -60,6 +62,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: v.REDIS_URL,
     embedded: !v.DATABASE_URL,
     dbPoolSize: v.DB_POOL_SIZE ?? 10,
+    ingestWriters: v.INGEST_WRITERS ?? 1,
     publicUrl: v.PUBLIC_URL,
     admin: { apiKey: v.ADMIN_API_KEY },
     whatsapp: {

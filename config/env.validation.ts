@@ -86,6 +86,9 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(200)
   DB_POOL_SIZE?: number;
 
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(50)
+  INGEST_WRITERS?: number;
+
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(500)
   WORKER_CONCURRENCY?: number;
 

@@ -47,8 +47,12 @@ export class WebhookIngestService {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    // Leave a few pooled connections for status updates, the API and the workers.
-    const maxInFlight = Math.max(1, config.dbPoolSize - 3);
+    // Few writers, big batches: each batch costs a round trip and a fixed share of Node and
+    // Postgres time, so one writer at a time gathers every delivery that arrived meanwhile into
+    // its next call. Measured by bench:ingest (CPU per message): 1 writer ~190 µs in Node and
+    // ~190 µs in Postgres per message, 7 writers (the old default) ~450 and ~600. More writers
+    // help only when Postgres has idle cores; never more than the pool minus room for the rest.
+    const maxInFlight = Math.max(1, Math.min(config.ingestWriters, config.dbPoolSize - 2));
     this.keywords = compileKeywords(config.consent.stopKeywords, config.consent.startKeywords);
     this.batcher = new Batcher((messages) => this.ingestRepo.storeInboundBatch(this.dataSource.manager, messages), maxInFlight);
   }
