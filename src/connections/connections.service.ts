@@ -271,11 +271,15 @@ export class ConnectionsService implements OnApplicationBootstrap {
       );
       return;
     }
-    // Keys the environment declares win; settings an operator set through the API stay.
+    // Keys the environment declares win; settings an operator set through the API stay, and so do
+    // credentials the environment does not declare (a signing secret the replies set-up stored):
+    // a restart must not undo the set-up.
     const settingsInput = { ...(existing?.settings ?? {}), ...withoutUndefined(declared.settings) };
+    const stored = existing ? this.storedCredentials(existing) : undefined;
+    const credentialsInput = { ...(stored ?? {}), ...withoutUndefined(declared.credentials) };
     let validated: { credentials?: object; settings: object };
     try {
-      validated = await this.validateInput(definition, declared.credentials, settingsInput, false);
+      validated = await this.validateInput(definition, credentialsInput, settingsInput, false);
     } catch (error) {
       // A bad variable stops the start like any other invalid configuration (main exits with 2).
       if (error instanceof InvalidConnectionInputError) {
@@ -302,7 +306,6 @@ export class ConnectionsService implements OnApplicationBootstrap {
       return;
     }
 
-    const stored = this.storedCredentials(existing);
     const storedJson = stored === undefined ? undefined : canonicalJson(stored);
     const sameCredentials = storedJson === canonicalJson(credentials);
     const sameSettings = canonicalJson(existing.settings) === canonicalJson(settingsInput);

@@ -24,6 +24,18 @@ const HOUR = 60 * 60_000;
  * through the (fake) Cloud API, WhatsApp's statuses go back to where the agent wrote, and the
  * answer shows in the other CRM only.
  */
+/** A ticket someone opened in Zendesk itself (not from a WhatsApp chat). */
+async function foreignTicket(fake: ZendeskFake): Promise<string> {
+  const requester = fake.seedUser({ name: 'Walk-in', role: 'end-user' });
+  const res = await axios.post(
+    `${fake.apiUrl}/tickets.json`,
+    { ticket: { subject: 'Phone call', requester_id: requester.id, tags: ['whatsapp'], comment: { body: 'Called in', public: false } } },
+    { auth: { username: `${fake.email}/token`, password: fake.apiToken } },
+  );
+  expect(res.status).toBe(201);
+  return String(res.data.ticket.id);
+}
+
 describe('agent replies', () => {
   let database: TestDatabase;
   let redis: Awaited<ReturnType<typeof createTestRedis>>;
@@ -87,17 +99,6 @@ describe('agent replies', () => {
   const setReplyTemplate = async (template: object | null) => {
     const res = await api.patch(`${service.url}/api/v1/connections/${zendeskId}`, { settings: { commentCoalesceMs: 0, ...(template ? { replyTemplate: template } : {}) } });
     expect(res.status).toBe(200);
-  };
-  /** A ticket someone opened in Zendesk itself (not from a WhatsApp chat). */
-  const foreignTicket = async (fake: ZendeskFake): Promise<string> => {
-    const requester = fake.seedUser({ name: 'Walk-in', role: 'end-user' });
-    const res = await axios.post(
-      `${fake.apiUrl}/tickets.json`,
-      { ticket: { subject: 'Phone call', requester_id: requester.id, tags: ['whatsapp'], comment: { body: 'Called in', public: false } } },
-      { auth: { username: `${fake.email}/token`, password: fake.apiToken } },
-    );
-    expect(res.status).toBe(201);
-    return String(res.data.ticket.id);
   };
   const agentReplies = (connectionId: string) =>
     service.db.query(`SELECT remote_id, status, mode, detail, text, message_id FROM agent_replies WHERE connection_id = $1 ORDER BY received_at`, [connectionId]);
@@ -577,6 +578,44 @@ describe('agent replies', () => {
 });
 
 describe('a Zendesk connection declared by the environment', () => {
+  it('keeps the signing secret its replies set-up stored across a restart (the environment does not declare one)', async () => {
+    const database = await createTestDatabase();
+    const redis = await createTestRedis();
+    const zendesk = await startZendeskFake();
+    const env = {
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      ZENDESK_BASE_URL: zendesk.url,
+      ZENDESK_EMAIL: zendesk.email,
+      ZENDESK_API_TOKEN: zendesk.apiToken,
+    };
+    let service = await startTestService(env);
+    try {
+      const [{ id }] = await service.db.query(`SELECT id FROM connections WHERE connector_id = 'zendesk' AND source = 'env'`);
+      const setup = await axios.post(`${service.url}/api/v1/connections/${id}/replies/setup`, undefined, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+      expect(setup.status).toBe(200);
+      const secret = ((await service.app.get(ConnectionsService).resolve(id))!.credentials as { webhookSecret?: string }).webhookSecret;
+      expect(secret).toEqual(expect.any(String));
+
+      // Restarted on the same address, which the webhook in Zendesk points at.
+      const port = new URL(service.url).port;
+      await service.stop();
+      service = await startTestService({ ...env, PORT: port });
+      await expect(service.app.get(ConnectionsService).resolve(id)).resolves.toMatchObject({ credentials: { webhookSecret: secret, apiToken: zendesk.apiToken } });
+      // And Zendesk's signed deliveries still verify: a reply on a ticket threadbridge does not
+      // know is accepted (200) and answered with a note, not refused as unsigned (401).
+      const ticketId = await foreignTicket(zendesk);
+      const { deliveries } = await zendesk.agentComment(ticketId, { body: 'Still there?' });
+      expect(deliveries.map((d) => d.status)).toEqual([200]);
+    } finally {
+      await service.stop();
+      await zendesk.close();
+      await redis.close();
+      await database.drop();
+    }
+  });
+
   it("learns its API user's id at start, and at the next start when it was stored without it", async () => {
     const database = await createTestDatabase();
     const redis = await createTestRedis();
