@@ -269,7 +269,8 @@ export interface ReplyStatus {
   /** sent/delivered/read: WhatsApp's statuses; failed: WhatsApp refused or could not deliver;
    *  refused: threadbridge did not send it (consent, 24-hour window without a template…). */
   state: 'sent' | 'delivered' | 'read' | 'failed' | 'refused';
-  /** What happened and what the agent can do, in words an agent understands. */
+  /** The whole message for the agent — what happened and what they can do, in words an agent
+   *  understands (e.g. "Not sent on WhatsApp: …"). Connectors show it as it is. */
   detail?: string;
   at: Date;
 }

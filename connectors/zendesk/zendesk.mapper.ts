@@ -371,19 +371,20 @@ export function replyStatusMarker(reply: Pick<ReplyRef, 'remoteId'>, status: Pic
 }
 
 const DEFAULT_REPLY_DETAIL: Record<'failed' | 'refused', string> = {
-  failed: 'WhatsApp could not deliver it. Send the reply again later, or reach the customer another way.',
-  refused: 'threadbridge did not send it. Check the connection in threadbridge, or reach the customer another way.',
+  failed: 'Not delivered on WhatsApp: WhatsApp could not deliver it. Send the reply again later, or reach the customer another way.',
+  refused: 'Not sent on WhatsApp: threadbridge did not send it. Check the connection in threadbridge, or reach the customer another way.',
 };
 
 /**
  * The internal note telling agents what became of a reply: plainly what happened and what they
- * can do (the core's `detail` says both; a generic sentence stands in when it gave none).
+ * can do. The core's `detail` is that whole message and is written as it is (prefixing it would
+ * say "not delivered" twice); a generic one stands in when it gave none.
  */
 export function renderReplyStatusNote(reply: Pick<ReplyRef, 'remoteId'>, status: ReplyStatus, timeZone: string): string {
   const marker = replyStatusMarker(reply, status);
   const detail = status.detail?.trim();
   if (status.state === 'failed' || status.state === 'refused') {
-    return `Not delivered on WhatsApp: ${detail || DEFAULT_REPLY_DETAIL[status.state]}\n\n${marker}`;
+    return `${detail || DEFAULT_REPLY_DETAIL[status.state]}\n\n${marker}`;
   }
   return `Delivered on WhatsApp at ${formatClock(status.at, timeZone)} (${timeZone}).\n\n${marker}`;
 }

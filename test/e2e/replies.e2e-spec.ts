@@ -25,6 +25,9 @@ const HOUR = 60 * 60_000;
  * answer shows in the other CRM only.
  */
 /** A ticket someone opened in Zendesk itself (not from a WhatsApp chat). */
+/** An internal note threadbridge wrote about a reply it did not send or WhatsApp did not deliver. */
+const isReplyNote = (body: string) => /^Not (sent|delivered) on WhatsApp/.test(body);
+
 async function foreignTicket(fake: ZendeskFake): Promise<string> {
   const requester = fake.seedUser({ name: 'Walk-in', role: 'end-user' });
   const res = await axios.post(
@@ -232,11 +235,11 @@ describe('agent replies', () => {
       expect(internalNotes(ticketId).filter((n) => n.body.includes('Not delivered'))).toEqual([]);
       const failed = await metaWebhook(aStatusWebhook({ wamid: sent.wamid, status: 'failed', recipientId: waId, errors: [{ code: 131026, title: 'Message undeliverable' }] }));
       expect(failed.status).toBe(200);
-      const note = await eventually(async () => internalNotes(ticketId).find((n) => n.body.includes('Not delivered on WhatsApp')), 'the failure note on the ticket');
+      const note = await eventually(async () => internalNotes(ticketId).find((n) => isReplyNote(n.body)), 'the failure note on the ticket');
       expect(note.body).toContain('could not deliver');
       expect(note.body).toContain('131026');
       await settled('done');
-      expect(internalNotes(ticketId).filter((n) => n.body.includes('Not delivered on WhatsApp'))).toHaveLength(1);
+      expect(internalNotes(ticketId).filter((n) => isReplyNote(n.body))).toHaveLength(1);
     });
 
     it('sends replies written one after the other in that order', async () => {
@@ -253,7 +256,7 @@ describe('agent replies', () => {
       // Meta saw no customer message in 24 hours; our records say otherwise (e.g. a clock skew).
       const { ticketId } = await chat(waId, 'Hi', { metaWindow: false });
       await zendesk.agentComment(ticketId, { body: 'Here is your invoice.' });
-      const note = await eventually(async () => internalNotes(ticketId).find((n) => n.body.includes('Not delivered on WhatsApp')), 'the 131047 note');
+      const note = await eventually(async () => internalNotes(ticketId).find((n) => isReplyNote(n.body)), 'the 131047 note');
       expect(note.body).toMatch(/24 hours.*template/);
       expect(sentTo(waId)).toEqual([]);
       await expect(service.db.query(`SELECT status, error_code FROM messages WHERE contact_id = (SELECT id FROM contacts WHERE wa_id = $1) AND direction = 'outbound'`, [waId])).resolves.toEqual([
@@ -359,8 +362,10 @@ describe('agent replies', () => {
       const calls = messageCalls();
 
       await zendesk.agentComment(ticketId, { body: '20% off this week!' });
-      const note = await eventually(async () => internalNotes(ticketId).find((n) => n.body.includes('Not delivered on WhatsApp')), 'the refusal note');
+      const note = await eventually(async () => internalNotes(ticketId).find((n) => isReplyNote(n.body)), 'the refusal note');
       expect(note.body).toContain('opted out of marketing');
+      expect(note.body).toMatch(/^Not sent on WhatsApp: /);
+      expect(note.body.match(/on WhatsApp/g)).toHaveLength(1); // said once, not twice in a row
       await settled('done');
       expect(messageCalls()).toBe(calls);
       await expect(service.db.query(`SELECT reason, category, is_template, origin FROM outbound_refusals WHERE contact_id = $1`, [contactId])).resolves.toEqual([
@@ -377,7 +382,7 @@ describe('agent replies', () => {
       zendesk.failNext(429, { retryAfterSec: 1, path: audits, method: 'GET' });
       const started = Date.now();
       await zendesk.agentComment(ticketId, { body: 'First try' });
-      await eventually(async () => internalNotes(ticketId).some((n) => n.body.includes('Not delivered on WhatsApp')), 'the note after the pause');
+      await eventually(async () => internalNotes(ticketId).some((n) => isReplyNote(n.body)), 'the note after the pause');
       expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
       expect(zendesk.requestsTo('GET', audits).map((r) => r.status)).toEqual([429, 200]);
 
@@ -395,13 +400,13 @@ describe('agent replies', () => {
       const letters = await api.get(`${service.url}/api/v1/dead-letters`, { params: { connectionId: zendeskId } });
       expect(letters.status).toBe(200);
       expect(JSON.stringify(letters.data)).toContain(dead.id);
-      expect(internalNotes(ticketId).filter((n) => n.body.includes('Not delivered on WhatsApp'))).toHaveLength(1);
+      expect(internalNotes(ticketId).filter((n) => isReplyNote(n.body))).toHaveLength(1);
     });
 
     it('fails a reply on a ticket threadbridge does not know, with a note saying so', async () => {
       const ticketId = await foreignTicket(zendesk);
       await zendesk.agentComment(ticketId, { body: 'We called you back.' });
-      const note = await eventually(async () => internalNotes(ticketId).find((n) => n.body.includes('Not delivered on WhatsApp')), 'the failure note');
+      const note = await eventually(async () => internalNotes(ticketId).find((n) => isReplyNote(n.body)), 'the failure note');
       expect(note.body).toContain(`no WhatsApp conversation for thread ${ticketId}`);
     });
   });
@@ -568,7 +573,7 @@ describe('agent replies', () => {
         const { deliveries } = await other.agentComment(ticketId, { body: 'Hello from the EU desk' });
         expect(deliveries.map((d) => d.status)).toEqual([200]);
         await eventually(async () => (await agentReplies(id!))[0]?.status === 'failed', 'the reply routed');
-        await eventually(async () => other.comments(ticketId).some((c) => !c.public && c.body.includes('Not delivered on WhatsApp')), 'the note');
+        await eventually(async () => other.comments(ticketId).some((c) => !c.public && isReplyNote(c.body)), 'the note');
       } finally {
         if (id) await api.delete(`${service.url}/api/v1/connections/${id}`);
         await other.close();

@@ -496,7 +496,7 @@ describe('webhooks', () => {
 
 describe('reportReplyStatus', () => {
   const NOT_DELIVERED =
-    'more than 24 hours since the customer last wrote and no approved template is configured for this connection. ' +
+    'Not sent on WhatsApp: more than 24 hours since the customer last wrote and no approved template is configured for this connection. ' +
     "Ask the customer to write again, or configure a template (replyTemplate in the connection's settings).";
 
   /** A ticket with an agent's public reply on it, as the reply webhook reported it. */
@@ -518,7 +518,7 @@ describe('reportReplyStatus', () => {
     const [note, ...more] = notes(ticketId);
     expect(more).toEqual([]);
     expect(note).toMatchObject({ public: false, author_id: fake.apiUser.id });
-    expect(note.body).toContain(`Not delivered on WhatsApp: ${NOT_DELIVERED}`);
+    expect(note.body.startsWith(`${NOT_DELIVERED}\n`)).toBe(true);
     expect(note.body).toContain(`reply comment ${reply.remoteId}, status refused`);
     const audit = fake.audits(ticketId).find((a) => a.events.some((e) => e.id === note.id));
     expect(audit?.metadata.custom).toEqual({ threadbridge: { r: `${reply.remoteId}:refused` } });
@@ -531,7 +531,7 @@ describe('reportReplyStatus', () => {
     await connector.reportReplyStatus!(reply, { state: 'refused', detail: NOT_DELIVERED, at: new Date() });
     await connector.reportReplyStatus!(reply, { state: 'failed', at: new Date() });
     expect(notes(ticketId).map((n) => n.body.split('\n')[0])).toEqual([
-      `Not delivered on WhatsApp: ${NOT_DELIVERED}`,
+      NOT_DELIVERED,
       'Not delivered on WhatsApp: WhatsApp could not deliver it. Send the reply again later, or reach the customer another way.',
     ]);
   });

@@ -263,8 +263,10 @@ describe('reply status notes', () => {
   });
 
   it('says what happened and ends with a marker naming the reply and the state', () => {
-    const note = renderReplyStatusNote({ remoteId: '42' }, { state: 'refused', detail: '  the customer opted out.  ', at: new Date() }, 'UTC');
-    expect(note).toBe('Not delivered on WhatsApp: the customer opted out.\n\n(threadbridge: reply comment 42, status refused)');
+    const note = renderReplyStatusNote({ remoteId: '42' }, { state: 'refused', detail: '  Not sent on WhatsApp: the customer opted out.  ', at: new Date() }, 'UTC');
+    expect(note).toBe('Not sent on WhatsApp: the customer opted out.\n\n(threadbridge: reply comment 42, status refused)');
+    // The core's message is the note: never a second "not delivered" in front of it.
+    expect(note.match(/on WhatsApp/g)).toHaveLength(1);
   });
 
   it('finds an earlier note by metadata key or by the marker in an internal note, not in a public comment', () => {
