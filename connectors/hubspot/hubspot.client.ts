@@ -10,6 +10,7 @@ import * as https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { Client } from '@hubspot/api-client';
 import type { AttachmentDownload, ConnectorDeps } from '../_sdk/contract';
+import { readCapped } from '../_sdk/download';
 import { ConnectorError, kindForHttpStatus, parseRetryAfter, type ConnectorErrorKind } from '../_sdk/errors';
 import { HUBSPOT_DEFAULT_BASE_URL, type HubspotCredentials } from './hubspot.credentials';
 import type {
@@ -498,27 +499,11 @@ export class HubspotClient {
       await response.body?.cancel().catch(() => undefined);
       throw toConnectorError(new RawHttpError(response.status, { message: `HTTP ${response.status}` }, headers), operation);
     }
-    const mimeType = response.headers.get('content-type')?.split(';')[0].trim().toLowerCase() || undefined;
-    const declared = Number(response.headers.get('content-length') ?? NaN);
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      return { status: 'too_large', sizeBytes: declared, mimeType };
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
     try {
-      for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
-        size += chunk.length;
-        if (size > maxBytes) {
-          await response.body?.cancel().catch(() => undefined);
-          return { status: 'too_large', mimeType };
-        }
-        chunks.push(Buffer.from(chunk));
-      }
+      return await readCapped(response, maxBytes);
     } catch (err) {
       throw new ConnectorError('transient', `HubSpot ${operation} failed while reading the file`, { cause: err });
     }
-    return { status: 'ok', bytes: Buffer.concat(chunks), mimeType };
   }
 
   /** Uploads a private file to the threadbridge folder of the file manager. */

@@ -15,6 +15,7 @@ import { Readable } from 'node:stream';
 import { buffer as readStream } from 'node:stream/consumers';
 import { createClient, type ZendeskClient as NodeZendeskClient } from 'node-zendesk';
 import type { AttachmentDownload, ConnectorDeps } from '../_sdk/contract';
+import { readCapped } from '../_sdk/download';
 import { ConnectorError, parseRetryAfter } from '../_sdk/errors';
 import type {
   ZendeskAudit,
@@ -233,27 +234,11 @@ export class ZendeskClient {
       await response.body?.cancel().catch(() => undefined);
       throw toConnectorError({ operation, status: response.status, headers: response.headers });
     }
-    const mimeType = response.headers.get('content-type')?.split(';')[0].trim().toLowerCase() || undefined;
-    const declared = Number(response.headers.get('content-length') ?? NaN);
-    if (Number.isFinite(declared) && declared > maxBytes) {
-      await response.body?.cancel().catch(() => undefined);
-      return { status: 'too_large', sizeBytes: declared, mimeType };
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
     try {
-      for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
-        size += chunk.length;
-        if (size > maxBytes) {
-          await response.body?.cancel().catch(() => undefined);
-          return { status: 'too_large', mimeType };
-        }
-        chunks.push(Buffer.from(chunk));
-      }
+      return await readCapped(response, maxBytes);
     } catch (error) {
       throw toConnectorError({ operation, cause: error, timeoutMs: downloadTimeoutMs(this.deps.timeoutMs) });
     }
-    return { status: 'ok', bytes: Buffer.concat(chunks), mimeType };
   }
 
   // -------------------------------------------------------------------------------------------
