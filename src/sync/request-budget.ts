@@ -6,6 +6,9 @@ export interface BudgetLimit {
   perMs: number;
 }
 
+/** What tryHold() answered: a place to release once the vendor has answered, or how long to wait. */
+export type BudgetHold = { granted: true; release(): Promise<void> } | { granted: false; waitMs: number };
+
 /**
  * Per-connection request budgets, shared by every worker of the deployment: a sliding window of
  * `requests` per `perMs` (the shape of HubSpot's ten-second rolling limit), plus a pause that a
@@ -38,12 +41,25 @@ export abstract class RequestBudgets {
 
   /** No request to this connection for `ms` from now, by any worker (a vendor's Retry-After). */
   abstract pauseFor(connectionId: string, ms: number): Promise<void>;
+
+  /**
+   * For a vendor that counts requests when they reach it: one request takes a place in `key`'s
+   * window from now (before it is sent) until `perMs` after `release()` (call it once the answer is
+   * in, whatever the answer). A request reaches the vendor somewhere between those two moments, so
+   * any `perMs` window at the vendor sees at most `limit.requests` of them, however long each one
+   * is under way. The price: a place is held for the window plus the round trip. A place never
+   * released (a crashed worker) lapses `maxHoldMs` after it was taken; release() never throws, as a
+   * place it could not release lapses the same way. pauseFor(key) stops it too.
+   */
+  abstract tryHold(key: string, limit: BudgetLimit, maxHoldMs: number): Promise<BudgetHold>;
 }
 
 /** For the embedded mode: one process owns all the work, so memory is shared enough. */
 export class InMemoryRequestBudgets extends RequestBudgets {
   private readonly windows = new Map<string, number[]>();
   private readonly pauses = new Map<string, number>();
+  /** Places of tryHold(): each counts until `until` (its release, or its lapse) plus the window. */
+  private readonly holds = new Map<string, { until: number }[]>();
 
   async tryAcquire(connectionId: string, limit: BudgetLimit, cost: number): Promise<number> {
     const now = Date.now();
@@ -58,6 +74,26 @@ export class InMemoryRequestBudgets extends RequestBudgets {
 
   async pauseFor(connectionId: string, ms: number): Promise<void> {
     this.pauses.set(connectionId, Math.max(Date.now() + ms, this.pauses.get(connectionId) ?? 0));
+  }
+
+  async tryHold(key: string, limit: BudgetLimit, maxHoldMs: number): Promise<BudgetHold> {
+    const now = Date.now();
+    const paused = this.pauses.get(key) ?? 0;
+    if (paused > now) return { granted: false, waitMs: paused - now };
+    const places = (this.holds.get(key) ?? []).filter((p) => p.until > now - limit.perMs);
+    this.holds.set(key, places);
+    if (places.length >= limit.requests) {
+      const from = places.map((p) => p.until).sort((a, b) => a - b)[places.length - limit.requests];
+      return { granted: false, waitMs: Math.max(1, Math.min(from, now) + limit.perMs - now) };
+    }
+    const place = { until: now + maxHoldMs };
+    places.push(place);
+    return {
+      granted: true,
+      release: async () => {
+        place.until = Math.min(place.until, Date.now());
+      },
+    };
   }
 }
 
@@ -86,6 +122,45 @@ for i = 1, cost do
   redis.call('ZADD', KEYS[1], now, ARGV[4] .. ':' .. i)
 end
 redis.call('PEXPIRE', KEYS[1], window * 2)
+return 0
+`;
+
+/**
+ * tryHold(): the same window log, but a place is scored with the time it stops counting from, which
+ * is first now + max hold (under way) and becomes the release time (HOLD_RELEASE_SCRIPT). Places
+ * under way sort last, so the wait is read off the oldest released one; when even that one is
+ * still under way, the wait is at least a window. KEYS: window zset, pause key. ARGV: limit,
+ * window ms, max hold ms, member.
+ */
+const HOLD_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if paused > now then return paused - now end
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local maxHold = tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local used = redis.call('ZCARD', KEYS[1])
+if used >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], used - limit, used - limit, 'WITHSCORES')
+  local from = tonumber(oldest[2])
+  if from > now then from = now end
+  local wait = from + window - now
+  if wait < 1 then wait = 1 end
+  return wait
+end
+redis.call('ZADD', KEYS[1], now + maxHold, ARGV[4])
+redis.call('PEXPIRE', KEYS[1], window + maxHold)
+return 0
+`;
+
+/** KEYS: window zset. ARGV: member. The place counts from now on (only if it has not lapsed). */
+const HOLD_RELEASE_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local held = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0')
+if held > now then redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1]) end
 return 0
 `;
 
@@ -127,5 +202,18 @@ export class RedisRequestBudgets extends RequestBudgets {
 
   async pauseFor(connectionId: string, ms: number): Promise<void> {
     await this.redis.eval(PAUSE_SCRIPT, 1, `${this.prefix}:${connectionId}:pause`, Math.max(1, Math.round(ms)));
+  }
+
+  async tryHold(key: string, limit: BudgetLimit, maxHoldMs: number): Promise<BudgetHold> {
+    const window = `${this.prefix}:${key}:window`;
+    const member = `${this.id}:${++this.seq}`;
+    const waitMs = Number(await this.redis.eval(HOLD_SCRIPT, 2, window, `${this.prefix}:${key}:pause`, limit.requests, limit.perMs, maxHoldMs, member));
+    if (waitMs > 0) return { granted: false, waitMs };
+    return {
+      granted: true,
+      release: async () => {
+        await this.redis.eval(HOLD_RELEASE_SCRIPT, 1, window, member).catch(() => undefined);
+      },
+    };
   }
 }

@@ -9,7 +9,7 @@ import { ConsentGate } from '../../consent/consent-gate';
 import { ConversationsRepository } from '../../conversations/conversations.repository';
 import type { OutboxTaskEntity } from '../../sync/entities/outbox-task.entity';
 import type { TaskRef } from '../../sync/outbox.repository';
-import { RequestBudgets } from '../../sync/request-budget';
+import { type BudgetHold, RequestBudgets } from '../../sync/request-budget';
 import { QueueName } from '../../sync/sync.constants';
 import type { TaskHandler, TaskResult } from '../../sync/task-handler';
 import { TaskQueue } from '../../sync/task-queue';
@@ -20,6 +20,8 @@ import { decideSendFailure } from './send-failure';
 
 /** A budget wait up to this long is slept through; longer ones give the worker back. */
 const MAX_INLINE_WAIT_MS = 1000;
+/** A send's budget place lapses after this even if never released (a crashed worker); above the client's 15 s timeout. */
+const MAX_SEND_HOLD_MS = 30_000;
 /** How soon a message queued behind another one to the same customer looks again. */
 const ORDER_RECHECK_MS = 250;
 
@@ -69,15 +71,17 @@ export class OutboundSendHandler implements TaskHandler {
     }
 
     const budgetKey = `whatsapp:${message.phoneNumberId}`;
-    const budgetWait = await this.takeBudget(budgetKey);
-    if (budgetWait > 0) return later(budgetWait);
+    const place = await this.holdThroughputPlace(budgetKey);
+    if (!place.granted) return later(place.waitMs);
 
     let wamid: string;
     try {
       ({ wamid } = await this.api.sendMessage(message.phoneNumberId, toCloudApiMessage(message.waId, message.type, message.content, message.context?.replyTo)));
     } catch (error) {
+      await place.release();
       return this.onFailure(task, message, budgetKey, error);
     }
+    await place.release();
     await this.storeWamid(message.id, wamid);
     await this.wakeNext(message);
     return { outcome: 'done' };
@@ -89,14 +93,23 @@ export class OutboundSendHandler implements TaskHandler {
     if (next.length) await this.tasks.enqueue(next);
   }
 
-  /** Takes one send from the number's budget: 0 when taken, else how long to wait before trying again. */
-  private async takeBudget(key: string): Promise<number> {
+  /**
+   * A place in the number's throughput budget for one send, waited for up to MAX_INLINE_WAIT_MS;
+   * else how long to wait before trying again. Meta counts a send when it arrives, which can be
+   * any time until its answer: the place is held from before the call until a second after the
+   * answer (RequestBudgets.tryHold), so no second at Meta sees more than the configured throughput,
+   * whatever the network or an event-loop stall does to one request. A window counted from the
+   * start alone let up to 45 of 40/s land in one second at Meta, and Meta refuse the extra ones,
+   * when sends were delayed on their way (test/e2e/reply-burst.e2e-spec.ts). The price is the
+   * round trip: at most throughput × 1 s / (1 s + round trip) sends a second, cheaper than a
+   * 130429, which stops the whole number for a second or more (send-failure.ts).
+   */
+  private async holdThroughputPlace(key: string): Promise<BudgetHold> {
     const limit = { requests: this.config.whatsapp.throughputPerSecond, perMs: 1000 };
     for (;;) {
-      const waitMs = await this.budgets.tryAcquire(key, limit, 1);
-      if (waitMs <= 0) return 0;
-      if (waitMs > MAX_INLINE_WAIT_MS) return waitMs;
-      await sleep(waitMs);
+      const place = await this.budgets.tryHold(key, limit, MAX_SEND_HOLD_MS);
+      if (place.granted || place.waitMs > MAX_INLINE_WAIT_MS) return place;
+      await sleep(place.waitMs);
     }
   }
 
