@@ -285,6 +285,14 @@ export interface AppendResult {
 // The connector
 
 export interface CrmConnector {
+  /**
+   * Optional. How long a conversation must have been quiet before the core hands its new messages
+   * over (never more than 30 s after the first of them arrived), so a burst of messages reaches the
+   * vendor in one call. For vendors that limit updates per record (a Zendesk ticket takes about
+   * 30 updates in 10 minutes). Absent or 0: messages go as soon as they arrive.
+   */
+  readonly quietPeriodMs?: number;
+
   /** Throws ConnectorError('auth') when the credentials are wrong. */
   verifyCredentials(): Promise<void>;
 

@@ -76,6 +76,7 @@ export interface WebhookSetupResult {
 }
 
 export class ZendeskConnector implements CrmConnector {
+  readonly quietPeriodMs: number;
   private readonly client: ZendeskClient;
   private readonly settings: ResolvedZendeskSettings;
   private readonly origin: string;
@@ -87,6 +88,9 @@ export class ZendeskConnector implements CrmConnector {
     private readonly deps: ConnectorDeps,
   ) {
     this.settings = resolveZendeskSettings(settings);
+    // Messages closer together than this become one comment; waiting until the chat is quiet that
+    // long lets a burst become one comment, i.e. one of the ticket's scarce updates.
+    this.quietPeriodMs = this.settings.commentCoalesceMs;
     this.origin = zendeskOrigin(credentials);
     this.apiUserId = credentials.apiUserId;
     this.client = new ZendeskClient(

@@ -24,6 +24,8 @@ export type DrainOutcome =
 const ROWS_PER_PASS = 500;
 /** A message whose media is still downloading waits this long before syncing without the file. */
 const MEDIA_WAIT_MS = 5 * 60_000;
+/** A connector's quiet period (CrmConnector.quietPeriodMs) never holds a message longer than this. */
+const MAX_QUIET_HOLD_MS = 30_000;
 /** A ticket link older than this is re-checked (closed meanwhile? reopen or open a new one). */
 const TICKET_RECHECK_MS = 5 * 60_000;
 /** Per-thread calls in flight at once, for connectors without batch forms. */
@@ -36,6 +38,8 @@ interface DrainContext {
   /** Lease holder id: one per drain (never per process: a process runs several drains at once). */
   holder: string;
   relinked: boolean;
+  /** The earliest time a conversation held for its quiet period can go (see readyMessages). */
+  heldUntil?: number;
 }
 
 class StopDrain extends Error {
@@ -113,7 +117,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       // Checked after releasing: a task committed while we drained either saw our lease (and left
       // its row to us) or will take the lease itself. Without this second look it could be missed.
       if (!(await this.repo.hasOpenRows(connectionId))) return { outcome: 'idle' };
-      if (!progressed) return { outcome: 'waiting', until: new Date(Date.now() + WAIT_RETRY_MS) };
+      if (!progressed) return { outcome: 'waiting', until: new Date(ctx.heldUntil ?? Date.now() + WAIT_RETRY_MS) };
     }
   }
 
@@ -140,7 +144,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     const homeless = rows.filter((r) => !r.contactId);
     for (const row of homeless) await this.repo.deadLetter(row.taskId, 'the conversation of this task no longer exists');
     rows = rows.filter((r) => r.contactId);
-    const messageRows = this.readyMessages(rows.filter((r) => r.kind === 'message' && r.messageId));
+    const messageRows = this.readyMessages(rows.filter((r) => r.kind === 'message' && r.messageId), connector.quietPeriodMs ?? 0, ctx);
     const openConversations = new Set(rows.filter((r) => r.kind === 'message').map((r) => r.conversationId));
     const readyTaskIds = new Set(messageRows.map((r) => r.taskId));
     for (const conversationId of new Set(messageRows.map((r) => r.conversationId))) {
@@ -181,13 +185,25 @@ export class CrmSyncService implements BeforeApplicationShutdown {
 
   /**
    * Message rows that can go now, in WhatsApp order per conversation. A message whose media is
-   * still downloading holds back the rest of its conversation (order first), for a while.
+   * still downloading holds back the rest of its conversation (order first), for a while. With a
+   * quiet period, a conversation whose latest message arrived less than that ago waits (at most
+   * MAX_QUIET_HOLD_MS from its first waiting message), so a burst goes in one call; `ctx.heldUntil`
+   * says when the first held one may go.
    */
-  private readyMessages(rows: SyncRow[]): SyncRow[] {
+  private readyMessages(rows: SyncRow[], quietPeriodMs: number, ctx: DrainContext): SyncRow[] {
     const byConversation = new Map<string, SyncRow[]>();
     for (const r of rows) byConversation.set(r.conversationId, [...(byConversation.get(r.conversationId) ?? []), r]);
     const ready: SyncRow[] = [];
+    const now = Date.now();
     for (const list of byConversation.values()) {
+      if (quietPeriodMs > 0) {
+        const arrivals = list.map((r) => new Date(r.messageCreatedAt!).getTime());
+        const goesAt = Math.min(Math.max(...arrivals) + quietPeriodMs, Math.min(...arrivals) + MAX_QUIET_HOLD_MS);
+        if (goesAt > now) {
+          ctx.heldUntil = Math.min(ctx.heldUntil ?? Infinity, goesAt);
+          continue;
+        }
+      }
       for (const r of list.sort(byWhatsAppOrder)) {
         const waiting = r.mediaStatus === 'pending' && Date.now() - new Date(r.messageCreatedAt!).getTime() < MEDIA_WAIT_MS;
         if (waiting) break;

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import axios from 'axios';
+import { startZendeskFake, type ZendeskFake } from '../../connectors/zendesk/test/zendesk.fake-server';
+import { aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
+import { postMetaWebhook } from '../fakes/meta-webhook';
+import { createTestDatabase, type TestDatabase } from '../setup/test-database';
+import { createTestRedis } from '../setup/test-redis';
+import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
+
+const api = axios.create({ validateStatus: () => true, headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Chats into Zendesk through the sync engine, on Postgres + Redis. Zendesk allows about 30 updates
+ * per ticket in 10 minutes, so a customer's burst of messages must become one comment: the engine
+ * holds a conversation until it has been quiet for the connector's quiet period (the connection's
+ * commentCoalesceMs), then hands the whole burst over at once.
+ */
+describe('WhatsApp chats into Zendesk', () => {
+  let database: TestDatabase;
+  let redis: Awaited<ReturnType<typeof createTestRedis>>;
+  let zendesk: ZendeskFake;
+  let service: TestService;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    redis = await createTestRedis();
+    zendesk = await startZendeskFake();
+    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url });
+    const created = await api.post(`${service.url}/api/v1/connections`, {
+      connectorId: 'zendesk',
+      name: 'Zendesk support',
+      credentials: zendesk.credentials(),
+      settings: { commentCoalesceMs: 1500 },
+    });
+    expect(created.status).toBe(201);
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await zendesk?.close();
+    await redis?.close();
+    await database?.drop();
+  });
+
+  it('turns a burst of ten messages into one comment by the customer, in order, with one ticket update', async () => {
+    const waId = '34611000001';
+    const texts = Array.from({ length: 10 }, (_, i) => `Line ${i + 1} of my question`);
+    const start = Math.floor(Date.now() / 1000);
+    for (const [i, text] of texts.entries()) {
+      const body = aTextMessageWebhook({ wamid: nextWamid(waId), waId, name: 'Lucía Pérez', text, timestamp: String(start + i) });
+      expect((await postMetaWebhook(`${service.url}/webhooks/whatsapp`, body, TEST_APP_SECRET)).status).toBe(200);
+      await sleep(100);
+    }
+
+    const ticket = await eventually(async () => zendesk.tickets().find((t) => zendesk.comments(t.id).some((c) => c.body.includes('Line 10'))), 'the burst on a ticket');
+    const customerComments = zendesk.comments(ticket.id).filter((c) => c.public && c.body.includes('of my question'));
+    expect(customerComments).toHaveLength(1);
+    const [comment] = customerComments;
+    const positions = texts.map((t) => comment.body.indexOf(`${t}`));
+    expect(positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1]))).toBe(true); // all ten, in order
+    expect(zendesk.users().find((u) => u.id === comment.author_id)?.name).toBe('Lucía Pérez');
+    // The ticket was created with the burst as its first comment: no update beyond that.
+    expect(zendesk.requestsTo('PUT', `/tickets/${ticket.id}`).length).toBeLessThanOrEqual(1);
+  });
+
+  it('sends a message that follows after a quiet spell as its own comment', async () => {
+    const waId = '34611000002';
+    const post = (text: string) => postMetaWebhook(`${service.url}/webhooks/whatsapp`, aTextMessageWebhook({ wamid: nextWamid(waId), waId, name: 'Tomás Ruiz', text }), TEST_APP_SECRET);
+    await post('First question');
+    const ticket = await eventually(async () => zendesk.tickets().find((t) => zendesk.comments(t.id).some((c) => c.body.includes('First question'))), 'the first comment');
+    await post('Second question, much later');
+    await eventually(async () => zendesk.comments(ticket.id).some((c) => c.body.includes('Second question')), 'the second comment');
+    expect(zendesk.comments(ticket.id).filter((c) => c.public && /question/.test(c.body))).toHaveLength(2);
+  });
+});
