@@ -281,7 +281,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
   /** Sends messages in chunks of the connector's batch size, across conversations, in order. */
   private async appendMessages(resolved: ResolvedConnection, connector: CrmConnector, rows: SyncRow[], thread: (row: SyncRow) => Thread, ctx: DrainContext): Promise<void> {
     const connectionId = resolved.connection.id;
-    for (const chunk of chunks(rows, resolved.definition.manifest.maxBatch)) {
+    for (const chunk of chunksOfWholeConversations(rows, resolved.definition.manifest.maxBatch)) {
       const batches = groupByThread(chunk, thread);
       await this.repo.markDispatched(chunk.map((r) => r.taskId));
       const results = await this.call(
@@ -377,6 +377,35 @@ export class CrmSyncService implements BeforeApplicationShutdown {
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += Math.max(1, size)) out.push(items.slice(i, i + Math.max(1, size)));
+  return out;
+}
+
+/**
+ * Chunks of at most `size` rows that never split a conversation unless it alone is larger, so each
+ * conversation's messages reach its CRM record in one call (rows come grouped by conversation).
+ */
+function chunksOfWholeConversations(rows: SyncRow[], size: number): SyncRow[][] {
+  const out: SyncRow[][] = [];
+  let current: SyncRow[] = [];
+  const max = Math.max(1, size);
+  for (let i = 0; i < rows.length; ) {
+    let end = i;
+    while (end < rows.length && rows[end].conversationId === rows[i].conversationId) end++;
+    const conversation = rows.slice(i, end);
+    if (current.length > 0 && current.length + conversation.length > max) {
+      out.push(current);
+      current = [];
+    }
+    for (const part of chunks(conversation, max)) {
+      if (current.length + part.length > max) {
+        out.push(current);
+        current = [];
+      }
+      current.push(...part);
+    }
+    i = end;
+  }
+  if (current.length > 0) out.push(current);
   return out;
 }
 

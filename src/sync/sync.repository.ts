@@ -67,22 +67,44 @@ export class SyncRepository {
     await this.dataSource.query(`DELETE FROM sync_leases WHERE connection_id = $1 AND scope = $2 AND holder = $3`, [connectionId, scope, holder]);
   }
 
-  /** Open crm-sync tasks of a connection, oldest first, with their message and conversation. */
+  /**
+   * Open crm-sync tasks of a connection with their message and conversation: the conversations of
+   * the oldest `limit` open tasks, each with all its open tasks (oldest conversation first, then
+   * task order), at most 4 × `limit` rows. Whole conversations, so a burst that interleaves many
+   * customers' messages still reaches each CRM record in one call, not one per slice of arrival order.
+   */
   async openRows(connectionId: string, limit: number): Promise<SyncRow[]> {
     return this.dataSource.query(
-      `SELECT o.id::text AS "taskId", o.kind, o.dispatched_at AS "dispatchedAt", o.conversation_id AS "conversationId",
+      `WITH head AS (
+         SELECT conversation_id, min(id) AS first_id FROM (
+           SELECT id, conversation_id FROM outbox
+            WHERE connection_id = $1 AND queue = '${QueueName.CrmSync}' AND status IN ('pending', 'running')
+            ORDER BY id LIMIT $2) oldest
+          GROUP BY conversation_id
+       ), picked AS (
+         SELECT head.first_id, t.id FROM head CROSS JOIN LATERAL (
+           SELECT id FROM outbox
+            WHERE connection_id = $1 AND conversation_id = head.conversation_id AND queue = '${QueueName.CrmSync}' AND status IN ('pending', 'running')
+            ORDER BY id LIMIT $2) t
+         UNION ALL
+         -- Tasks without a conversation (none are written today) keep their place.
+         SELECT id, id FROM outbox
+          WHERE connection_id = $1 AND conversation_id IS NULL AND queue = '${QueueName.CrmSync}' AND status IN ('pending', 'running')
+            AND id <= (SELECT max(first_id) FROM head)
+       )
+       SELECT o.id::text AS "taskId", o.kind, o.dispatched_at AS "dispatchedAt", o.conversation_id AS "conversationId",
               k.id AS "contactId", k.wa_id AS "waId", k.e164, k.profile_name AS "profileName",
               c.display_phone_number AS "displayPhoneNumber", c.phone_number_id AS "phoneNumberId",
               c.status AS "conversationStatus", c.opened_at AS "openedAt", c.closed_at AS "closedAt",
               m.id AS "messageId", m.wamid, m.direction, m.type, m.body, m.content, m.media, m.media_status AS "mediaStatus",
               m.context, m.errors, m.wa_timestamp AS "waTimestamp", m.seq::text AS seq, m.author, m.created_at AS "messageCreatedAt"
-       FROM outbox o
+       FROM picked p
+       JOIN outbox o ON o.id = p.id
        LEFT JOIN conversations c ON c.id = o.conversation_id
        LEFT JOIN contacts k ON k.id = c.contact_id
        LEFT JOIN messages m ON m.id = o.message_id
-       WHERE o.connection_id = $1 AND o.queue = '${QueueName.CrmSync}' AND o.status IN ('pending', 'running')
-       ORDER BY o.id
-       LIMIT $2`,
+       ORDER BY p.first_id, o.id
+       LIMIT $2 * 4`,
       [connectionId, limit],
     );
   }

@@ -64,6 +64,34 @@ describe('WhatsApp chats into Zendesk', () => {
     expect(zendesk.requestsTo('PUT', `/tickets/${ticket.id}`).length).toBeLessThanOrEqual(1);
   });
 
+  it('keeps every customer to one comment when many chat at once (their messages interleaved)', async () => {
+    // 60 customers × 9 messages: more open tasks than one pass of the engine reads (500), and more
+    // than one call takes (50), so neither may cut a customer's burst in two.
+    const customers = Array.from({ length: 60 }, (_, i) => `3461200${String(i).padStart(4, '0')}`);
+    // Known to Zendesk already (by external id), as returning customers are: the test is about the
+    // comments, not about finding 60 new users within the account's request budget.
+    for (const waId of customers) zendesk.seedUser({ name: `Customer ${waId}`, external_id: `whatsapp:${waId}`, phone: `+${waId}` });
+    const putsBefore = zendesk.requestsTo('PUT', /^\/tickets\/\d+$/).length;
+    for (let round = 1; round <= 9; round++) {
+      await Promise.all(
+        customers.map(async (waId) => {
+          const body = aTextMessageWebhook({ wamid: nextWamid(waId), waId, name: `Customer ${waId}`, text: `Round ${round} from ${waId}` });
+          expect((await postMetaWebhook(`${service.url}/webhooks/whatsapp`, body, TEST_APP_SECRET)).status).toBe(200);
+        }),
+      );
+      await sleep(150);
+    }
+    const ticketOf = (waId: string) => zendesk.tickets().find((t) => zendesk.comments(t.id).some((c) => c.body.includes(`from ${waId}`)));
+    await eventually(async () => customers.every((waId) => ticketOf(waId) && zendesk.comments(ticketOf(waId)!.id).some((c) => c.body.includes(`Round 9 from ${waId}`))), 'every burst on its ticket', 25_000);
+    for (const waId of customers) {
+      const comments = zendesk.comments(ticketOf(waId)!.id).filter((c) => c.public && c.body.includes(`from ${waId}`));
+      expect(comments).toHaveLength(1);
+      expect(comments[0].body.indexOf('Round 1')).toBeLessThan(comments[0].body.indexOf('Round 9'));
+    }
+    // One ticket update (the comment) per customer.
+    expect(zendesk.requestsTo('PUT', /^\/tickets\/\d+$/).length - putsBefore).toBe(customers.length);
+  });
+
   it('sends a message that follows after a quiet spell as its own comment', async () => {
     const waId = '34611000002';
     const post = (text: string) => postMetaWebhook(`${service.url}/webhooks/whatsapp`, aTextMessageWebhook({ wamid: nextWamid(waId), waId, name: 'Tomás Ruiz', text }), TEST_APP_SECRET);
