@@ -3,7 +3,14 @@ import * as fs from 'node:fs';
 import { Client } from 'pg';
 
 export const PG_ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-export const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
+/**
+ * The Redis database of one benchmark (BENCH_REDIS_URL overrides it): each bench has its own,
+ * 11–13, and tests use 1–10 (test/setup/test-redis.ts), so runs side by side never flush or take
+ * each other's queued jobs.
+ */
+export function benchRedisUrl(db: 11 | 12 | 13): string {
+  return process.env.BENCH_REDIS_URL ?? `redis://127.0.0.1:6379/${db}`;
+}
 
 export function databaseUrl(name: string): string {
   const u = new URL(PG_ADMIN_URL);

@@ -13,7 +13,7 @@ import { createHmac } from 'node:crypto';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
-import { backendPids, cpuMicros, databaseUrl, fmt, forkAndWait, freshDatabase, memoryOf, REDIS_URL, serviceNodeFlags, stopChild } from './bench-utils';
+import { backendPids, cpuMicros, databaseUrl, fmt, forkAndWait, freshDatabase, memoryOf, benchRedisUrl, serviceNodeFlags, stopChild } from './bench-utils';
 
 const SECRET = 'bench-app-secret';
 const RATES = (process.env.BENCH_RATES ?? '100,300,600,1000').split(',').map(Number);
@@ -109,6 +109,8 @@ function report(t: Target): { sustained: number; cpu: CpuShare } {
   console.log(`  CPU per message (closed loop): server ${cpu.serverUs.toFixed(0)} µs, Postgres ${cpu.databaseUs.toFixed(0)} µs`);
   return { sustained, cpu };
 }
+
+const REDIS_URL = benchRedisUrl(11);
 
 async function main(): Promise<void> {
   const dist = path.resolve(process.cwd(), 'dist/test/bench');

@@ -24,7 +24,7 @@ import { startZendeskFake } from '../../connectors/zendesk/test/zendesk.fake-ser
 import { aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';
-import { databaseUrl, forkAndWait, freshDatabase, REDIS_URL, serviceNodeFlags, stopChild } from './bench-utils';
+import { databaseUrl, forkAndWait, freshDatabase, benchRedisUrl, serviceNodeFlags, stopChild } from './bench-utils';
 
 const SECRET = 'bench-app-secret';
 const ADMIN = 'bench-admin-key-0123456789';
@@ -61,6 +61,8 @@ async function until(what: string, check: () => boolean | Promise<boolean>): Pro
     await sleep(50);
   }
 }
+
+const REDIS_URL = benchRedisUrl(13);
 
 async function main(): Promise<void> {
   const meta = await startMetaGraphFake({ accessToken: META_TOKEN, enforceWindow: true, throughputPerSecond: THROUGHPUT, pairLimit: { count: 45, perMs: 6000 }, latencyMs: LATENCY_MS });

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { anImageMessageWebhook, aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';
-import { databaseUrl, forkAndWait, freshDatabase, REDIS_URL, serviceNodeFlags, stopChild } from './bench-utils';
+import { databaseUrl, forkAndWait, freshDatabase, benchRedisUrl, serviceNodeFlags, stopChild } from './bench-utils';
 
 const SECRET = 'bench-app-secret';
 const ADMIN = 'bench-admin-key-0123456789';
@@ -33,6 +33,8 @@ const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
+
+const REDIS_URL = benchRedisUrl(12);
 
 async function main(): Promise<void> {
   const hubspot = await startHubspotFake({ accessTokens: ['bench-token'], rateLimit: LIMIT, latencyMs: LATENCY_MS });

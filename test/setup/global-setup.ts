@@ -17,8 +17,8 @@ export default async function globalSetup(): Promise<void> {
   // Jest workers are forked after this runs, so they inherit the name.
   process.env.THREADBRIDGE_TEMPLATE_DB = `tb_template_${process.pid}`;
   // Test runs side by side on one machine (two checkouts) must not share Redis databases: each
-  // run starts its workers at its own offset among the 15 indexes (test/setup/test-redis.ts).
-  process.env.THREADBRIDGE_REDIS_OFFSET ??= String(process.pid % 15);
+  // run starts its workers at its own offset among the 10 indexes (test/setup/test-redis.ts).
+  process.env.THREADBRIDGE_REDIS_OFFSET ??= String(process.pid % 10);
   const template = templateDb();
   await admin.query(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`);
   await admin.query(`CREATE DATABASE ${template}`);
