@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -13,8 +12,23 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-// Works both in the compiled CommonJS build and when the test runner loads the source as ESM.
-const requireHere = typeof require === 'function' ? require : createRequire(path.join(process.cwd(), 'package.json'));
+const SERVER_SCRIPT = 'embedded-postgres.server';
+
+/**
+ * The compiled server script. In the build it sits beside this file; when the test runner loads
+ * this file from source (as ESM, without __dirname) the child still needs JavaScript, so it runs
+ * the build that `npm run setup` makes, and refuses one older than the source.
+ */
+function serverScript(): string {
+  if (typeof __dirname === 'string') return path.join(__dirname, `${SERVER_SCRIPT}.js`);
+  const built = path.join(process.cwd(), 'dist', 'src', 'database', `${SERVER_SCRIPT}.js`);
+  const source = path.join(process.cwd(), 'src', 'database', `${SERVER_SCRIPT}.ts`);
+  const stamp = path.join(process.cwd(), 'dist', '.build-stamp');
+  if (!fs.existsSync(built) || !fs.existsSync(stamp) || fs.statSync(stamp).mtimeMs < fs.statSync(source).mtimeMs) {
+    throw new Error(`${built} is missing or older than its source: run \`npm run setup\` to build it`);
+  }
+  return built;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -49,19 +63,19 @@ async function waitUntilReady(url: string, child: ChildProcess, timeoutMs: numbe
 
 /**
  * Serves a PGlite database from DATA_DIR/pgdata on a local port, so the ordinary `pg` driver,
- * TypeORM and the migrations run unchanged. PGlite's WASM runs in a child process (the package's
- * own server script) so database work never blocks the HTTP event loop.
+ * TypeORM and the migrations run unchanged. PGlite's WASM runs in a child process
+ * (embedded-postgres.server.ts) so database work never blocks the HTTP event loop.
  */
 export async function startEmbeddedPostgres(dataDir: string, maxConnections: number): Promise<EmbeddedPostgres> {
   const dataPath = path.join(dataDir, 'pgdata');
   const created = !fs.existsSync(path.join(dataPath, 'PG_VERSION'));
   fs.mkdirSync(dataPath, { recursive: true });
   const port = await freePort();
-  const script = path.join(path.dirname(requireHere.resolve('@electric-sql/pglite-socket')), 'scripts', 'server.js');
   const child = spawn(
     process.execPath,
-    [script, `--db=${dataPath}`, `--port=${port}`, '--host=127.0.0.1', `--max-connections=${maxConnections}`],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    [serverScript(), `--db=${dataPath}`, `--port=${port}`, '--host=127.0.0.1', `--max-connections=${maxConnections}`],
+    // The IPC channel carries nothing: when this process dies it closes, and the server shuts PGlite down.
+    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
