@@ -156,13 +156,6 @@ async function start(dataDir: string, out: Printer, stepTimeoutMs: number): Prom
       WHATSAPP_ACCESS_TOKEN: WHATSAPP_TOKEN,
       WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
       WHATSAPP_API_URL: meta.url,
-      // One connection to the embedded database. PGlite serves a single session, and pglite-socket
-      // 0.2.17 queues each protocol message on its own, so the Parse/Bind/Execute of concurrent
-      // connections interleave outside transactions ("bind message supplies 1 parameters, but
-      // prepared statement requires 3", "portal does not exist"): with the default pool of 10,
-      // replies' tasks fail and retry past the demo's timeouts. One connection loses nothing, as
-      // PGlite runs one query at a time anyway.
-      DB_POOL_SIZE: '1',
       LOG_LEVEL: 'warn',
     },
     { logger: createLogger({ level: 'warn', redact: true }) },
