@@ -105,3 +105,31 @@ export function serviceNodeFlags(): string[] {
 }
 
 export const fmt = (n: number, digits = 1) => n.toFixed(digits).padStart(8);
+
+/**
+ * threadbridge in its own process on a fresh database and an emptied Redis database, with the
+ * flags of `npm start` and the given environment on top. Resolves with the child and its URL.
+ */
+export async function startBenchService(options: { database: string; redisUrl: string; dataDir: string; env: Record<string, string> }): Promise<{ child: ChildProcess; url: string }> {
+  const databaseUrlOfRun = await freshDatabase(options.database);
+  const { default: Redis } = await import('ioredis');
+  const redis = new Redis(options.redisUrl);
+  await redis.flushdb();
+  redis.disconnect();
+  const { child, ready } = await forkAndWait(
+    `${process.cwd()}/dist/test/setup/service-process.js`,
+    {
+      DATABASE_URL: databaseUrlOfRun,
+      REDIS_URL: options.redisUrl,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: `${process.cwd()}/${options.dataDir}`,
+      ...options.env,
+    },
+    (m) => (m as { url?: string }).url,
+    serviceNodeFlags(),
+  );
+  return { child, url: ready };
+}
+

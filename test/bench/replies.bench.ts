@@ -16,7 +16,6 @@
  *     requests the fake Zendesk received per inbound message (close messages share one comment).
  * It prints; it asserts no timing.
  */
-import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import axios from 'axios';
 import { Client } from 'pg';
@@ -24,7 +23,8 @@ import { startZendeskFake } from '../../connectors/zendesk/test/zendesk.fake-ser
 import { aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';
-import { databaseUrl, forkAndWait, freshDatabase, benchRedisUrl, serviceNodeFlags, stopChild } from './bench-utils';
+import { benchRedisUrl, databaseUrl, startBenchService, stopChild } from './bench-utils';
+import { peakInWindow } from '../setup/time-windows';
 
 const SECRET = 'bench-app-secret';
 const ADMIN = 'bench-admin-key-0123456789';
@@ -43,16 +43,6 @@ const percentile = (values: number[], p: number) => {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 };
 
-/** The most timestamps (ms) in any window [t, t + windowMs). */
-function peakInWindow(times: number[], windowMs = 1000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let peak = 0;
-  for (let start = 0, end = 0; start < sorted.length; start++) {
-    while (end < sorted.length && sorted[end] < sorted[start] + windowMs) end++;
-    peak = Math.max(peak, end - start);
-  }
-  return peak;
-}
 
 async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + DEADLINE_MS;
@@ -70,32 +60,20 @@ async function main(): Promise<void> {
   // 400 calls in a minute then never meet a 429 whose 60-s Retry-After would spill into the phases.
   const zendesk = await startZendeskFake({ latencyMs: LATENCY_MS, requestsPerMinute: 700 });
   const dbName = 'threadbridge_bench_replies';
-  const url = await freshDatabase(dbName);
-  const { default: Redis } = await import('ioredis');
-  const redis = new Redis(REDIS_URL);
-  await redis.flushdb();
-  redis.disconnect();
-
-  const service = await forkAndWait(
-    path.resolve(process.cwd(), 'dist/test/setup/service-process.js'),
-    {
-      DATABASE_URL: url,
-      REDIS_URL,
-      PORT: '0',
-      HOST: '127.0.0.1',
+  const service = await startBenchService({
+    database: dbName,
+    redisUrl: REDIS_URL,
+    dataDir: '.data/bench-replies',
+    env: {
       WHATSAPP_APP_SECRET: SECRET,
       ADMIN_API_KEY: ADMIN,
-      LOG_LEVEL: 'warn',
-      DATA_DIR: path.resolve(process.cwd(), '.data/bench-replies'),
       ENCRYPTION_KEY: 'c'.repeat(64),
       WHATSAPP_API_URL: meta.url,
       WHATSAPP_ACCESS_TOKEN: META_TOKEN,
       WHATSAPP_THROUGHPUT_PER_SECOND: String(THROUGHPUT),
     },
-    (m) => (m as { url?: string }).url,
-    serviceNodeFlags(),
-  );
-  const base = service.ready;
+  });
+  const base = service.url;
   const api = axios.create({ baseURL: base, headers: { authorization: `Bearer ${ADMIN}` }, validateStatus: () => true });
   const created = await api.post('/api/v1/connections', {
     connectorId: 'zendesk',

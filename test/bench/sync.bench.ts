@@ -13,14 +13,13 @@
  * fully the budget is used when it does.
  */
 import axios from 'axios';
-import * as path from 'node:path';
 import { Client } from 'pg';
 import { startHubspotFake } from '../../connectors/hubspot/test/hubspot.fake-server';
 import { randomBytes } from 'node:crypto';
 import { anImageMessageWebhook, aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';
-import { databaseUrl, forkAndWait, freshDatabase, benchRedisUrl, serviceNodeFlags, stopChild } from './bench-utils';
+import { benchRedisUrl, databaseUrl, startBenchService, stopChild } from './bench-utils';
 
 const SECRET = 'bench-app-secret';
 const ADMIN = 'bench-admin-key-0123456789';
@@ -40,31 +39,19 @@ async function main(): Promise<void> {
   const hubspot = await startHubspotFake({ accessTokens: ['bench-token'], rateLimit: LIMIT, latencyMs: LATENCY_MS });
   const meta = await startMetaGraphFake({ accessToken: 'bench-whatsapp-token' });
   const dbName = 'threadbridge_bench_sync';
-  const url = await freshDatabase(dbName);
-  const { default: Redis } = await import('ioredis');
-  const redis = new Redis(REDIS_URL);
-  await redis.flushdb();
-  redis.disconnect();
-
-  const service = await forkAndWait(
-    path.resolve(process.cwd(), 'dist/test/setup/service-process.js'),
-    {
-      DATABASE_URL: url,
-      REDIS_URL,
-      PORT: '0',
-      HOST: '127.0.0.1',
+  const service = await startBenchService({
+    database: dbName,
+    redisUrl: REDIS_URL,
+    dataDir: '.data/bench-sync',
+    env: {
       WHATSAPP_APP_SECRET: SECRET,
       ADMIN_API_KEY: ADMIN,
-      LOG_LEVEL: 'warn',
-      DATA_DIR: path.resolve(process.cwd(), '.data/bench-sync'),
       ENCRYPTION_KEY: 'b'.repeat(64),
       WHATSAPP_API_URL: meta.url,
       WHATSAPP_ACCESS_TOKEN: 'bench-whatsapp-token',
     },
-    (m) => (m as { url?: string }).url,
-    serviceNodeFlags(),
-  );
-  const base = service.ready;
+  });
+  const base = service.url;
   const api = axios.create({ baseURL: base, headers: { authorization: `Bearer ${ADMIN}` }, validateStatus: () => true });
   const created = await api.post('/api/v1/connections', {
     connectorId: 'hubspot',

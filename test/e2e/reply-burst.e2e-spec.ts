@@ -7,6 +7,7 @@ import { postMetaWebhook } from '../fakes/meta-webhook';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
 import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
+import { peakInWindow } from '../setup/time-windows';
 
 const api = axios.create({ validateStatus: () => true, headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
 const ZENDESK_SECRET = 'zendesk-burst-signing-secret';
@@ -16,16 +17,6 @@ const CUSTOMERS = 100;
 const REPLIES_PER_CUSTOMER = 5;
 const TOTAL = CUSTOMERS * REPLIES_PER_CUSTOMER;
 
-/** The most timestamps (ms) that fall in any window [t, t + windowMs). */
-function peakInWindow(times: number[], windowMs = 1000): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let peak = 0;
-  for (let start = 0, end = 0; start < sorted.length; start++) {
-    while (end < sorted.length && sorted[end] < sorted[start] + windowMs) end++;
-    peak = Math.max(peak, end - start);
-  }
-  return peak;
-}
 
 /**
  * A burst of agent replies, end to end on Postgres + Redis: 100 customers have written within 24 h,
