@@ -6,6 +6,7 @@ import { ConnectorError } from '../../connectors/_sdk/errors';
 import { ConfigValidationError } from '../../config/env.validation';
 import { DecryptionError, Encryption } from '../common/encryption';
 import { LOGGER } from '../common/logger';
+import { RequestBudgets } from '../sync/request-budget';
 import { TaskQueue } from '../sync/task-queue';
 import {
   ConnectionNotFoundError,
@@ -94,6 +95,7 @@ export class ConnectionsService implements OnApplicationBootstrap {
     private readonly factory: ConnectorFactory,
     private readonly encryption: Encryption,
     private readonly queue: TaskQueue,
+    private readonly budgets: RequestBudgets,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(CONNECTION_ENV) env?: ConnectionEnv,
   ) {
@@ -233,6 +235,20 @@ export class ConnectionsService implements OnApplicationBootstrap {
   /** No call to this connection's vendor before `until` (null clears the pause). */
   async setRetryAfter(id: string, until: Date | null): Promise<void> {
     await this.repo.setRetryAfter(id, until);
+  }
+
+  /**
+   * No call to this connection's vendor for `delayMs`, from any worker or task: the shared request
+   * budget is paused (calls already waiting on it wait longer) and the pause is stored with the
+   * connection (drains and tasks that start later see it). `failure` also counts a failed call; a
+   * rate limit is the vendor pacing us, not a failure, so it passes none. Returns when it ends.
+   */
+  async pause(id: string, delayMs: number, failure?: string): Promise<Date> {
+    const until = new Date(Date.now() + delayMs);
+    await this.budgets.pauseFor(id, delayMs);
+    await this.repo.setRetryAfter(id, until);
+    if (failure !== undefined) await this.repo.recordFailure(id, failure);
+    return until;
   }
 
   /** Counts a failed call and keeps its reason for the operator. */

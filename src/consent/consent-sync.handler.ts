@@ -6,7 +6,6 @@ import { LOGGER } from '../common/logger';
 import { ConnectionsService, type ResolvedConnection } from '../connections/connections.service';
 import { ConnectorFactory } from '../connections/connector-factory';
 import type { OutboxTaskEntity } from '../sync/entities/outbox-task.entity';
-import { RequestBudgets } from '../sync/request-budget';
 import { decide } from '../sync/retry-policy';
 import { QueueName } from '../sync/sync.constants';
 import { SyncRepository } from '../sync/sync.repository';
@@ -36,7 +35,6 @@ export class ConsentSyncHandler implements TaskHandler {
     private readonly links: SyncRepository,
     private readonly connections: ConnectionsService,
     private readonly factory: ConnectorFactory,
-    private readonly budgets: RequestBudgets,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -93,10 +91,7 @@ export class ConsentSyncHandler implements TaskHandler {
     this.logger.warn({ connectionId, kind: error.kind, vendorStatus: error.vendorStatus, action: decision.action }, 'consent sync failed');
     switch (decision.action) {
       case 'pause_connection': {
-        const until = new Date(Date.now() + decision.delayMs);
-        await this.budgets.pauseFor(connectionId, decision.delayMs);
-        await this.connections.setRetryAfter(connectionId, until);
-        if (error.kind !== 'rate_limited') await this.connections.recordFailure(connectionId, decision.reason);
+        const until = await this.connections.pause(connectionId, decision.delayMs, error.kind === 'rate_limited' ? undefined : decision.reason);
         return { outcome: 'retry', at: until, error: decision.reason, refundAttempt: error.kind === 'rate_limited' };
       }
       case 'needs_reauth':

@@ -91,7 +91,7 @@ export class RemoteErasureService {
       const plan = planForFailure(error.kind, redactText(error.message), task.attempts, name, error.retryAfterMs);
       this.logger.warn({ erasureId: p.erasureId, connectionId, kind: error.kind, vendorStatus: error.vendorStatus, receipt: plan.receipt }, 'remote erasure failed');
       if (plan.receipt !== 'pending') return this.settle(task, p, plan.receipt, plan.detail, true);
-      if (plan.pauseConnectionMs) await this.connections.setRetryAfter(connectionId, new Date(Date.now() + plan.pauseConnectionMs));
+      if (plan.pauseConnectionMs) await this.connections.pause(connectionId, plan.pauseConnectionMs);
       if (plan.needsReauth) await this.connections.markNeedsReauth(connectionId, redactText(error.message));
       await this.repo.updateReceipt(p.receiptId, 'pending', plan.detail, true);
       return { outcome: 'retry', at: new Date(Date.now() + plan.retryInMs), waited: false, reason: plan.detail };

@@ -6,7 +6,6 @@ import { LOGGER } from '../common/logger';
 import { ConnectionsService } from '../connections/connections.service';
 import { ConnectorFactory } from '../connections/connector-factory';
 import type { OutboxTaskEntity } from '../sync/entities/outbox-task.entity';
-import { RequestBudgets } from '../sync/request-budget';
 import { decide } from '../sync/retry-policy';
 import type { TaskResult } from '../sync/task-handler';
 import { AgentRepliesRepository } from './agent-replies.repository';
@@ -34,7 +33,6 @@ export class ReplyStatusService {
     private readonly replies: AgentRepliesRepository,
     private readonly connections: ConnectionsService,
     private readonly factory: ConnectorFactory,
-    private readonly budgets: RequestBudgets,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -99,8 +97,8 @@ export class ReplyStatusService {
     switch (decision.action) {
       case 'pause_connection':
         if (error.kind === 'rate_limited') {
-          // Every call to this connection waits, not just this report (the budget is shared).
-          await this.budgets.pauseFor(reply.connectionId, decision.delayMs);
+          // Every call to this connection waits, not just this report.
+          await this.connections.pause(reply.connectionId, decision.delayMs);
           return later(decision.delayMs, decision.reason);
         }
         if (task.attempts >= MAX_REPORT_ATTEMPTS) return { outcome: 'dead', error: `gave up after ${task.attempts} attempts: ${decision.reason}` };

@@ -340,10 +340,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       this.logger.warn({ connectionId, kind: error.kind, vendorStatus: error.vendorStatus, action: decision.action, err: error }, 'connector call failed');
       switch (decision.action) {
         case 'pause_connection': {
-          const until = new Date(Date.now() + decision.delayMs);
-          await this.budgets.pauseFor(connectionId, decision.delayMs);
-          await this.connections.setRetryAfter(connectionId, until);
-          if (error.kind !== 'rate_limited') await this.connections.recordFailure(connectionId, decision.reason);
+          const until = await this.connections.pause(connectionId, decision.delayMs, error.kind === 'rate_limited' ? undefined : decision.reason);
           throw new StopDrain({ outcome: 'paused', until });
         }
         case 'needs_reauth':

@@ -15,6 +15,7 @@ import { TaskQueue } from '../../src/sync/task-queue';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
 import { eventually, startTestService, TEST_ADMIN_KEY, type TestService } from '../setup/test-service';
+import { RequestBudgets } from '../../src/sync/request-budget';
 
 const http = axios.create({ validateStatus: () => true });
 const auth = { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } };
@@ -443,6 +444,7 @@ describe('Connections declared by the environment, and key rotation', () => {
         s.app.get(ConnectorFactory),
         s.app.get(Encryption),
         s.app.get(TaskQueue),
+        s.app.get(RequestBudgets),
         s.app.get(LOGGER),
         env,
       );
