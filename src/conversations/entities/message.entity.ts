@@ -1,17 +1,11 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import type { InboundMedia } from '../../whatsapp/inbound/inbound.types';
 
 export type MessageDirection = 'inbound' | 'outbound';
 export type MediaStatus = 'none' | 'pending' | 'stored' | 'failed';
 
-/** What we know of a media file attached to a message. */
-export interface StoredMedia {
-  id: string;
-  mimeType?: string;
-  sha256?: string;
-  filename?: string;
-  caption?: string;
-  voice?: boolean;
-  animated?: boolean;
+/** What we know of a media file attached to a message: what WhatsApp said of it, and what became of its download. */
+export interface StoredMedia extends InboundMedia {
   /** Set once downloaded: the key in the media store and the verified size. */
   storageKey?: string;
   sizeBytes?: number;
