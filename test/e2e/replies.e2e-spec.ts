@@ -583,75 +583,72 @@ describe('agent replies', () => {
 });
 
 describe('a Zendesk connection declared by the environment', () => {
-  it('keeps the signing secret its replies set-up stored across a restart (the environment does not declare one)', async () => {
+  /**
+   * A service whose Zendesk connection is declared by ZENDESK_* variables, on a database, Redis and
+   * fake Zendesk of its own; `restart` starts it again with the same environment (and address).
+   */
+  async function withDeclaredZendesk(
+    extraEnv: Record<string, string>,
+    test: (ctx: { zendesk: ZendeskFake; service: () => TestService; restart: () => Promise<void>; connectionId: string }) => Promise<void>,
+  ): Promise<void> {
     const database = await createTestDatabase();
     const redis = await createTestRedis();
     const zendesk = await startZendeskFake();
-    const env = {
+    const env: Record<string, string> = {
       DATABASE_URL: database.url,
       REDIS_URL: redis.url,
       ENCRYPTION_KEY: randomBytes(32).toString('hex'),
       ZENDESK_BASE_URL: zendesk.url,
       ZENDESK_EMAIL: zendesk.email,
       ZENDESK_API_TOKEN: zendesk.apiToken,
+      ...extraEnv,
     };
     let service = await startTestService(env);
     try {
       const [{ id }] = await service.db.query(`SELECT id FROM connections WHERE connector_id = 'zendesk' AND source = 'env'`);
-      const setup = await axios.post(`${service.url}/api/v1/connections/${id}/replies/setup`, undefined, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
+      const restart = async () => {
+        // On the same address: a webhook in Zendesk points at it.
+        const port = new URL(service.url).port;
+        await service.stop();
+        service = await startTestService({ ...env, PORT: port });
+      };
+      await test({ zendesk, service: () => service, restart, connectionId: id });
+    } finally {
+      await service.stop();
+      await zendesk.close();
+      await redis.close();
+      await database.drop();
+    }
+  }
+
+  it('keeps the signing secret its replies set-up stored across a restart (the environment does not declare one)', async () => {
+    await withDeclaredZendesk({}, async ({ zendesk, service, restart, connectionId: id }) => {
+      const setup = await axios.post(`${service().url}/api/v1/connections/${id}/replies/setup`, undefined, { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
       expect(setup.status).toBe(200);
-      const secret = ((await service.app.get(ConnectionsService).resolve(id))!.credentials as { webhookSecret?: string }).webhookSecret;
+      const secret = ((await service().app.get(ConnectionsService).resolve(id))!.credentials as { webhookSecret?: string }).webhookSecret;
       expect(secret).toEqual(expect.any(String));
 
-      // Restarted on the same address, which the webhook in Zendesk points at.
-      const port = new URL(service.url).port;
-      await service.stop();
-      service = await startTestService({ ...env, PORT: port });
-      await expect(service.app.get(ConnectionsService).resolve(id)).resolves.toMatchObject({ credentials: { webhookSecret: secret, apiToken: zendesk.apiToken } });
+      await restart();
+      await expect(service().app.get(ConnectionsService).resolve(id)).resolves.toMatchObject({ credentials: { webhookSecret: secret, apiToken: zendesk.apiToken } });
       // And Zendesk's signed deliveries still verify: a reply on a ticket threadbridge does not
       // know is accepted (200) and answered with a note, not refused as unsigned (401).
       const ticketId = await foreignTicket(zendesk);
       const { deliveries } = await zendesk.agentComment(ticketId, { body: 'Still there?' });
       expect(deliveries.map((d) => d.status)).toEqual([200]);
-    } finally {
-      await service.stop();
-      await zendesk.close();
-      await redis.close();
-      await database.drop();
-    }
+    });
   });
 
   it("learns its API user's id at start, and at the next start when it was stored without it", async () => {
-    const database = await createTestDatabase();
-    const redis = await createTestRedis();
-    const zendesk = await startZendeskFake();
-    const env = {
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
-      ENCRYPTION_KEY: randomBytes(32).toString('hex'),
-      ZENDESK_BASE_URL: zendesk.url,
-      ZENDESK_EMAIL: zendesk.email,
-      ZENDESK_API_TOKEN: zendesk.apiToken,
-      ZENDESK_WEBHOOK_SECRET: ZENDESK_SECRET,
-    };
-    let service = await startTestService(env);
-    try {
-      const [{ id }] = await service.db.query(`SELECT id FROM connections WHERE connector_id = 'zendesk' AND source = 'env'`);
+    await withDeclaredZendesk({ ZENDESK_WEBHOOK_SECRET: ZENDESK_SECRET }, async ({ zendesk, service, restart, connectionId: id }) => {
       const learned = { credentials: { email: zendesk.email, apiUserId: String(zendesk.apiUser.id) } };
-      await expect(service.app.get(ConnectionsService).resolve(id)).resolves.toMatchObject(learned);
+      await expect(service().app.get(ConnectionsService).resolve(id)).resolves.toMatchObject(learned);
 
       // As an earlier version stored it: the declared values only.
       const declared = { baseUrl: zendesk.url, email: zendesk.email, apiToken: zendesk.apiToken, webhookSecret: ZENDESK_SECRET };
-      await service.db.query(`UPDATE connections SET credentials_enc = $2 WHERE id = $1`, [id, service.app.get(Encryption).encrypt(JSON.stringify(declared))]);
-      await service.stop();
-      service = await startTestService(env);
-      await expect(service.app.get(ConnectionsService).resolve(id)).resolves.toMatchObject(learned);
-      await expect(service.db.query(`SELECT status, source FROM connections`)).resolves.toEqual([{ status: 'active', source: 'env' }]);
-    } finally {
-      await service.stop();
-      await zendesk.close();
-      await redis.close();
-      await database.drop();
-    }
+      await service().db.query(`UPDATE connections SET credentials_enc = $2 WHERE id = $1`, [id, service().app.get(Encryption).encrypt(JSON.stringify(declared))]);
+      await restart();
+      await expect(service().app.get(ConnectionsService).resolve(id)).resolves.toMatchObject(learned);
+      await expect(service().db.query(`SELECT status, source FROM connections`)).resolves.toEqual([{ status: 'active', source: 'env' }]);
+    });
   });
 });
