@@ -27,12 +27,10 @@ export class AppExceptionFilter implements ExceptionFilter {
     }
     if (isDatabaseUnavailable(error) || error instanceof QueryFailedError) {
       this.logger.warn({ err: error }, 'database unavailable; answering 503');
-      res.locals.webhookOutcome ??= 'unavailable';
       res.status(HttpStatus.SERVICE_UNAVAILABLE).setHeader('Retry-After', '5').json({ statusCode: 503, message: 'temporarily unavailable, retry later' });
       return;
     }
     this.logger.error({ err: error }, 'unhandled error');
-    res.locals.webhookOutcome ??= 'error';
     // Never echo internal messages: they may quote data or secrets.
     res.status(500).json({ statusCode: 500, message: 'internal error' });
   }
