@@ -18,6 +18,8 @@ export interface AppConfig {
   /** Batched webhook writes in flight at once (see WebhookIngestService). */
   ingestWriters: number;
   publicUrl?: string;
+  /** Express's `trust proxy`: which peers' X-Forwarded-* headers are believed (absent: none). */
+  trustProxy?: number | string;
   admin: { apiKey?: string };
   whatsapp: {
     appSecrets: string[];
@@ -64,6 +66,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPoolSize: v.DB_POOL_SIZE ?? 10,
     ingestWriters: v.INGEST_WRITERS ?? 1,
     publicUrl: v.PUBLIC_URL,
+    trustProxy: v.TRUST_PROXY === undefined ? undefined : /^\d+$/.test(v.TRUST_PROXY) ? Number(v.TRUST_PROXY) : v.TRUST_PROXY,
     admin: { apiKey: v.ADMIN_API_KEY },
     whatsapp: {
       appSecrets: (v.WHATSAPP_APP_SECRET ?? '')

@@ -133,6 +133,15 @@ export class EnvironmentVariables {
 
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MaxLength(200)
   PUBLIC_URL?: string;
+
+  /**
+   * Which peers may set X-Forwarded-For/-Proto (Express's `trust proxy`): a hop count, or
+   * comma-separated addresses, CIDRs and the names loopback, linklocal, uniquelocal.
+   */
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^(\d+|(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?)(\s*,\s*(loopback|linklocal|uniquelocal|[0-9a-fA-F.:]+(\/\d{1,3})?))*)$/, {
+    message: 'must be a hop count, or comma-separated addresses/CIDRs/loopback/linklocal/uniquelocal',
+  })
+  TRUST_PROXY?: string;
 }
 
 export class ConfigValidationError extends Error {

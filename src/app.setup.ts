@@ -24,6 +24,9 @@ const API_DESCRIPTION = [
 
 /** HTTP plumbing shared by the service, the tests and the benchmarks. */
 export function configureApp(app: INestApplication, config: AppConfig, logger: Logger): void {
+  // Behind a reverse proxy the client's address (rate limits, audit) and scheme come from its
+  // X-Forwarded-* headers, believed only from the peers TRUST_PROXY names.
+  if (config.trustProxy !== undefined) (app.getHttpAdapter().getInstance() as express.Application).set('trust proxy', config.trustProxy);
   if (config.role === 'worker') {
     // A worker process answers only its probes; webhooks and the API belong to ROLE=api|all.
     app.use((req: Request, res: Response, next: NextFunction) =>
