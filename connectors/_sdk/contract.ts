@@ -46,6 +46,15 @@ export interface ConnectorManifest {
 /** A class with class-validator decorators; the core validates plain JSON against it. */
 export type DtoClass<T extends object = object> = new () => T;
 
+/**
+ * What a connector reads from the environment: a connection, or — when some of its variables are
+ * set but not all it needs (e.g. only ZENDESK_SUBDOMAIN) — the names of the missing ones, which
+ * stop the boot with a message naming them rather than silently declaring nothing.
+ */
+export type EnvDeclaration<C extends object = object, S extends object = object> =
+  | { name: string; credentials: C; settings: Partial<S> }
+  | { missing: string[] };
+
 export interface ConnectorDefinition<C extends object = object, S extends object = object> {
   manifest: ConnectorManifest;
   /** class-validator DTO for credentials (secrets: encrypted at rest, never returned by the API). */
@@ -56,7 +65,7 @@ export interface ConnectorDefinition<C extends object = object, S extends object
    * Reads a connection declared by environment variables (e.g. HUBSPOT_ACCESS_TOKEN), or returns
    * undefined when the environment declares none. The core creates/updates it at boot.
    */
-  fromEnv?(env: Record<string, string | undefined>): { name: string; credentials: C; settings: Partial<S> } | undefined;
+  fromEnv?(env: Record<string, string | undefined>): EnvDeclaration<C, S> | undefined;
   /**
    * The request budget of a connection with these settings (e.g. a higher vendor tier set in
    * its settings). Absent: manifest.defaultBudget.

@@ -35,7 +35,10 @@ export const hubspot: ConnectorDefinition<HubspotCredentials, HubspotSettings> =
 
   fromEnv(env) {
     const accessToken = env.HUBSPOT_ACCESS_TOKEN?.trim();
-    if (!accessToken) return undefined;
+    if (!accessToken) {
+      const siblings = ['HUBSPOT_BASE_URL', 'HUBSPOT_APP_SECRET', 'HUBSPOT_APP_ID', 'HUBSPOT_DEVELOPER_API_KEY'];
+      return siblings.some((name) => env[name]?.trim()) ? { missing: ['HUBSPOT_ACCESS_TOKEN'] } : undefined;
+    }
     const credentials: HubspotCredentials = { accessToken };
     if (env.HUBSPOT_BASE_URL?.trim()) credentials.baseUrl = env.HUBSPOT_BASE_URL.trim();
     if (env.HUBSPOT_APP_SECRET?.trim()) credentials.appSecret = env.HUBSPOT_APP_SECRET.trim();

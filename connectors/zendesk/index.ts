@@ -41,7 +41,14 @@ export const zendesk: ConnectorDefinition<ZendeskCredentialsDto, ZendeskSettings
     const baseUrl = env.ZENDESK_BASE_URL?.trim() || undefined;
     const email = env.ZENDESK_EMAIL?.trim();
     const apiToken = env.ZENDESK_API_TOKEN?.trim();
-    if (!email || !apiToken || (!subdomain && !baseUrl)) return undefined;
+    const declared = [subdomain, baseUrl, email, apiToken, env.ZENDESK_WEBHOOK_SECRET?.trim()].some(Boolean);
+    if (!declared) return undefined;
+    const missing = [
+      ...(subdomain || baseUrl ? [] : ['ZENDESK_SUBDOMAIN (or ZENDESK_BASE_URL)']),
+      ...(email ? [] : ['ZENDESK_EMAIL']),
+      ...(apiToken ? [] : ['ZENDESK_API_TOKEN']),
+    ];
+    if (missing.length > 0) return { missing };
     const credentials = Object.assign(new ZendeskCredentialsDto(), {
       subdomain,
       baseUrl,

@@ -273,6 +273,11 @@ export class ConnectionsService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     for (const definition of this.registry.list()) {
       const declared = definition.fromEnv?.(this.env);
+      if (declared && 'missing' in declared) {
+        throw new ConfigValidationError([
+          `the ${definition.manifest.displayName} connection is declared by environment variables but ${declared.missing.join(', ')} ${declared.missing.length > 1 ? 'are' : 'is'} not set`,
+        ]);
+      }
       if (declared) await this.applyDeclared(definition, declared);
     }
   }

@@ -452,6 +452,11 @@ describe('Connections declared by the environment, and key rotation', () => {
       /HubSpot connection declared by environment variables is invalid: credentials\.baseUrl/,
     );
     await expect(declaring({ HUBSPOT_ACCESS_TOKEN: GOOD_TOKEN, HUBSPOT_BASE_URL: 'not-a-url' }).onApplicationBootstrap()).rejects.toBeInstanceOf(ConfigValidationError);
+    // Some of a connector's variables without the ones it needs: the boot stops naming them.
+    await expect(declaring({ ZENDESK_SUBDOMAIN: 'acme' }).onApplicationBootstrap()).rejects.toThrow(
+      /Zendesk Support connection is declared by environment variables but ZENDESK_EMAIL, ZENDESK_API_TOKEN are not set/,
+    );
+    await expect(declaring({ HUBSPOT_BASE_URL: hubspot.url }).onApplicationBootstrap()).rejects.toThrow(/HUBSPOT_ACCESS_TOKEN is not set/);
     // A valid declaration through the same env: the row follows it.
     await declaring({ HUBSPOT_ACCESS_TOKEN: OTHER_GOOD_TOKEN, HUBSPOT_BASE_URL: hubspot.url }).onApplicationBootstrap();
     await expect(s.app.get(ConnectionsService).resolve((await envRow()).id)).resolves.toMatchObject({ credentials: { accessToken: OTHER_GOOD_TOKEN, baseUrl: hubspot.url } });

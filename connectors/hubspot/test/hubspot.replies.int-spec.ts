@@ -123,12 +123,11 @@ describe('capabilities and settings', () => {
   });
 
   it('declares the developer app from the environment', () => {
-    expect(hubspot.fromEnv!({ HUBSPOT_ACCESS_TOKEN: 't', HUBSPOT_APP_SECRET: 's', HUBSPOT_APP_ID: '42', HUBSPOT_DEVELOPER_API_KEY: 'k' })?.credentials).toEqual({
-      accessToken: 't',
-      appSecret: 's',
-      appId: '42',
-      developerApiKey: 'k',
+    expect(hubspot.fromEnv!({ HUBSPOT_ACCESS_TOKEN: 't', HUBSPOT_APP_SECRET: 's', HUBSPOT_APP_ID: '42', HUBSPOT_DEVELOPER_API_KEY: 'k' })).toMatchObject({
+      credentials: { accessToken: 't', appSecret: 's', appId: '42', developerApiKey: 'k' },
     });
+    // The app's variables without the token declare nothing usable: the boot is told which is missing.
+    expect(hubspot.fromEnv!({ HUBSPOT_APP_SECRET: 's' })).toEqual({ missing: ['HUBSPOT_ACCESS_TOKEN'] });
   });
 });
 

@@ -751,6 +751,7 @@ describe('eraseContact and verifyCredentials', () => {
       name: 'Zendesk (acme)',
       credentials: { subdomain: 'acme', email: 'a@acme.com', apiToken: 't', webhookSecret: 's' },
     });
-    expect(zendesk.fromEnv!({ ZENDESK_EMAIL: 'a@acme.com', ZENDESK_API_TOKEN: 't' })).toBeUndefined();
+    expect(zendesk.fromEnv!({ ZENDESK_EMAIL: 'a@acme.com', ZENDESK_API_TOKEN: 't' })).toEqual({ missing: ['ZENDESK_SUBDOMAIN (or ZENDESK_BASE_URL)'] });
+    expect(zendesk.fromEnv!({ ZENDESK_SUBDOMAIN: 'acme' })).toEqual({ missing: ['ZENDESK_EMAIL', 'ZENDESK_API_TOKEN'] });
   });
 });
