@@ -9,11 +9,12 @@
  *     WhatsApp's "delivered" back on the ticket;
  *  3. that reply on the HubSpot timeline, not copied back to Zendesk; the transcript in HubSpot;
  *  4. a reply 25 hours after the customer wrote → the registered reply template on WhatsApp.
- * Exits 0 when every step happened, 1 with the step that did not.
+ * Exits 0 when every step happened, 1 with the step that did not. `npm run demo -- --keep` leaves
+ * the service and the fakes running afterwards, with their URLs and the API key printed.
  */
 import { DemoTimeoutError, runDemo } from './run-demo';
 
-runDemo().then(
+runDemo({ keep: process.argv.includes('--keep') }).then(
   () => process.exit(0),
   (error: unknown) => {
     // A step that did not happen is the expected kind of failure: say which, without a stack.

@@ -43,6 +43,8 @@ export interface DemoOptions {
   color?: boolean;
   /** How long each awaited outcome may take. Default 30 s. */
   stepTimeoutMs?: number;
+  /** Leave the service and the fakes running after the story, until SIGINT/SIGTERM (`--keep`). */
+  keep?: boolean;
 }
 
 /** What the demo showed, for the test that runs it. */
@@ -118,6 +120,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     out.line();
     out.line(out.bold('Done.') + out.dim(` HubSpot calls: ${demo.hubspot.requestCount()}, Zendesk calls: ${demo.zendesk.requestCount()}, WhatsApp sends: ${demo.meta.sent.length}`));
+    if (options.keep) await keepRunning(demo, dataDir);
     return {
       zendeskTicket: ticket,
       replyOnPhone: { to: reply.sent.to, type: reply.sent.type, text: reply.text },
@@ -132,6 +135,25 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await demo.closeFakes();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** `--keep`: prints where everything runs and waits for Ctrl-C, so a newcomer can look around. */
+async function keepRunning(demo: Demo, dataDir: string): Promise<void> {
+  const { out, service } = demo;
+  out.line();
+  out.line(out.bold('Still running (--keep); Ctrl-C stops everything and removes the demo data.'));
+  out.line(`  threadbridge   ${service.url}   API docs ${service.url}/docs`);
+  out.line(`  admin API key  ${ADMIN_KEY}`);
+  out.line(`  try            curl -s ${service.url}/api/v1/conversations -H 'Authorization: Bearer ${ADMIN_KEY}'`);
+  out.line(`  fake WhatsApp  ${demo.meta.url}`);
+  out.line(`  fake HubSpot   ${demo.hubspot.url}`);
+  out.line(`  fake Zendesk   ${demo.zendesk.url}`);
+  out.line(`  data dir       ${dataDir}`);
+  // `on`, not `once`: a second Ctrl-C while stopping must not kill the process before it cleaned up.
+  await new Promise<void>((resolve) => {
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
