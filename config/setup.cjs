@@ -13,9 +13,11 @@ const lock = path.join(root, 'package-lock.json');
 const installed = path.join(root, 'node_modules', '.package-lock.json');
 if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(lock).mtimeMs) {
   console.log('[setup] installing dependencies…');
-  // `npm install` rather than `npm ci`: it installs the locked versions too, and tolerates the
-  // platform-specific optional packages that npm 11 leaves out of the lock file (npm ci refuses them).
-  run('npm install --no-audit --no-fund --loglevel=error');
+  // A fresh checkout installs exactly the lock file (npm ci); a stale install after the lock file
+  // changed is brought up to it. Neither rewrites package-lock.json: it lists every platform's
+  // optional packages, so starting never changes a tracked file.
+  const fresh = !fs.existsSync(path.join(root, 'node_modules'));
+  run(fresh ? 'npm ci --no-audit --no-fund --loglevel=error' : 'npm install --no-audit --no-fund --loglevel=error');
 }
 
 if (process.argv.includes('--no-build')) process.exit(0);
