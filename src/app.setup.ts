@@ -1,6 +1,8 @@
 import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { pinoHttp } from 'pino-http';
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/configuration';
@@ -22,6 +24,11 @@ const API_DESCRIPTION = [
   'ADMIN_API_KEY (or the key generated into DATA_DIR) is an admin key named env-admin. Changes and exports are written to the audit log (GET /api/v1/audit).',
 ].join('\n');
 
+/** Probes and scrapes come every few seconds: logged at debug so they do not drown the rest. */
+function probeLevel(req: { url?: string }): 'info' | 'debug' {
+  return req.url?.startsWith('/health') || req.url === '/metrics' ? 'debug' : 'info';
+}
+
 /** HTTP plumbing shared by the service, the tests and the benchmarks. */
 export function configureApp(app: INestApplication, config: AppConfig, logger: Logger): void {
   // Behind a reverse proxy the client's address (rate limits, audit) and scheme come from its
@@ -33,6 +40,27 @@ export function configureApp(app: INestApplication, config: AppConfig, logger: L
       req.path.startsWith('/health') || req.path === '/metrics' ? next() : res.status(404).json({ statusCode: 404, message: 'this process runs workers only' }),
     );
   }
+
+  // One line per request: method, route pattern (never the URL, whose query may hold a phone
+  // number), status, duration and a request id (the proxy's X-Request-Id when it sends one). No
+  // bodies, no headers. WhatsApp webhooks are answered before Express and count their own outcomes.
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req) => {
+        const given = req.headers['x-request-id'];
+        return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+      },
+      serializers: { req: (req: { id: unknown; method: string }) => ({ id: req.id, method: req.method }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
+      customProps: (req) => {
+        const r = req as Request;
+        return { route: r.route?.path ? `${r.baseUrl}${String(r.route.path)}` : undefined };
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : probeLevel(_req)),
+      customSuccessMessage: () => 'request',
+      customErrorMessage: () => 'request failed',
+    }),
+  );
 
   // Connection webhooks are verified over their exact bytes, so they are kept raw. The limit is
   // checked against Content-Length before reading, and while streaming for chunked bodies.

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
-import { redactPaths, redactText } from './redaction';
+import { redactPaths, redactText, secretPaths } from './redaction';
 
 export interface LoggerOptions {
   level: string;
@@ -8,27 +8,25 @@ export interface LoggerOptions {
   destination?: pino.DestinationStream;
 }
 
-/** The process's pino logger. Phone numbers, message bodies and secrets are redacted by default. */
+/**
+ * The process's pino logger. Redaction is by field: pino's redact paths remove the fields that
+ * carry phone numbers, bodies, names and secrets wherever they appear in a log object, and the
+ * error serializer scrubs phone numbers and tokens from error messages (a driver or vendor may
+ * quote either). The message string itself is ours and never carries personal data.
+ * LOG_REDACT=false (a development machine) keeps only the secrets out.
+ */
 export function createLogger(options: LoggerOptions): Logger {
+  const scrub = options.redact ? redactText : (text: string) => text;
   return pino(
     {
       level: options.level,
       base: { service: 'threadbridge' },
-      redact: options.redact ? { paths: redactPaths(), censor: '[redacted]' } : { paths: ['*.authorization', '*.secret', '*.accessToken'], censor: '[redacted]' },
-      hooks: options.redact
-        ? {
-            logMethod(args, method) {
-              // Free-text arguments (messages, error strings) are scrubbed too.
-              const scrubbed = args.map((a) => (typeof a === 'string' ? redactText(a) : a)) as Parameters<typeof method>;
-              method.apply(this, scrubbed);
-            },
-          }
-        : undefined,
+      redact: { paths: options.redact ? redactPaths() : secretPaths(), censor: '[redacted]' },
       serializers: {
         err: (err: Error) => ({
           type: err?.name,
-          message: options.redact ? redactText(String(err?.message ?? err)) : String(err?.message ?? err),
-          stack: options.redact ? redactText(String(err?.stack ?? '')) : err?.stack,
+          message: scrub(String(err?.message ?? err)),
+          stack: scrub(String(err?.stack ?? '')),
         }),
       },
     },
@@ -36,11 +34,15 @@ export function createLogger(options: LoggerOptions): Logger {
   );
 }
 
+/** Nest's start-up chatter (one line per module and per route): debug, so the banner stays readable. */
+const BOOT_CONTEXTS = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication']);
+
 /** Lets Nest's own logging go through pino. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
   log(message: unknown, context?: string) {
-    this.logger.info({ context }, String(message));
+    if (context && BOOT_CONTEXTS.has(context)) this.logger.debug({ context }, String(message));
+    else this.logger.info({ context }, String(message));
   }
   error(message: unknown, trace?: string, context?: string) {
     this.logger.error({ context, trace }, String(message));

@@ -23,10 +23,29 @@ describe('redaction', () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
     const logger = createLogger({ level: 'info', redact: true, destination: sink });
-    logger.info({ waId: '4915112345678', body: 'my card number is 4111', accessToken: 'tok-123', headers: { authorization: 'Bearer x' } }, 'message from +49 151 1234 5678 stored');
+    logger.info(
+      { waId: '4915112345678', body: 'my card number is 4111', accessToken: 'tok-123', headers: { authorization: 'Bearer x' }, err: new Error('contact +49 151 1234 5678 exists') },
+      'message stored',
+    );
     const line = lines.join('');
     for (const secret of ['4915112345678', 'my card number', 'tok-123', 'Bearer x', '1234 5678']) expect(line).not.toContain(secret);
     expect(line).toContain('[redacted]');
-    expect(line).toContain('[phone]');
+    expect(line).toContain('contact [phone] exists');
+  });
+
+  it('keeps addresses, ports, times and dates readable', () => {
+    for (const text of ['connect ECONNREFUSED 127.0.0.1:5999', 'at 10.0.0.12 port 5432', 'retry at 12:30:05', 'since 2026-12-03', 'connect ECONNREFUSED ::1:6379']) {
+      expect(redactText(text)).toBe(text);
+    }
+  });
+
+  it('boots with LOG_REDACT=false and still keeps secrets out', () => {
+    const lines: string[] = [];
+    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+    const logger = createLogger({ level: 'info', redact: false, destination: sink });
+    logger.info({ waId: '4915112345678', accessToken: 'tok-123', headers: { authorization: 'Bearer x' } }, 'message stored');
+    const line = lines.join('');
+    expect(line).toContain('4915112345678');
+    for (const secret of ['tok-123', 'Bearer x']) expect(line).not.toContain(secret);
   });
 });

@@ -372,7 +372,8 @@ export class ConnectionsService implements OnApplicationBootstrap {
       );
       return outcome;
     }
-    this.logger.warn({ connector: definition.manifest.id }, `connection '${name}' declared by the environment: ${outcome.error.message}; stored it unchecked`);
+    // The vendor's words go in `err`, whose serializer scrubs them; the message is ours.
+    this.logger.warn({ connector: definition.manifest.id, err: outcome.error }, `connection '${name}' declared by the environment could not be checked; stored it unchecked`);
     return { ok: true, unchecked: true };
   }
 
