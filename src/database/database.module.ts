@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createDataSource } from './data-source';
+import { runMigrationsLocked } from './migrations-lock';
 
 /** Closes the pool last, after the workers that use it have stopped. */
 @Injectable()
@@ -11,7 +12,7 @@ class DatabaseLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Provides the initialised DataSource. Migrations run at boot (never synchronize). */
+/** Provides the initialised DataSource. Migrations run at boot under an advisory lock (never synchronize). */
 @Global()
 @Module({})
 export class DatabaseModule {
@@ -24,7 +25,7 @@ export class DatabaseModule {
           useFactory: async () => {
             const dataSource = createDataSource(url, poolSize);
             await dataSource.initialize();
-            await dataSource.runMigrations({ transaction: 'each' });
+            await runMigrationsLocked(dataSource);
             return dataSource;
           },
         },
