@@ -85,7 +85,8 @@ export function configureApp(app: INestApplication, config: AppConfig, logger: L
 
   app.useGlobalPipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }));
   app.useGlobalFilters(new AppExceptionFilter(logger));
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): Nest's own signal handler awaits app.close() with no deadline, which
+  // never ends while Redis is unreachable. main.ts handles SIGTERM/SIGINT with a deadline instead.
 
   const document = SwaggerModule.createDocument(
     app,

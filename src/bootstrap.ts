@@ -7,8 +7,10 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { type AppConfig, loadConfig } from '../config/configuration';
 import { AppModule } from './app.module';
+import { TaskQueue } from './sync/task-queue';
 import { configureApp } from './app.setup';
 import { createLogger, PinoNestLogger } from './common/logger';
+import { type DataDirLock, lockDataDir } from './database/data-dir-lock';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 
 export interface RunningService {
@@ -50,9 +52,15 @@ export async function startService(env: Record<string, string | undefined> = pro
   const notes: string[] = [];
 
   let embedded: EmbeddedPostgres | undefined;
+  let dataDirLock: DataDirLock | undefined;
   if (config.embedded) {
+    // One process per embedded database: a second one on the same DATA_DIR refuses to start.
+    dataDirLock = lockDataDir(config.dataDir);
     // PGlite serves one backend session; the pool may still open several sockets to it.
-    embedded = await startEmbeddedPostgres(config.dataDir, config.dbPoolSize + 2);
+    embedded = await startEmbeddedPostgres(config.dataDir, config.dbPoolSize + 2).catch((error: unknown) => {
+      dataDirLock?.release();
+      throw error;
+    });
     config.databaseUrl = embedded.url;
     config.role = 'all'; // one process owns the embedded database: it serves and works
     notes.push(`embedded database ${embedded.created ? 'created' : 'opened'} at ${embedded.dataPath}`);
@@ -85,9 +93,14 @@ export async function startService(env: Record<string, string | undefined> = pro
     // A failed start must not leave a pool, queue workers or the embedded database running.
     await app?.close().catch(() => undefined);
     await embedded?.stop();
+    dataDirLock?.release();
     throw error;
   }
   const started = app;
+  const redisAnswers = () => Promise.race([started.get(TaskQueue).isHealthy(), new Promise<boolean>((r) => setTimeout(() => r(false), 1500).unref())]);
+  if (config.redisUrl && !(await redisAnswers())) {
+    notes.push(`WARNING: Redis at REDIS_URL does not answer: work waits in the outbox and runs once it does (the sweeper enqueues it)`);
+  }
   const address = options.listen === false ? undefined : started.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
@@ -104,6 +117,7 @@ export async function startService(env: Record<string, string | undefined> = pro
       stopped = true;
       await started.close();
       await embedded?.stop();
+      dataDirLock?.release();
     },
   };
 }

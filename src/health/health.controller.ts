@@ -28,7 +28,9 @@ export class HealthController {
     const queue = await withTimeout(this.queue.isHealthy()).then((ok) => (ok ? 'ok' : 'unavailable'), () => 'unavailable');
     const ok = database === 'ok' && queue === 'ok';
     res.status(ok ? 200 : 503);
-    return { status: ok ? 'ok' : 'unavailable', database, queue: { driver: this.queue.driver, status: queue } };
+    // `down` names what is unreachable, so a probe's log line says what to fix.
+    const down = [...(database === 'ok' ? [] : ['database']), ...(queue === 'ok' ? [] : [this.queue.driver === 'bullmq' ? 'redis' : 'queue'])];
+    return { status: ok ? 'ok' : 'unavailable', down, database, queue: { driver: this.queue.driver, status: queue } };
   }
 
   @Get('metrics')

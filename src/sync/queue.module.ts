@@ -9,6 +9,9 @@ import { ALL_QUEUES } from './sync.constants';
 import { InMemoryRequestBudgets, RedisRequestBudgets, RequestBudgets } from './request-budget';
 import { TaskQueue } from './task-queue';
 import Redis from 'ioredis';
+import type { Logger } from 'pino';
+import { LOGGER } from '../common/logger';
+import { ThrottledLog } from '../common/throttled-log';
 
 export const REDIS_CLIENT = Symbol('REDIS_CLIENT');
 
@@ -42,7 +45,17 @@ export class QueueModule {
         OutboxRepository,
         { provide: TaskQueue, useClass: BullmqTaskQueue },
         // Budgets live in Redis so every worker process shares them.
-        { provide: REDIS_CLIENT, useFactory: () => new Redis({ ...redisOptionsFromUrl(config.redisUrl!), maxRetriesPerRequest: 3 }) },
+        {
+          provide: REDIS_CLIENT,
+          useFactory: (logger: Logger) => {
+            const redis = new Redis({ ...redisOptionsFromUrl(config.redisUrl!), maxRetriesPerRequest: 3 });
+            // ioredis reconnects by itself; without a listener every attempt prints a stack trace.
+            const log = new ThrottledLog(logger);
+            redis.on('error', (error: Error) => log.warn('redis', error, 'Redis unavailable; reconnecting (budgets wait)'));
+            return redis;
+          },
+          inject: [LOGGER],
+        },
         { provide: RequestBudgets, useFactory: (redis: Redis) => new RedisRequestBudgets(redis), inject: [REDIS_CLIENT] },
         RedisClientLifecycle,
       ],

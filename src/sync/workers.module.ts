@@ -2,6 +2,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { type DynamicModule, Inject, Module, type Type } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { LOGGER } from '../common/logger';
+import { ThrottledLog } from '../common/throttled-log';
 import type { Job } from 'bullmq';
 import type { AppConfig } from '../../config/configuration';
 import { ConsentKeywordHandler } from '../consent/consent-keyword.handler';
@@ -55,9 +56,10 @@ function processorFor(queue: QueueName, concurrency: number): Type<WorkerHost> {
       await this.runner.run(job.data.taskId);
     }
     /** Redis trouble (a restart, a flushed job) is logged; the outbox row and the sweeper recover the work. */
+    private errors?: ThrottledLog;
     @OnWorkerEvent('error')
     onError(error: Error): void {
-      this.logger.warn({ err: error, queue }, 'queue worker error');
+      (this.errors ??= new ThrottledLog(this.logger)).warn(queue, error, 'queue worker error', { queue });
     }
   }
   Object.defineProperty(TaskProcessor, 'name', { value: `TaskProcessor(${queue})` });

@@ -4,6 +4,7 @@ import { ModuleRef } from '@nestjs/core';
 import type { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { LOGGER } from '../../common/logger';
+import { ThrottledLog } from '../../common/throttled-log';
 import type { TaskRef } from '../outbox.repository';
 import { ALL_QUEUES, QueueName } from '../sync.constants';
 import { TaskQueue } from '../task-queue';
@@ -27,7 +28,13 @@ export class BullmqTaskQueue extends TaskQueue implements OnModuleInit {
 
   /** Every queue named in QueueName is registered by QueueModule; adding one needs no change here. */
   onModuleInit(): void {
-    for (const name of ALL_QUEUES) this.queues.set(name, this.moduleRef.get<Queue>(getQueueToken(name), { strict: false }));
+    const log = new ThrottledLog(this.logger);
+    for (const name of ALL_QUEUES) {
+      const queue = this.moduleRef.get<Queue>(getQueueToken(name), { strict: false });
+      // A queue re-emits its connection's errors; one line per interval says Redis is down.
+      queue.on('error', (error: Error) => log.warn('redis', error, 'Redis unavailable; tasks wait in the outbox until it answers'));
+      this.queues.set(name, queue);
+    }
   }
 
   async enqueue(tasks: TaskRef[]): Promise<void> {
