@@ -10,6 +10,10 @@ import { WebhookIngestService } from './webhook-ingest.service';
 
 export const WEBHOOK_PATH = '/webhooks/whatsapp';
 
+/** How much of an oversized body is read (and discarded) so the client sees the 413. */
+const DRAIN_MAX_BYTES = 16 * 1024 * 1024;
+const DRAIN_MAX_MS = 5_000;
+
 const STATUS_OF: Record<WebhookOutcome, number> = {
   stored: 200,
   duplicate: 200,
@@ -67,31 +71,40 @@ export class WhatsAppWebhookReceiver {
       const body = message ? JSON.stringify({ statusCode: status, message }) : '{"received":true}';
       const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
       if (outcome === 'unavailable') headers['retry-after'] = 5;
-      // A refused body was not read to its end: close the connection rather than read the rest.
-      if (outcome === 'too_large') headers.connection = 'close';
       res.writeHead(status, headers).end(body);
       endTimer();
       this.metrics.webhooks.inc({ outcome });
     };
 
     const limit = this.config.whatsapp.webhookBodyLimit;
-    if (Number(req.headers['content-length'] ?? 0) > limit) {
-      req.resume(); // discard; never buffered
-      return answer('too_large');
-    }
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
+    // An oversized body is refused at once, but many HTTP clients read the answer only once they
+    // have sent the whole body: a socket closed under them gives EPIPE instead of the 413. So the
+    // connection stays open while the rest is read and discarded (never buffered), up to a bound in
+    // bytes and time; past it the socket is closed, as nothing ordinary sends that much.
+    const refuse = () => {
+      refused = true;
+      chunks.length = 0;
+      answer('too_large');
+      let drained = 0;
+      const cut = () => req.socket.destroy();
+      const timer = setTimeout(cut, DRAIN_MAX_MS);
+      req.on('data', (chunk: Buffer) => {
+        drained += chunk.length;
+        if (drained > DRAIN_MAX_BYTES) cut();
+      });
+      req.once('end', () => clearTimeout(timer));
+      req.once('close', () => clearTimeout(timer));
+      req.resume();
+    };
+    if (Number(req.headers['content-length'] ?? 0) > limit) return refuse();
     req.on('data', (chunk: Buffer) => {
-      if (refused) return;
       size += chunk.length;
-      if (size > limit) {
-        // A chunked body without Content-Length: refused as soon as it passes the limit.
-        refused = true;
-        chunks.length = 0;
-        answer('too_large');
-        return;
-      }
+      if (refused) return;
+      // A chunked body without Content-Length: refused as soon as it passes the limit.
+      if (size > limit) return refuse();
       chunks.push(chunk);
     });
     req.on('end', () => {

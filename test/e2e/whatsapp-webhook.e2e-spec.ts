@@ -169,6 +169,27 @@ describe('WhatsApp webhook on Postgres + Redis', () => {
     expect(metrics.data).toMatch(/threadbridge_webhooks_total\{outcome="too_large"\} [1-9]/);
   });
 
+  it('lets a client that sends its whole oversized body first read the 413 (never EPIPE), every time', async () => {
+    const body = Buffer.alloc(4 * 1024 * 1024, 'x');
+    const attempt = (i: number) =>
+      new Promise<string>((resolve) => {
+        // With and without Content-Length (a streaming client sends chunks).
+        const length = i % 2 === 0 ? { 'content-length': body.length } : {};
+        const req = httpRequest(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...length, 'x-hub-signature-256': 'sha256=00' } });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(String(res.statusCode)));
+        });
+        req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        // An ordinary client: writes everything in 64 KB pieces, then waits for the answer.
+        for (let at = 0; at < body.length; at += 64 * 1024) req.write(body.subarray(at, at + 64 * 1024));
+        req.end();
+      });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 24; i++) outcomes.push(await attempt(i));
+    expect(outcomes).toEqual(Array(24).fill('413'));
+  });
+
   it('moves an outbound message forward through its statuses and never backwards', async () => {
     const wamid = nextWamid('16505550001', 'outbound');
     const [{ id: contactId }] = await service.db.query(`INSERT INTO contacts (wa_id, e164) VALUES ('16505550001', '+16505550001') RETURNING id`);
