@@ -12,11 +12,11 @@ export class QuarantineController {
 
   @Get()
   @RequirePermission('quarantine:read')
-  @ApiOperation({ summary: 'Signed webhooks (or parts) that could not be understood, with the reason' })
+  @ApiOperation({ summary: 'Signed webhooks (or parts) that could not be understood (kind quarantined), or were stored with unstorable text replaced (kind normalised): the reason, the payload, and the exact bytes (rawBase64)' })
   async list(@Query() q: PageQueryDto) {
     const limit = q.limit ?? 50;
     const rows = await this.quarantine.list(limit + 1, decodeCursor<{ createdAt: string; id: string }>(q.cursor, ['createdAt', 'id']));
     const page = toPage(rows, limit, (last) => ({ createdAt: last.createdAtExact, id: last.item.id }));
-    return { data: page.data.map((r) => r.item), nextCursor: page.nextCursor };
+    return { data: page.data.map((r) => ({ ...r.item, rawBase64: r.rawBase64 })), nextCursor: page.nextCursor };
   }
 }

@@ -6,21 +6,36 @@ import { QuarantineEntity } from './entities/quarantine.entity';
 export class QuarantineRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(manager: EntityManager, source: string, reason: string, payload: string): Promise<void> {
-    await manager.query(`INSERT INTO quarantine (source, reason, payload) VALUES ($1, $2, $3)`, [source, reason, payload]);
+  /** `payload` is shown as text (NUL made U+FFFD so text can hold it); `raw` keeps the exact bytes. */
+  async insert(
+    manager: EntityManager,
+    source: string,
+    reason: string,
+    payload: string,
+    extra: { raw?: Buffer; kind?: 'quarantined' | 'normalised'; wamids?: string[] } = {},
+  ): Promise<void> {
+    await manager.query(`INSERT INTO quarantine (source, reason, payload, raw, kind, wamids) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      source,
+      reason,
+      payload.replace(/\0/g, '\uFFFD'),
+      extra.raw ?? null,
+      extra.kind ?? 'quarantined',
+      extra.wamids ?? null,
+    ]);
   }
 
   /** Newest first. */
-  async list(limit: number, cursor?: { createdAt: string; id: string }): Promise<{ item: QuarantineEntity; createdAtExact: string }[]> {
+  async list(limit: number, cursor?: { createdAt: string; id: string }): Promise<{ item: QuarantineEntity; createdAtExact: string; rawBase64: string | null }[]> {
     const qb = this.dataSource
       .getRepository(QuarantineEntity)
       .createQueryBuilder('q')
       .addSelect('q.created_at::text', 'exact_created_at')
+      .addSelect(`encode(q.raw, 'base64')`, 'raw_base64')
       .orderBy('q.createdAt', 'DESC')
       .addOrderBy('q.id', 'DESC')
       .limit(limit);
     if (cursor) qb.where('(q.created_at, q.id) < (:createdAt::timestamptz, :id::uuid)', cursor);
     const { entities, raw } = await qb.getRawAndEntities();
-    return entities.map((item, i) => ({ item, createdAtExact: raw[i].exact_created_at as string }));
+    return entities.map((item, i) => ({ item, createdAtExact: raw[i].exact_created_at as string, rawBase64: (raw[i].raw_base64 as string | null) ?? null }));
   }
 }

@@ -9,6 +9,7 @@ import { MetricsService, type WebhookOutcome } from '../health/metrics.service';
 import type { TaskRef } from '../sync/outbox.repository';
 import { TaskQueue } from '../sync/task-queue';
 import { MalformedWebhookError, parseWhatsAppWebhook } from './inbound/inbound.parser';
+import { beyondJsonLimits, normaliseUnstorableText } from './inbound/json-limits';
 import type { InboundMessage, ParsedWebhook, ParseProblem } from './inbound/inbound.types';
 import { Batcher } from './ingest-batcher';
 import { IngestRepository, type KeywordHit, type NewInboundMessage } from './ingest.repository';
@@ -21,6 +22,8 @@ export interface IngestResult {
   statuses: number;
   quarantined: number;
 }
+
+const ESCAPE = Buffer.from('\\u');
 
 // Postgres codes worth one more try of the whole delivery: deadlock, serialization failure.
 const RETRYABLE_PG_CODES = new Set(['40P01', '40001']);
@@ -58,16 +61,16 @@ export class WebhookIngestService {
   }
 
   async ingest(rawBody: Buffer): Promise<IngestResult> {
-    const parsed = this.parse(rawBody);
+    const { parsed, normalised } = this.parse(rawBody);
     let attempt = 0;
     for (;;) {
       try {
         // Messages only (the common delivery): one atomic statement, batched with concurrent
         // deliveries. Anything with statuses or quarantined parts: one transaction of its own.
-        const messagesOnly = parsed.messages.length > 0 && parsed.statuses.length === 0 && parsed.problems.length === 0;
+        const messagesOnly = parsed.messages.length > 0 && parsed.statuses.length === 0 && parsed.problems.length === 0 && !normalised;
         const { result, tasks } = messagesOnly
           ? await this.storeMessagesOnly(parsed)
-          : await this.dataSource.transaction((manager) => this.store(manager, rawBody, parsed));
+          : await this.dataSource.transaction((manager) => this.store(manager, rawBody, parsed, normalised));
         // Consent keywords (STOP/START) are rare: found in memory, and their tasks written after the
         // messages are committed, so the common delivery pays nothing. Before the 200 and keyed on
         // the wamid: if this fails Meta delivers again, and a repeat writes nothing twice.
@@ -85,25 +88,32 @@ export class WebhookIngestService {
     }
   }
 
-  /** The whole body as parsed, or one problem covering all of it. */
-  private parse(rawBody: Buffer): ParsedWebhook {
+  /**
+   * The whole body as parsed, or one problem covering all of it. The body's shape is checked on its
+   * bytes before anything walks it (too deep, too many values: quarantined with the reason), and
+   * text Postgres cannot hold is normalised before it reaches any row (`normalised` says so).
+   */
+  private parse(rawBody: Buffer): { parsed: ParsedWebhook; normalised: boolean } {
+    const whole = (reason: string) => ({ parsed: { messages: [], statuses: [], ignored: 0, problems: [{ reason, fragment: undefined }] }, normalised: false });
+    const beyond = beyondJsonLimits(rawBody);
+    if (beyond) return whole(`body ${beyond}`);
     let json: unknown;
     try {
       json = JSON.parse(rawBody.toString('utf8'));
     } catch {
-      return { messages: [], statuses: [], ignored: 0, problems: [{ reason: 'body is not valid JSON', fragment: undefined }] };
+      return whole('body is not valid JSON');
     }
+    // Only a \u escape can carry a NUL or a lone surrogate: the common body skips the walk.
+    const normalised = rawBody.includes(ESCAPE) && normaliseUnstorableText(json) > 0;
     try {
-      return parseWhatsAppWebhook(json);
+      return { parsed: parseWhatsAppWebhook(json), normalised };
     } catch (error) {
-      if (error instanceof MalformedWebhookError) {
-        return { messages: [], statuses: [], ignored: 0, problems: [{ reason: error.message, fragment: undefined }] };
-      }
+      if (error instanceof MalformedWebhookError) return whole(error.message);
       throw error;
     }
   }
 
-  private async store(manager: EntityManager, rawBody: Buffer, parsed: ParsedWebhook): Promise<{ result: IngestResult; tasks: TaskRef[] }> {
+  private async store(manager: EntityManager, rawBody: Buffer, parsed: ParsedWebhook, normalised: boolean): Promise<{ result: IngestResult; tasks: TaskRef[] }> {
     const tasks: TaskRef[] = [];
     let stored = 0;
     let duplicates = 0;
@@ -126,6 +136,19 @@ export class WebhookIngestService {
       tasks.push(...statusTasks);
     }
     await this.quarantineProblems(manager, rawBody, parsed.problems);
+    // A redelivery of it stores nothing new and adds no second record.
+    if (normalised && stored > 0) {
+      // Stored, with U+FFFD where the text had NUL or lone surrogates: the messages say so, and the
+      // delivery's exact bytes stay with the quarantine for an operator.
+      const wamids = parsed.messages.map((m) => m.wamid);
+      await this.ingestRepo.markNormalised(manager, wamids);
+      await this.quarantine.insert(manager, 'whatsapp', 'text held NUL characters or lone surrogates (stored with U+FFFD)', rawBody.toString('utf8'), {
+        raw: rawBody,
+        kind: 'normalised',
+        wamids,
+      });
+      this.logger.warn({ messages: wamids.length }, 'webhook text normalised (NUL or lone surrogates replaced)');
+    }
 
     const outcome: WebhookOutcome =
       stored > 0 ? 'stored' : parsed.problems.length > 0 ? 'quarantined' : duplicates > 0 ? 'duplicate' : parsed.statuses.length > 0 ? 'status' : 'empty';
@@ -159,7 +182,7 @@ export class WebhookIngestService {
     for (const problem of problems) {
       // The whole body when the problem covers all of it; else just the offending fragment.
       const payload = problem.fragment === undefined ? rawBody.toString('utf8') : JSON.stringify(problem.fragment);
-      await this.quarantine.insert(manager, 'whatsapp', problem.reason, payload);
+      await this.quarantine.insert(manager, 'whatsapp', problem.reason, payload, problem.fragment === undefined ? { raw: rawBody } : {});
       this.logger.warn({ reason: problem.reason }, 'webhook content quarantined');
     }
   }

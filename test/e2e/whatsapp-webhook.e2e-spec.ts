@@ -136,6 +136,47 @@ describe('WhatsApp webhook on Postgres + Redis', () => {
     await expect(count(`SELECT count(*) FROM quarantine WHERE reason = 'body is not valid JSON'`)).resolves.toBe(1);
   });
 
+  it('stores text Postgres cannot hold (NUL, lone surrogates) with U+FFFD, flags it and keeps the exact bytes', async () => {
+    for (const [waId, text] of [['4915100000001', 'before\u0000after'], ['4915100000002', 'lone \ud800 half'], ['4915100000003', 'other \udc00 half']] as const) {
+      const wamid = nextWamid(waId);
+      const payload = JSON.stringify(aTextMessageWebhook({ wamid, waId, text, name: `Name\u0000${waId}` }));
+      expect(payload).toMatch(/\\u(0000|d800|dc00)/); // the escapes Meta would send
+      const res = await postMetaWebhook(webhookUrl, payload, TEST_APP_SECRET);
+      expect(res.status).toBe(200);
+      const [message] = await service.db.query(`SELECT body, content_normalised FROM messages WHERE wamid = $1`, [wamid]);
+      expect(message).toEqual({ body: text.replace(/\u0000|\ud800|\udc00/, '\ufffd'), content_normalised: true });
+      const [contact] = await service.db.query(`SELECT profile_name FROM contacts WHERE wa_id = $1`, [waId]);
+      expect(contact.profile_name).toBe(`Name\ufffd${waId}`);
+      const [kept] = await service.db.query(`SELECT kind, raw, wamids FROM quarantine WHERE $1 = ANY(wamids)`, [wamid]);
+      expect(kept.kind).toBe('normalised');
+      expect(Buffer.from(kept.raw).toString('utf8')).toBe(payload);
+      // Meta delivers it again: a duplicate, with no second record.
+      expect((await postMetaWebhook(webhookUrl, payload, TEST_APP_SECRET)).status).toBe(200);
+      await expect(count(`SELECT count(*) FROM messages WHERE wamid = $1`, [wamid])).resolves.toBe(1);
+      await expect(count(`SELECT count(*) FROM quarantine WHERE $1 = ANY(wamids)`, [wamid])).resolves.toBe(1);
+    }
+  });
+
+  it('quarantines a body too deep or too wide to walk, with the reason and its bytes, and answers 200', async () => {
+    const deep = '['.repeat(10_000) + ']'.repeat(10_000);
+    const wide = JSON.stringify({ object: 'whatsapp_business_account', entry: Array.from({ length: 60_000 }, (_, i) => i) });
+    for (const [body, reason] of [
+      [deep, 'body nested deeper than 64 levels'],
+      [wide, 'body more than 50000 values'],
+    ] as const) {
+      const res = await postMetaWebhook(webhookUrl, body, TEST_APP_SECRET);
+      expect(res.status).toBe(200);
+      const [row] = await service.db.query(`SELECT kind, raw FROM quarantine WHERE reason = $1 ORDER BY created_at DESC LIMIT 1`, [reason]);
+      expect(row.kind).toBe('quarantined');
+      expect(Buffer.from(row.raw).toString('utf8')).toBe(body);
+    }
+    // A body that is not even text Postgres can hold (a raw NUL byte) is kept too.
+    const withNulByte = '{"object": "whatsapp_business_account", "x": "\u0000"}'; // a raw 0x00 byte, invalid in JSON text
+    expect((await postMetaWebhook(webhookUrl, withNulByte, TEST_APP_SECRET)).status).toBe(200);
+    const [bad] = await service.db.query(`SELECT payload FROM quarantine WHERE reason = 'body is not valid JSON' AND raw = $1`, [Buffer.from(withNulByte)]);
+    expect(bad.payload).toBe(withNulByte.replace('\u0000', '\ufffd'));
+  });
+
   it('answers 413 to a body over the limit before storing anything', async () => {
     const big = JSON.stringify(aTextMessageWebhook({ text: 'x'.repeat(1024 * 1024 + 10) }));
     const res = await postMetaWebhook(webhookUrl, big, TEST_APP_SECRET);

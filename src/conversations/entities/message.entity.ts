@@ -31,6 +31,8 @@ export class MessageEntity {
   @Column({ type: 'jsonb', nullable: true }) referral: Record<string, unknown> | null;
   @Column({ type: 'jsonb', nullable: true }) errors: unknown[] | null;
   @Column({ type: 'boolean' }) forwarded: boolean;
+  /** Its text held what Postgres cannot store (NUL, lone surrogates), replaced by U+FFFD; the original bytes are in the quarantine (kind normalised). */
+  @Column({ name: 'content_normalised', type: 'boolean', default: false }) contentNormalised: boolean;
   @Column({ name: 'wa_timestamp', type: 'timestamptz' }) waTimestamp: Date;
   /** received (inbound) or pending/sent/delivered/read/failed (outbound). */
   @Column({ type: 'text' }) status: string;
