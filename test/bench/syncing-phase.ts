@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import type { HubspotFakeStats } from './hubspot-fake-process';
 import type { GeneratorRun, GeneratorSummary } from './webhook-generator';
-import { databaseUrl, forkAndWait, freshDatabase, serviceNodeFlags, stopChild } from './bench-utils';
+import { backendPids, cpuMicros, databaseUrl, forkAndWait, freshDatabase, serviceNodeFlags, stopChild } from './bench-utils';
 
 const ADMIN = 'bench-admin-key-0123456789';
 const LIMIT = { max: 190, intervalMs: 10_000 };
@@ -40,15 +40,8 @@ interface LoopDelay {
   max: number;
 }
 
-export interface SyncingResult {
-  idle: GeneratorSummary;
-  syncing: GeneratorSummary;
-  /** Messages the fake HubSpot held when the syncing phase ended, and of how many stored. */
-  syncedDuringPhase: number;
-  storedDuringPhase: number;
-  /** Seconds after the phase until no crm-sync task was open (NaN: not within the wait). */
-  drainedAfterS: number;
-  hubspot: HubspotFakeStats;
+/** What was seen of the services and Postgres during one phase. */
+export interface Observed {
   loopDelay: { api: LoopDelay; worker: LoopDelay };
   /** Samples of active api backends by wait event ('CPU' when none), and blocked ones by blocker. */
   apiWaits: Map<string, number>;
@@ -57,6 +50,21 @@ export interface SyncingResult {
   autovacuum: Map<string, number>;
   /** Open sync backlog (crm-sync tasks pending or running), sampled: median and max. */
   backlog: { median: number; max: number };
+  /** CPU time (ms) each process used in the phase. */
+  cpuMs: Record<string, number>;
+}
+
+export interface SyncingResult {
+  idle: GeneratorSummary;
+  syncing: GeneratorSummary;
+  seenIdle: Observed;
+  seenSyncing: Observed;
+  /** Messages the fake HubSpot held when the syncing phase ended, and of how many stored. */
+  syncedDuringPhase: number;
+  storedDuringPhase: number;
+  /** Seconds after the phase until no crm-sync task was open (NaN: not within the wait). */
+  drainedAfterS: number;
+  hubspot: HubspotFakeStats;
 }
 
 function ask<T>(child: ChildProcess, message: unknown, pick: (m: unknown) => T | undefined): Promise<T> {
@@ -93,8 +101,25 @@ async function scrapeLoopDelay(url: string): Promise<LoopDelay | undefined> {
 
 const bump = (m: Map<string, number>, key: string) => m.set(key, (m.get(key) ?? 0) + 1);
 
+/** The processes whose CPU a phase accounts for. */
+interface Watched {
+  dbName: string;
+  apiUrl: string;
+  workerUrl: string;
+  pids: Record<'api' | 'worker' | 'hubspot' | 'generator', number>;
+}
+
+async function cpuSnapshot(w: Watched): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(w.pids)) out[name] = cpuMicros([pid]);
+  out['Postgres (api)'] = cpuMicros(await backendPids(w.dbName, 'threadbridge-api'));
+  out['Postgres (worker)'] = cpuMicros(await backendPids(w.dbName, 'threadbridge-worker'));
+  return out;
+}
+
 /** Watches Postgres and both services until stopped. */
-function watch(dbName: string, apiUrl: string, workerUrl: string) {
+function watch(w: Watched) {
+  const { dbName, apiUrl, workerUrl } = w;
   // pg_stat_activity is cluster-wide: one client on the bench's database sees the backlog too.
   const admin = new Client({ connectionString: databaseUrl(dbName) });
   const apiWaits = new Map<string, number>();
@@ -137,6 +162,7 @@ function watch(dbName: string, apiUrl: string, workerUrl: string) {
     }
   };
 
+  const cpuBefore = cpuSnapshot(w);
   const running = (async () => {
     await admin.connect();
     while (!stopped) {
@@ -151,8 +177,12 @@ function watch(dbName: string, apiUrl: string, workerUrl: string) {
     async stop() {
       stopped = true;
       await running;
+      // Backends that came or went during the phase are missed: the pools stay warm at these rates.
+      const before = await cpuBefore;
+      const after = await cpuSnapshot(w);
+      const cpuMs = Object.fromEntries(Object.keys(after).map((k) => [k, (after[k] - (before[k] ?? 0)) / 1000]));
       const sorted = [...backlogs].sort((a, b) => a - b);
-      return { apiWaits, blockedBy, autovacuum, apiSamples, loopDelay: loop, backlog: { median: sorted[Math.floor(sorted.length / 2)] ?? NaN, max: sorted[sorted.length - 1] ?? NaN } };
+      return { apiWaits, blockedBy, autovacuum, apiSamples, cpuMs, loopDelay: loop, backlog: { median: sorted[Math.floor(sorted.length / 2)] ?? NaN, max: sorted[sorted.length - 1] ?? NaN } };
     },
   };
 }
@@ -189,7 +219,8 @@ export async function runSyncingPhase(options: SyncingOptions): Promise<SyncingR
           DATA_DIR: path.resolve(process.cwd(), `.data/bench-syncing-${role}`),
         },
         (m) => (m as { url?: string }).url,
-        serviceNodeFlags(),
+        // BENCH_API_NODE_FLAGS / BENCH_WORKER_NODE_FLAGS add flags to one side, e.g. --cpu-prof.
+        [...serviceNodeFlags(), ...(process.env[`BENCH_${role.toUpperCase()}_NODE_FLAGS`] ?? '').split(' ').filter(Boolean)],
       );
     // One after the other: both run the migrations at start.
     const api = await service('api');
@@ -201,8 +232,16 @@ export async function runSyncingPhase(options: SyncingOptions): Promise<SyncingR
 
     const webhookUrl = `${api.ready}/webhooks/whatsapp`;
     const run = (seconds: number): GeneratorRun => ({ url: webhookUrl, rate: options.rate, seconds, secret: options.secret, customers: options.customers, waIdPrefix: '4861' });
+    const watched: Watched = {
+      dbName,
+      apiUrl: api.ready,
+      workerUrl: worker.ready,
+      pids: { api: api.child.pid!, worker: worker.child.pid!, hubspot: hubspot.child.pid!, generator: generator.child.pid! },
+    };
     await generate(generator.child, run(5)); // warm-up: JIT, pools, the customers' first rows
+    const idleWatch = watch(watched);
     const idle = await generate(generator.child, run(options.idleSeconds));
+    const seenIdle = await idleWatch.stop();
 
     const db = new Client({ connectionString: database });
     await db.connect();
@@ -215,9 +254,9 @@ export async function runSyncingPhase(options: SyncingOptions): Promise<SyncingR
     if (created.status !== 201) throw new Error(`connection: ${created.status} ${JSON.stringify(created.data)}`);
 
     const storedBefore = await storedCount();
-    const watcher = watch(dbName, api.ready, worker.ready);
+    const syncWatch = watch(watched);
     const syncing = await generate(generator.child, run(options.syncSeconds));
-    const watched = await watcher.stop();
+    const seenSyncing = await syncWatch.stop();
     const storedDuringPhase = (await storedCount()) - storedBefore;
     const syncedDuringPhase = (await hubspotStats(hubspot.child)).communications;
 
@@ -232,7 +271,7 @@ export async function runSyncingPhase(options: SyncingOptions): Promise<SyncingR
       await new Promise((r) => setTimeout(r, 250));
     }
     await db.end();
-    return { idle, syncing, syncedDuringPhase, storedDuringPhase, drainedAfterS, hubspot: await hubspotStats(hubspot.child), ...watched };
+    return { idle, syncing, syncedDuringPhase, storedDuringPhase, drainedAfterS, hubspot: await hubspotStats(hubspot.child), seenIdle, seenSyncing };
   } finally {
     for (const child of children.reverse()) await stopChild(child);
   }
@@ -251,16 +290,21 @@ export function reportSyncing(r: SyncingResult, options: SyncingOptions): void {
   console.log(`  worst 10 s windows while syncing (p99/max ms): ${worst.map((w) => `@${w.fromS}s ${w.p99.toFixed(0)}/${w.max.toFixed(0)}`).join(', ')}`);
   console.log(`  generator's own event-loop delay: idle p99 ${r.idle.generatorLoopDelay.p99.toFixed(1)} / max ${r.idle.generatorLoopDelay.max.toFixed(1)} ms, syncing p99 ${r.syncing.generatorLoopDelay.p99.toFixed(1)} / max ${r.syncing.generatorLoopDelay.max.toFixed(1)} ms`);
   console.log(
-    `  services' event-loop delay while syncing (worst ${SCRAPE_MS / 1000} s window): api p99 ${r.loopDelay.api.p99.toFixed(1)} / max ${r.loopDelay.api.max.toFixed(1)} ms, worker p99 ${r.loopDelay.worker.p99.toFixed(1)} / max ${r.loopDelay.worker.max.toFixed(1)} ms`,
-  );
-  console.log(
-    `  sync kept up: HubSpot held ${r.syncedDuringPhase} of ${r.storedDuringPhase} messages stored during the phase; open crm-sync tasks median ${r.backlog.median}, max ${r.backlog.max}; ` +
+    `  sync kept up: HubSpot held ${r.syncedDuringPhase} of ${r.storedDuringPhase} messages stored during the phase; open crm-sync tasks median ${r.seenSyncing.backlog.median}, max ${r.seenSyncing.backlog.max}; ` +
       `backlog drained ${Number.isFinite(r.drainedAfterS) ? `${r.drainedAfterS.toFixed(1)} s` : 'NOT within 120 s'} after; HubSpot calls ${r.hubspot.requests}, 429s ${r.hubspot.rateLimited}`,
   );
-  const waits = top(r.apiWaits, 6).map(([k, n]) => `${k} ${((100 * n) / Math.max(1, r.apiSamples)).toFixed(0)}%`);
-  console.log(`  api backends active in ${r.apiSamples} samples (every ${SAMPLE_MS} ms): ${waits.join(', ') || 'none'}`);
-  const blockers = top(r.blockedBy, 3).map(([k, n]) => `${n}× ${k}`);
-  console.log(`  api backends blocked by: ${blockers.join(' | ') || 'nothing seen'}`);
-  const vacuums = top(r.autovacuum, 4).map(([k, n]) => `${k} (${((n * SAMPLE_MS) / 1000).toFixed(1)} s)`);
-  console.log(`  autovacuum seen on: ${vacuums.join(', ') || 'nothing'}`);
+  for (const [name, seen, seconds] of [['idle', r.seenIdle, options.idleSeconds], ['syncing', r.seenSyncing, options.syncSeconds]] as const) {
+    console.log(`  ${name}:`);
+    console.log(
+      `    event-loop delay (worst ${SCRAPE_MS / 1000} s window): api p99 ${seen.loopDelay.api.p99.toFixed(1)} / max ${seen.loopDelay.api.max.toFixed(1)} ms, worker p99 ${seen.loopDelay.worker.p99.toFixed(1)} / max ${seen.loopDelay.worker.max.toFixed(1)} ms`,
+    );
+    const perMessage = Object.entries(seen.cpuMs).map(([k, v]) => `${k} ${((v * 1000) / (options.rate * seconds)).toFixed(0)}`);
+    console.log(`    CPU per message (µs): ${perMessage.join(', ')}`);
+    const waits = top(seen.apiWaits, 6).map(([k, n]) => `${k} ${((100 * n) / Math.max(1, seen.apiSamples)).toFixed(0)}%`);
+    console.log(`    api backends active in ${seen.apiSamples} samples (every ${SAMPLE_MS} ms): ${waits.join(', ') || 'none'}`);
+    const blockers = top(seen.blockedBy, 3).map(([k, n]) => `${n}× ${k}`);
+    console.log(`    api backends blocked by: ${blockers.join(' | ') || 'nothing seen'}`);
+    const vacuums = top(seen.autovacuum, 4).map(([k, n]) => `${k} (${((n * SAMPLE_MS) / 1000).toFixed(1)} s)`);
+    console.log(`    autovacuum seen on: ${vacuums.join(', ') || 'nothing'}`);
+  }
 }
