@@ -103,7 +103,11 @@ export async function startService(env: Record<string, string | undefined> = pro
   }
   const address = options.listen === false ? undefined : started.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const bound = typeof address === 'object' && address ? address.address : config.host;
+  // Every interface: the URL names loopback (what works from this machine); the banner says both.
+  const everywhere = bound === '0.0.0.0' || bound === '::';
+  const host = everywhere ? '127.0.0.1' : bound.includes(':') ? `[${bound}]` : bound;
+  if (everywhere) notes.push(`listening on every interface (${bound}:${port}); set HOST=127.0.0.1 behind a proxy on this machine`);
   let stopped = false;
   return {
     app: started,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { OutboxRepository } from '../sync/outbox.repository';
 
-export type WebhookOutcome = 'stored' | 'duplicate' | 'quarantined' | 'status' | 'empty' | 'unauthorized' | 'too_large' | 'unavailable' | 'error';
+export type WebhookOutcome = 'stored' | 'duplicate' | 'quarantined' | 'status' | 'empty' | 'unauthorized' | 'unconfigured' | 'too_large' | 'unavailable' | 'error';
 
 /** Prometheus metrics. One registry per app instance, so tests can boot several apps in a process. */
 @Injectable()

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { isDatabaseUnavailable } from '../common/errors';
 import { LOGGER } from '../common/logger';
+import { ThrottledLog } from '../common/throttled-log';
 import { MetricsService, type WebhookOutcome } from '../health/metrics.service';
 import { verifyMetaSignature } from './webhook-signature';
 import { WebhookIngestService } from './webhook-ingest.service';
@@ -21,6 +22,7 @@ const STATUS_OF: Record<WebhookOutcome, number> = {
   status: 200,
   empty: 200,
   unauthorized: 401,
+  unconfigured: 401,
   too_large: 413,
   unavailable: 503,
   error: 500,
@@ -28,6 +30,7 @@ const STATUS_OF: Record<WebhookOutcome, number> = {
 
 const ANSWER: Partial<Record<WebhookOutcome, string>> = {
   unauthorized: 'invalid or missing X-Hub-Signature-256',
+  unconfigured: 'WHATSAPP_APP_SECRET is not configured on this service: no webhook can be verified',
   too_large: 'body too large',
   unavailable: 'temporarily unavailable, retry later',
   error: 'internal error',
@@ -48,12 +51,16 @@ const ANSWER: Partial<Record<WebhookOutcome, string>> = {
  */
 @Injectable()
 export class WhatsAppWebhookReceiver {
+  private readonly unsignedLog: ThrottledLog;
+
   constructor(
     private readonly ingest: WebhookIngestService,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.unsignedLog = new ThrottledLog(logger, 60_000);
+  }
 
   /** True when the request is a webhook delivery (and is now being answered here). */
   accepts(req: IncomingMessage): boolean {
@@ -114,6 +121,11 @@ export class WhatsAppWebhookReceiver {
   }
 
   private async receive(raw: Buffer, signature: string | string[] | undefined, answer: (o: WebhookOutcome) => void): Promise<void> {
+    if (this.config.whatsapp.appSecrets.length === 0) {
+      // Not the sender's fault: say so, to the sender and (once per interval) to the operator.
+      this.unsignedLog.warn('no-secret', undefined, 'webhook refused: WHATSAPP_APP_SECRET is not configured, so no signature can be checked');
+      return answer('unconfigured');
+    }
     if (!verifyMetaSignature(raw, Array.isArray(signature) ? signature[0] : signature, this.config.whatsapp.appSecrets)) {
       return answer('unauthorized');
     }
