@@ -1,19 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Writable } from 'node:stream';
 import { postMetaWebhook } from '../fakes/meta-webhook';
 import { aTextMessageWebhook } from '../factories/whatsapp-webhook.factory';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
-import { startTestService, type TestService } from '../setup/test-service';
+import { captureLogs, startTestService, type TestService } from '../setup/test-service';
 
 /** What a newcomer sees when the first webhook arrives before WHATSAPP_APP_SECRET is set. */
 describe('a webhook before WHATSAPP_APP_SECRET is configured', () => {
   let database: TestDatabase;
   let service: TestService;
-  const lines: Record<string, unknown>[] = [];
+  const { sink, lines } = captureLogs();
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(...String(chunk).trim().split('\n').map((l) => JSON.parse(l))), done()) });
     service = await startTestService({ DATABASE_URL: database.url, ROLE: 'api', WHATSAPP_APP_SECRET: '' }, { logDestination: sink, logLevel: 'warn' });
   });
 

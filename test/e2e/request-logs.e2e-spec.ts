@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import axios from 'axios';
-import { Writable } from 'node:stream';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
-import { startTestService, TEST_ADMIN_KEY, type TestService } from '../setup/test-service';
+import { captureLogs, startTestService, TEST_ADMIN_KEY, type TestService } from '../setup/test-service';
 
 const http = axios.create({ validateStatus: () => true });
 
@@ -10,11 +9,10 @@ const http = axios.create({ validateStatus: () => true });
 describe('request logs', () => {
   let database: TestDatabase;
   let service: TestService;
-  const lines: Record<string, unknown>[] = [];
+  const { sink, lines } = captureLogs();
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const sink = new Writable({ write: (chunk, _enc, done) => (lines.push(...String(chunk).trim().split('\n').map((l) => JSON.parse(l))), done()) });
     service = await startTestService({ DATABASE_URL: database.url, ROLE: 'api' }, { logDestination: sink, logLevel: 'info' });
   });
 
