@@ -19,22 +19,29 @@ const BACKSLASH = 0x5c;
 export function beyondJsonLimits(raw: Buffer): string | undefined {
   let depth = 0;
   let values = 0;
-  let inString = false;
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i];
-    if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
-      continue;
-    }
-    if (c === QUOTE) inString = true;
-    else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
+    if (c === QUOTE) {
+      // Jump over the string natively (most of a delivery's bytes are in strings): to the next
+      // quote not escaped by an odd run of backslashes.
+      let end = raw.indexOf(QUOTE, i + 1);
+      while (end > 0 && escaped(raw, end)) end = raw.indexOf(QUOTE, end + 1);
+      if (end < 0) return undefined; // an unterminated string: JSON.parse refuses it
+      i = end;
+    } else if (c === OPEN_OBJECT || c === OPEN_ARRAY) {
       if (++depth > MAX_JSON_DEPTH) return `nested deeper than ${MAX_JSON_DEPTH} levels`;
       values++;
     } else if (c === CLOSE_OBJECT || c === CLOSE_ARRAY) depth--;
     else if (c === COMMA && ++values > MAX_JSON_VALUES) return `more than ${MAX_JSON_VALUES} values`;
   }
   return undefined;
+}
+
+/** True when the byte at `at` is preceded by an odd number of backslashes. */
+function escaped(raw: Buffer, at: number): boolean {
+  let n = 0;
+  for (let i = at - 1; i >= 0 && raw[i] === BACKSLASH; i--) n++;
+  return n % 2 === 1;
 }
 
 // NUL, and a surrogate half without its other half: JSON may carry both as \u escapes, Postgres
