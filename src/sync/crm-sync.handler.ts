@@ -24,10 +24,9 @@ export class CrmSyncHandler implements TaskHandler {
       case 'idle':
         return { outcome: 'done' };
       case 'busy':
-        // The worker holding the drain syncs this row too. Left claimed: if that worker dies, this
-        // claim's lease expires with its drain lease and the sweeper runs the task again. One
-        // task per message ends here while a drain runs, so it writes nothing (bench:ingest).
-        return { outcome: 'held' };
+        // The worker holding the drain syncs this row too; this retry is only a safety net in
+        // case that worker dies (its lease then expires).
+        return later(this.sync.leaseMs);
       case 'paused':
       case 'waiting':
         return { outcome: 'retry', at: result.until, refundAttempt: true };

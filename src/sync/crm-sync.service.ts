@@ -98,11 +98,6 @@ export class CrmSyncService implements BeforeApplicationShutdown {
 
   private async drainOnce(connectionId: string): Promise<DrainOutcome> {
     for (;;) {
-      // While a drain runs, every new message's task lands here and finds it busy; the running
-      // drain takes their rows too. So look before paying for the connection (row, decryption,
-      // validation) and for the lease upsert, which locks the lease row and commits even when it
-      // fails: that was most of the worker's CPU per message while syncing (bench:ingest).
-      if (await this.repo.leaseHeld(connectionId, 'drain')) return { outcome: 'busy' };
       const resolved = await this.connections.resolve(connectionId);
       if (!resolved || !resolved.connection.enabled || resolved.connection.status !== 'active') return { outcome: 'parked' };
       const retryAfter = resolved.connection.retryAfter;

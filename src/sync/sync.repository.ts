@@ -63,15 +63,6 @@ export class SyncRepository {
     return returnedRows(rows).length === 1;
   }
 
-  /** Whether a lease is held and not expired: a plain read (no row lock, no write, no commit). */
-  async leaseHeld(connectionId: string, scope: string): Promise<boolean> {
-    const [row] = await this.dataSource.query(
-      `SELECT EXISTS (SELECT 1 FROM sync_leases WHERE connection_id = $1 AND scope = $2 AND expires_at >= now()) AS held`,
-      [connectionId, scope],
-    );
-    return row.held === true;
-  }
-
   async releaseLease(connectionId: string, scope: string, holder: string): Promise<void> {
     await this.dataSource.query(`DELETE FROM sync_leases WHERE connection_id = $1 AND scope = $2 AND holder = $3`, [connectionId, scope, holder]);
   }

@@ -7,14 +7,7 @@ export type TaskResult =
   /** Try again at `at`. `refundAttempt`: the task did not really run (e.g. waited for a rate limit). */
   | { outcome: 'retry'; at: Date; error?: string; refundAttempt?: boolean }
   /** Give up: the row stays as a dead letter with the reason, replayable by an operator. */
-  | { outcome: 'dead'; error: string }
-  /**
-   * Leave the task as claimed: another run does its work (the drain holding its connection's lease
-   * takes its row too). Should that run die, this claim's lease runs out and the sweeper (or the
-   * embedded poller) brings the task back: the safety net of a retry at the end of the lease,
-   * without writing the row again or queueing a job that would find it done.
-   */
-  | { outcome: 'held' };
+  | { outcome: 'dead'; error: string };
 
 /** Runs tasks of one queue. Handlers are thin: load by id, apply guards, call a service. */
 export interface TaskHandler {

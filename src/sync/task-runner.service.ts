@@ -66,8 +66,6 @@ export class TaskRunner {
       case 'done':
         await this.outbox.complete(task.id);
         return;
-      case 'held':
-        return;
       case 'dead':
         this.logger.warn({ taskId: task.id, queue: task.queue, reason: result.error }, 'task moved to dead letters');
         await this.outbox.kill(task.id, result.error);
