@@ -55,11 +55,17 @@ export function cpuMicros(pids: number[]): number {
   return total;
 }
 
-/** Postgres backends serving a database (their CPU is the database's share of the work). */
-export async function backendPids(databaseName: string): Promise<number[]> {
+/**
+ * Postgres backends serving a database (their CPU is the database's share of the work), or only
+ * those of one client when its connections name themselves (`application_name`).
+ */
+export async function backendPids(databaseName: string, applicationName?: string): Promise<number[]> {
   const admin = new Client({ connectionString: PG_ADMIN_URL });
   await admin.connect();
-  const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [databaseName]);
+  const { rows } = await admin.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = $1 AND ($2::text IS NULL OR application_name = $2)',
+    [databaseName, applicationName ?? null],
+  );
   await admin.end();
   return rows.map((r) => r.pid);
 }
