@@ -20,6 +20,8 @@ export interface AppConfig {
   publicUrl?: string;
   /** Express's `trust proxy`: which peers' X-Forwarded-* headers are believed (absent: none). */
   trustProxy?: number | string;
+  /** EGRESS_ALLOW as given: what outbound requests may reach besides public addresses (src/common/egress.ts). */
+  egressAllow: string;
   admin: { apiKey?: string };
   whatsapp: {
     appSecrets: string[];
@@ -28,6 +30,8 @@ export interface AppConfig {
     phoneNumberId?: string;
     apiUrl: string;
     apiVersion: string;
+    /** Hosts besides apiUrl's that the access token may be sent to with a media download. */
+    mediaHosts: string[];
     webhookBodyLimit: number;
     /** Sends per second per business number, shared by every worker. */
     throughputPerSecond: number;
@@ -67,6 +71,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     ingestWriters: v.INGEST_WRITERS ?? 1,
     publicUrl: v.PUBLIC_URL,
     trustProxy: v.TRUST_PROXY === undefined ? undefined : /^\d+$/.test(v.TRUST_PROXY) ? Number(v.TRUST_PROXY) : v.TRUST_PROXY,
+    egressAllow: v.EGRESS_ALLOW ?? '',
     admin: { apiKey: v.ADMIN_API_KEY },
     whatsapp: {
       appSecrets: (v.WHATSAPP_APP_SECRET ?? '')
@@ -78,6 +83,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       phoneNumberId: v.WHATSAPP_PHONE_NUMBER_ID,
       apiUrl: (v.WHATSAPP_API_URL ?? 'https://graph.facebook.com').replace(/\/+$/, ''),
       apiVersion: v.WHATSAPP_API_VERSION ?? 'v23.0',
+      // Meta serves media from its lookaside CDN (lookaside.fbsbx.com).
+      mediaHosts: (v.WHATSAPP_MEDIA_HOSTS ?? '*.fbsbx.com,*.whatsapp.net').split(',').map((h) => h.trim()).filter(Boolean),
       webhookBodyLimit: v.WEBHOOK_BODY_LIMIT ?? 1024 * 1024,
       throughputPerSecond: v.WHATSAPP_THROUGHPUT_PER_SECOND ?? 80,
     },

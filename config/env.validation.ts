@@ -142,6 +142,17 @@ export class EnvironmentVariables {
     message: 'must be a hop count, or comma-separated addresses/CIDRs/loopback/linklocal/uniquelocal',
   })
   TRUST_PROXY?: string;
+
+  /**
+   * Destinations outbound requests may reach although they are not public addresses:
+   * comma-separated `host:port` entries and CIDRs (e.g. a local fake in a test). Empty: public only.
+   */
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MaxLength(4000)
+  EGRESS_ALLOW?: string;
+
+  /** Hosts besides WHATSAPP_API_URL's that may receive the Meta token with a media download (`*.` for subdomains). */
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MaxLength(1000)
+  WHATSAPP_MEDIA_HOSTS?: string;
 }
 
 export class ConfigValidationError extends Error {

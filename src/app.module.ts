@@ -2,6 +2,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/configuration';
 import { AccessControlModule } from './admin/access-control.module';
+import { EgressPolicy } from './common/egress';
 import { LOGGER } from './common/logger';
 import { CONNECTION_ENV } from './connections/connections.service';
 import { ConnectionsModule } from './connections/connections.module';
@@ -21,16 +22,18 @@ import { WhatsappModule } from './whatsapp/whatsapp.module';
 @Global()
 @Module({})
 class CoreModule {
-  static forRoot(config: AppConfig, logger: Logger, env: Record<string, string | undefined>): DynamicModule {
+  static forRoot(config: AppConfig, logger: Logger, env: Record<string, string | undefined>, egress: EgressPolicy): DynamicModule {
     return {
       module: CoreModule,
       providers: [
         { provide: APP_CONFIG, useValue: config },
+        // The one egress policy: every outbound request is made through it (src/common/egress.ts).
+        { provide: EgressPolicy, useValue: egress },
         { provide: LOGGER, useValue: logger },
         // Connections declared by environment variables are read from the same env as the config.
         { provide: CONNECTION_ENV, useValue: env },
       ],
-      exports: [APP_CONFIG, LOGGER, CONNECTION_ENV],
+      exports: [APP_CONFIG, LOGGER, CONNECTION_ENV, EgressPolicy],
     };
   }
 }
@@ -38,12 +41,12 @@ class CoreModule {
 @Module({})
 export class AppModule {
   /** `config.databaseUrl` must be set (the embedded database is started before this). */
-  static forRoot(config: AppConfig, logger: Logger, env: Record<string, string | undefined> = process.env): DynamicModule {
+  static forRoot(config: AppConfig, logger: Logger, env: Record<string, string | undefined> = process.env, egress = new EgressPolicy(config.egressAllow)): DynamicModule {
     const runsWorkers = config.role !== 'api';
     return {
       module: AppModule,
       imports: [
-        CoreModule.forRoot(config, logger, env),
+        CoreModule.forRoot(config, logger, env, egress),
         DatabaseModule.forRoot(config.databaseUrl!, config.dbPoolSize),
         QueueModule.forRoot(config),
         HealthModule,

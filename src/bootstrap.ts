@@ -6,9 +6,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { type AppConfig, loadConfig } from '../config/configuration';
+import { ConfigValidationError } from '../config/env.validation';
 import { AppModule } from './app.module';
 import { TaskQueue } from './sync/task-queue';
 import { configureApp } from './app.setup';
+import { EgressPolicy } from './common/egress';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { type DataDirLock, lockDataDir } from './database/data-dir-lock';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
@@ -48,6 +50,12 @@ function persistentSecret(dataDir: string, file: string, make = () => randomByte
  */
 export async function startService(env: Record<string, string | undefined> = process.env, options: StartOptions = {}): Promise<RunningService> {
   const config = loadConfig(env);
+  let egress: EgressPolicy;
+  try {
+    egress = new EgressPolicy(config.egressAllow);
+  } catch (error) {
+    throw new ConfigValidationError([(error as Error).message]);
+  }
   const logger = options.logger ?? createLogger(config.log);
   const notes: string[] = [];
 
@@ -82,7 +90,7 @@ export async function startService(env: Record<string, string | undefined> = pro
 
   let app: NestExpressApplication | undefined;
   try {
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger, env), {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, logger, env, egress), {
       bodyParser: false,
       logger: new PinoNestLogger(logger),
     });
@@ -92,6 +100,7 @@ export async function startService(env: Record<string, string | undefined> = pro
   } catch (error) {
     // A failed start must not leave a pool, queue workers or the embedded database running.
     await app?.close().catch(() => undefined);
+    await egress.close();
     await embedded?.stop();
     dataDirLock?.release();
     throw error;
@@ -120,6 +129,7 @@ export async function startService(env: Record<string, string | undefined> = pro
       if (stopped) return;
       stopped = true;
       await started.close();
+      await egress.close();
       await embedded?.stop();
       dataDirLock?.release();
     },

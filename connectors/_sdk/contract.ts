@@ -1,3 +1,6 @@
+import type { Agent, AgentOptions } from 'node:http';
+import type { Duplex } from 'node:stream';
+
 /**
  * The connector contract: everything a CRM/helpdesk integration implements, and everything the
  * core hands it. A connector is one folder under connectors/ exporting a {@link ConnectorDefinition};
@@ -78,6 +81,12 @@ export interface ConnectorDefinition<C extends object = object, S extends object
   capabilitiesFor?(settings: S): ConnectorCapabilities;
   /** Builds a connector for one job. Cheap: called once per job with fresh credentials. */
   create(credentials: C, settings: S, deps: ConnectorDeps): CrmConnector;
+  /**
+   * The base URLs a connection with these credentials and settings calls (its API, and any fixed
+   * upload/file host). The core checks each against the egress policy when the connection is
+   * created or changed, and refuses it with a reason before anything is sent.
+   */
+  endpoints(credentials: C, settings: S): string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -108,11 +117,26 @@ export interface MediaReader {
   read(media: MediaRef): Promise<Buffer>;
 }
 
+/**
+ * The network, as the core lets a connector reach it: every connection is checked against the
+ * deployment's egress policy (public addresses only, unless EGRESS_ALLOW names a destination),
+ * also after a redirect. A connector makes no request any other way.
+ */
+export interface HttpPort {
+  fetch: typeof fetch;
+  /**
+   * An agent for a client that takes one (an SDK built on node-fetch). `arm` may decorate each
+   * new socket (e.g. an idle timeout); `key` tells agents with different `arm`s apart.
+   */
+  agent(protocol: string, options?: AgentOptions, arm?: (socket: Duplex) => Duplex, key?: string): Agent;
+}
+
 export interface ConnectorDeps {
   logger: ConnectorLogger;
   clock: Clock;
   budget: RequestBudget;
   media: MediaReader;
+  http: HttpPort;
   /** Per-request timeout the connector must apply to its HTTP client. */
   timeoutMs: number;
 }

@@ -5,11 +5,10 @@
  * the core retries by error kind and throttles with the budget it shares across workers.
  */
 import { createHash } from 'node:crypto';
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type { Agent } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Client } from '@hubspot/api-client';
-import type { AttachmentDownload, ConnectorDeps } from '../_sdk/contract';
+import type { AttachmentDownload, ConnectorDeps, HttpPort } from '../_sdk/contract';
 import { readCapped } from '../_sdk/download';
 import { ConnectorError, kindForHttpStatus, parseRetryAfter, type ConnectorErrorKind } from '../_sdk/errors';
 import { HUBSPOT_DEFAULT_BASE_URL, type HubspotCredentials } from './hubspot.credentials';
@@ -134,27 +133,14 @@ export function toConnectorError(err: unknown, operation: string): ConnectorErro
 // Transport: sockets that give up, error bodies the SDK can read
 
 /**
- * An agent whose sockets are destroyed after `idleMs` without traffic, so a request HubSpot never
- * answers frees its socket (node-fetch, under the SDK, has no timeout of its own).
+ * Destroys a socket after `idleMs` without traffic, so a request HubSpot never answers frees its
+ * socket (node-fetch, under the SDK, has no timeout of its own).
  */
-function timeoutAgent(protocol: string, idleMs: number): http.Agent {
-  const options = { keepAlive: true, maxSockets: 32 };
-  const arm = (socket: Duplex): Duplex => {
+function idleTimeout(idleMs: number): (socket: Duplex) => Duplex {
+  return (socket) => {
     (socket as unknown as { setTimeout(ms: number, cb: () => void): void }).setTimeout(idleMs, () => socket.destroy(new Error(`socket idle for ${idleMs} ms`)));
     return socket;
   };
-  if (protocol === 'https:') {
-    return new (class extends https.Agent {
-      override createConnection(...args: Parameters<https.Agent['createConnection']>): ReturnType<https.Agent['createConnection']> {
-        return arm(super.createConnection(...args) as Duplex) as ReturnType<https.Agent['createConnection']>;
-      }
-    })(options);
-  }
-  return new (class extends http.Agent {
-    override createConnection(...args: Parameters<http.Agent['createConnection']>): ReturnType<http.Agent['createConnection']> {
-      return arm(super.createConnection(...args) as Duplex) as ReturnType<http.Agent['createConnection']>;
-    }
-  })(options);
 }
 
 /** When each portal may search next (portalKey → epoch ms), shared by the clients of a process. */
@@ -169,17 +155,9 @@ async function searchSlot(portalKey: string): Promise<void> {
   if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
 }
 
-/** One keep-alive agent per protocol and timeout, shared by the connector instances of a process. */
-const agents = new Map<string, http.Agent>();
-function agentFor(baseUrl: string, idleMs: number): http.Agent {
-  const protocol = new URL(baseUrl).protocol;
-  const key = `${protocol}${idleMs}`;
-  let agent = agents.get(key);
-  if (!agent) {
-    agent = timeoutAgent(protocol, idleMs);
-    agents.set(key, agent);
-  }
-  return agent;
+/** The keep-alive agent for `baseUrl` from the core's network port (it caches one per protocol and timeout). */
+function agentFor(http: HttpPort, baseUrl: string, idleMs: number): Agent {
+  return http.agent(new URL(baseUrl).protocol, { keepAlive: true, maxSockets: 32 }, idleTimeout(idleMs), `idle-${idleMs}`);
 }
 
 interface SdkResponseContext {
@@ -189,11 +167,11 @@ interface SdkResponseContext {
 }
 
 interface SdkRequestContext {
-  setAgent(agent: http.Agent): void;
+  setAgent(agent: Agent): void;
 }
 
 /** Sends every request through our agent (sockets that give up; keep-alive). */
-function agentMiddleware(agent: http.Agent) {
+function agentMiddleware(agent: Agent) {
   return {
     pre: async (raw: unknown): Promise<unknown> => {
       (raw as SdkRequestContext).setAgent(agent);
@@ -287,7 +265,7 @@ export class HubspotClient {
       limiterOptions: { minTime: 0, maxConcurrent: null, id: 'threadbridge-hubspot-passthrough' },
     });
     this.callOptions = {
-      middleware: [agentMiddleware(agentFor(this.baseUrl, deps.timeoutMs)), errorBodyMiddleware],
+      middleware: [agentMiddleware(agentFor(deps.http, this.baseUrl, deps.timeoutMs)), errorBodyMiddleware],
       middlewareMergeStrategy: 'append',
     } as never;
   }
@@ -483,7 +461,7 @@ export class HubspotClient {
     if (api) await this.deps.budget.acquire(1);
     let response: Response;
     try {
-      response = await fetch(target, {
+      response = await this.deps.http.fetch(target, {
         headers: api ? { Authorization: `Bearer ${this.accessToken}` } : {},
         redirect: 'follow',
         signal: AbortSignal.timeout(Math.max(this.deps.timeoutMs, DOWNLOAD_TIMEOUT_MS)),

@@ -4,7 +4,7 @@
 import type { ConnectorDefinition } from '../_sdk/contract';
 import { HubspotClient } from './hubspot.client';
 import { HubspotConnector, HUBSPOT_MAX_BATCH } from './hubspot.connector';
-import { HubspotCredentials, HubspotSettings } from './hubspot.credentials';
+import { HUBSPOT_DEFAULT_BASE_URL, HubspotCredentials, HubspotSettings } from './hubspot.credentials';
 import { budgetOf } from './hubspot.mapper';
 
 export { HubspotConversationsSettings, HubspotCredentials, HubspotSettings, HubspotTicketSettings } from './hubspot.credentials';
@@ -45,6 +45,10 @@ export const hubspot: ConnectorDefinition<HubspotCredentials, HubspotSettings> =
     if (env.HUBSPOT_APP_ID?.trim()) credentials.appId = env.HUBSPOT_APP_ID.trim();
     if (env.HUBSPOT_DEVELOPER_API_KEY?.trim()) credentials.developerApiKey = env.HUBSPOT_DEVELOPER_API_KEY.trim();
     return { name: 'HubSpot', credentials, settings: {} };
+  },
+
+  endpoints(credentials) {
+    return [credentials.baseUrl ?? HUBSPOT_DEFAULT_BASE_URL];
   },
 
   budgetFor(settings) {

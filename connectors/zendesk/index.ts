@@ -5,7 +5,7 @@
  */
 import type { ConnectorDefinition, ConnectorDeps } from '../_sdk/contract';
 import { ZendeskConnector, ZENDESK_MAX_BATCH, type WebhookSetupResult } from './zendesk.connector';
-import { ZendeskCredentialsDto, ZendeskSettingsDto } from './zendesk.credentials';
+import { ZendeskCredentialsDto, ZendeskSettingsDto, zendeskApiRoot } from './zendesk.credentials';
 
 export { ZendeskConnector, ZendeskCredentialsDto, ZendeskSettingsDto };
 export type { WebhookSetupResult };
@@ -57,6 +57,10 @@ export const zendesk: ConnectorDefinition<ZendeskCredentialsDto, ZendeskSettings
       webhookSecret: env.ZENDESK_WEBHOOK_SECRET?.trim() || undefined,
     });
     return { name: subdomain ? `Zendesk (${subdomain})` : 'Zendesk', credentials, settings: {} };
+  },
+
+  endpoints(credentials) {
+    return [zendeskApiRoot(credentials)];
   },
 
   create(credentials, settings, deps) {

@@ -79,7 +79,7 @@ export class ZendeskClient {
 
   constructor(
     private readonly config: ZendeskClientConfig,
-    private readonly deps: Pick<ConnectorDeps, 'budget' | 'timeoutMs' | 'logger'>,
+    private readonly deps: Pick<ConnectorDeps, 'budget' | 'timeoutMs' | 'logger' | 'http'>,
   ) {
     this.nz = createClient({
       username: config.email,
@@ -226,7 +226,7 @@ export class ZendeskClient {
     await this.deps.budget.acquire();
     let response: Response;
     try {
-      response = await fetch(target, { headers, redirect: 'follow', signal: AbortSignal.timeout(downloadTimeoutMs(this.deps.timeoutMs)) });
+      response = await this.deps.http.fetch(target, { headers, redirect: 'follow', signal: AbortSignal.timeout(downloadTimeoutMs(this.deps.timeoutMs)) });
     } catch (error) {
       throw toConnectorError({ operation, cause: error, timeoutMs: downloadTimeoutMs(this.deps.timeoutMs) });
     }
@@ -323,7 +323,7 @@ export class ZendeskClient {
       body = await readStream(body);
       if (scope?.contentType) headers['Content-Type'] = scope.contentType;
     }
-    return fetch(uri, {
+    return this.deps.http.fetch(uri, {
       method: options.method,
       headers,
       body: body as RequestInit['body'],

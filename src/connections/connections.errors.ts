@@ -62,3 +62,19 @@ export class DuplicateConnectionNameError extends ConnectionError {
     this.name = 'DuplicateConnectionNameError';
   }
 }
+
+/**
+ * The connection would send requests where the egress policy does not let the service go (a
+ * loopback, private, link-local or metadata address, or a name resolving to one).
+ */
+export class EgressRefusedConnectionError extends ConnectionError {
+  readonly httpStatus = 422;
+  constructor(
+    readonly displayName: string,
+    readonly url: string,
+    reason: string,
+  ) {
+    super(`the ${displayName} connection would call ${url}, which the egress policy refuses: ${reason}`);
+    this.name = 'EgressRefusedConnectionError';
+  }
+}

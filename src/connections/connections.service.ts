@@ -5,6 +5,7 @@ import type { ConnectorCapabilities, ConnectorDefinition } from '../../connector
 import { ConnectorError } from '../../connectors/_sdk/errors';
 import { ConfigValidationError } from '../../config/env.validation';
 import { DecryptionError, Encryption } from '../common/encryption';
+import { EgressPolicy } from '../common/egress';
 import { LOGGER } from '../common/logger';
 import { RequestBudgets } from '../sync/request-budget';
 import { TaskQueue } from '../sync/task-queue';
@@ -12,6 +13,7 @@ import {
   ConnectionNotFoundError,
   CredentialsRejectedError,
   DuplicateConnectionNameError,
+  EgressRefusedConnectionError,
   InvalidConnectionInputError,
   VendorUnreachableError,
 } from './connections.errors';
@@ -78,7 +80,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * What a credentials check found. `learned`: values the connector learned about the credentials
  * (learnCredentials), to store with them. `unchecked`: the vendor could not be reached at start.
  */
-type CheckOutcome = { ok: true; learned?: Record<string, string>; unchecked?: boolean } | { ok: false; error: CredentialsRejectedError | VendorUnreachableError };
+type CheckOutcome = { ok: true; learned?: Record<string, string>; unchecked?: boolean } | { ok: false; error: CredentialsRejectedError | VendorUnreachableError | EgressRefusedConnectionError };
 
 /**
  * Configured instances of connectors: their credentials (encrypted at rest, checked against the
@@ -96,6 +98,7 @@ export class ConnectionsService implements OnApplicationBootstrap {
     private readonly encryption: Encryption,
     private readonly queue: TaskQueue,
     private readonly budgets: RequestBudgets,
+    private readonly egress: EgressPolicy,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(CONNECTION_ENV) env?: ConnectionEnv,
   ) {
@@ -365,6 +368,8 @@ export class ConnectionsService implements OnApplicationBootstrap {
       return { ok: true, unchecked: true };
     }
     if (outcome.ok) return outcome;
+    // Nothing this connection does could reach its vendor: stop the boot, as for a bad variable.
+    if (outcome.error instanceof EgressRefusedConnectionError) throw new ConfigValidationError([`connection '${name}' declared by environment variables: ${outcome.error.message}`]);
     if (outcome.error instanceof CredentialsRejectedError) {
       this.logger.error(
         { connector: definition.manifest.id },
@@ -417,6 +422,12 @@ export class ConnectionsService implements OnApplicationBootstrap {
    */
   private async checkCredentials(definition: ConnectorDefinition, credentials: object, settings: object, connectionId?: string): Promise<CheckOutcome> {
     const displayName = definition.manifest.displayName;
+    // Where the connection would send requests is checked before any is sent (the socket-level
+    // check would refuse them too, but as a network error rather than a reason the operator reads).
+    for (const url of definition.endpoints(credentials, settings)) {
+      const reason = await this.egress.checkUrl(url);
+      if (reason) return { ok: false, error: new EgressRefusedConnectionError(displayName, url, reason) };
+    }
     const connector = this.factory.forCredentialsCheck(definition, credentials, settings, this.registry.budget(definition, settings), connectionId);
     try {
       await connector.verifyCredentials();

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { ConnectorDefinition, ConnectorDeps, ConnectorLogger, CrmConnector, MediaReader, RequestBudget } from '../../connectors/_sdk/contract';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
+import { EgressPolicy } from '../common/egress';
 import { LOGGER } from '../common/logger';
 import { redactText } from '../common/redaction';
 import { RequestBudgets } from '../sync/request-budget';
@@ -15,7 +16,7 @@ const UNMETERED: RequestBudget = { acquire: async () => undefined };
 /**
  * Builds connectors with the ports the core hands them (connectors/_sdk/contract.ts): a logger that
  * goes through the service's redaction, the real clock, the connection's shared request budget,
- * the media store and the configured request timeout.
+ * the media store, the network through the egress policy and the configured request timeout.
  */
 @Injectable()
 export class ConnectorFactory {
@@ -23,6 +24,7 @@ export class ConnectorFactory {
     private readonly registry: ConnectorRegistry,
     private readonly budgets: RequestBudgets,
     private readonly mediaStore: MediaStore,
+    private readonly egress: EgressPolicy,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -50,6 +52,7 @@ export class ConnectorFactory {
       clock: { now: () => new Date() },
       budget,
       media: this.mediaReader(),
+      http: this.egress,
       timeoutMs: this.config.sync.connectorTimeoutMs,
     };
   }

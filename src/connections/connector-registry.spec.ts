@@ -40,6 +40,7 @@ const boastful: ConnectorDefinition = {
   credentials: TokenDto,
   settings: EmptySettings,
   capabilitiesFor: () => ({ contacts: true, history: false, tickets: true, transcripts: true, replies: true, consent: true, erasure: true, attachments: true }),
+  endpoints: () => ['https://example.com'],
   create: () => {
     throw new Error('not used');
   },

@@ -3,6 +3,7 @@ import axios, { type AxiosInstance, isAxiosError } from 'axios';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
+import { EGRESS_REFUSED, EgressPolicy, hostMatches } from '../common/egress';
 
 /** A failed call to the Cloud API, with Meta's error code when it sent one. */
 export class WhatsAppApiError extends Error {
@@ -52,13 +53,29 @@ const THROTTLE_CODES = new Set([4, 80007, 130429, 131056]);
 @Injectable()
 export class CloudApiClient {
   private readonly http: AxiosInstance;
+  /** Where the access token may go: the Graph API host and Meta's media hosts, nowhere else. */
+  private readonly tokenHosts: string[];
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    egress: EgressPolicy,
+  ) {
+    this.tokenHosts = [new URL(config.whatsapp.apiUrl).host, ...config.whatsapp.mediaHosts];
     this.http = axios.create({
       baseURL: `${config.whatsapp.apiUrl}/${config.whatsapp.apiVersion}`,
       timeout: 15_000,
       headers: { Authorization: `Bearer ${config.whatsapp.accessToken ?? ''}` },
+      // Every socket, also after a redirect, goes through the egress policy; no proxy from the
+      // environment can route around it.
+      httpAgent: egress.agent('http:', { keepAlive: true }),
+      httpsAgent: egress.agent('https:', { keepAlive: true }),
+      proxy: false,
     });
+  }
+
+  /** True when the access token may be sent to `url` (its host:port, or its name under a `*.` media host). */
+  private mayReceiveToken(url: URL): boolean {
+    return hostMatches(url.host, this.tokenHosts) || (url.port === '' && hostMatches(url.hostname, this.tokenHosts));
   }
 
   get configured(): boolean {
@@ -118,9 +135,31 @@ export class CloudApiClient {
    * `maxBytes`, so an oversized file never sits in memory whole.
    */
   async download(url: string, maxBytes: number): Promise<DownloadedMedia> {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      throw new WhatsAppApiError('the media URL is not a URL', undefined, undefined, false);
+    }
+    // The URL comes from Meta's answer, but the token is only ever sent to Meta: a media URL on
+    // any other host is refused rather than fetched with (or without) the token.
+    if ((target.protocol !== 'https:' && target.protocol !== 'http:') || !this.mayReceiveToken(target)) {
+      throw new WhatsAppApiError(`the media URL's host ${target.host} is not the Graph API's or one of WHATSAPP_MEDIA_HOSTS`, undefined, undefined, false);
+    }
     let stream: Readable;
     try {
-      const response = await this.http.get<Readable>(url, { baseURL: '', responseType: 'stream', maxContentLength: maxBytes });
+      const response = await this.http.get<Readable>(target.toString(), {
+        baseURL: '',
+        responseType: 'stream',
+        maxContentLength: maxBytes,
+        // follow-redirects drops Authorization on a redirect; this keeps it off any host but Meta's
+        // even if that changes.
+        beforeRedirect: (options: Record<string, unknown>) => {
+          const headers = options.headers as Record<string, unknown> | undefined;
+          const next = new URL(String(options.href ?? `${String(options.protocol)}//${String(options.host)}`));
+          if (headers && !this.mayReceiveToken(next)) for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
+        },
+      });
       stream = response.data;
     } catch (error) {
       // The URL expires within minutes: any failure here is worth a retry, which starts again
@@ -148,6 +187,8 @@ export class CloudApiClient {
 /** Translates axios failures into WhatsAppApiError, reading Meta's error body. */
 export function toWhatsAppApiError(error: unknown): WhatsAppApiError {
   if (error instanceof WhatsAppApiError) return error;
+  // The egress policy refused the address: trying again reaches the same address.
+  if ((error as { code?: unknown })?.code === EGRESS_REFUSED) return new WhatsAppApiError((error as Error).message, undefined, undefined, false);
   if (!isAxiosError(error)) return new WhatsAppApiError(String(error), undefined, undefined, true);
   const status = error.response?.status;
   const body = error.response?.data as { error?: { code?: number; message?: string } } | undefined;

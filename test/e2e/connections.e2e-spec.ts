@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { EgressPolicy } from '../../src/common/egress';
 import axios from 'axios';
 import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
@@ -445,6 +446,7 @@ describe('Connections declared by the environment, and key rotation', () => {
         s.app.get(Encryption),
         s.app.get(TaskQueue),
         s.app.get(RequestBudgets),
+        s.app.get(EgressPolicy),
         s.app.get(LOGGER),
         env,
       );

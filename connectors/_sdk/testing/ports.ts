@@ -2,10 +2,14 @@
  * In-memory versions of the ports the core hands to a connector (ConnectorDeps), for connector
  * tests, the conformance suite, demos and benchmarks. No Jest here, so non-test code may use them.
  */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Duplex } from 'node:stream';
 import type {
   Clock,
   ConnectorDeps,
   ConnectorLogger,
+  HttpPort,
   MediaReader,
   MediaRef,
   RequestBudget,
@@ -96,6 +100,28 @@ export class ManualClock implements Clock {
   }
 }
 
+/**
+ * The network without an egress policy: connector tests talk to fakes on 127.0.0.1, and the
+ * policy itself is the core's (tested there).
+ */
+const directAgents = new Map<string, http.Agent>();
+export const directHttp: HttpPort = {
+  fetch: (input, init) => fetch(input, init),
+  agent: (protocol, options = {}, arm, key = '') => {
+    const cacheKey = `${protocol}|${key}|${JSON.stringify(options)}`;
+    const cached = directAgents.get(cacheKey);
+    if (cached) return cached;
+    const AgentClass = protocol === 'https:' ? https.Agent : http.Agent;
+    const agent = new AgentClass(options);
+    if (arm) {
+      const base = agent.createConnection.bind(agent) as (...args: unknown[]) => Duplex;
+      (agent as unknown as { createConnection: unknown }).createConnection = (...args: unknown[]) => arm(base(...args));
+    }
+    directAgents.set(cacheKey, agent);
+    return agent;
+  },
+};
+
 export interface TestDeps extends ConnectorDeps {
   logger: RecordingLogger;
   budget: CountingBudget;
@@ -112,6 +138,7 @@ export function testDeps(overrides: Partial<TestDeps> = {}): TestDeps {
     clock: systemClock,
     budget: new CountingBudget(),
     media: new InMemoryMediaReader(),
+    http: directHttp,
     timeoutMs: 5_000,
     ...overrides,
   };
