@@ -31,6 +31,16 @@ export class EgressRefusedError extends Error {
   }
 }
 
+/** The policy's refusal anywhere in an error's cause chain (HTTP clients wrap it), or undefined. */
+export function egressRefusalIn(error: unknown): { message: string; reason?: string } | undefined {
+  let current = error as { code?: unknown; cause?: unknown; message?: string; reason?: string } | undefined;
+  for (let depth = 0; current && depth < 8; depth += 1) {
+    if (current.code === EGRESS_REFUSED) return { message: String(current.message), reason: current.reason };
+    current = current.cause as typeof current;
+  }
+  return undefined;
+}
+
 type Cidr = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 /** `host:port` → the lowercased host without IPv6 brackets and the port, or undefined when it is not one. */

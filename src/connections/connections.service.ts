@@ -5,7 +5,7 @@ import type { ConnectorCapabilities, ConnectorDefinition } from '../../connector
 import { ConnectorError } from '../../connectors/_sdk/errors';
 import { ConfigValidationError } from '../../config/env.validation';
 import { DecryptionError, Encryption } from '../common/encryption';
-import { EgressPolicy } from '../common/egress';
+import { EgressPolicy, egressRefusalIn } from '../common/egress';
 import { LOGGER } from '../common/logger';
 import { RequestBudgets } from '../sync/request-budget';
 import { TaskQueue } from '../sync/task-queue';
@@ -424,7 +424,8 @@ export class ConnectionsService implements OnApplicationBootstrap {
     const displayName = definition.manifest.displayName;
     // Where the connection would send requests is checked before any is sent (the socket-level
     // check would refuse them too, but as a network error rather than a reason the operator reads).
-    for (const url of definition.endpoints(credentials, settings)) {
+    const endpoints = definition.endpoints(credentials, settings);
+    for (const url of endpoints) {
       const reason = await this.egress.checkUrl(url);
       if (reason) return { ok: false, error: new EgressRefusedConnectionError(displayName, url, reason) };
     }
@@ -433,6 +434,9 @@ export class ConnectionsService implements OnApplicationBootstrap {
       await connector.verifyCredentials();
     } catch (error) {
       if (!ConnectorError.is(error)) throw error;
+      // Refused at connect time: a redirect, or a name that resolves elsewhere than it did above.
+      const refused = egressRefusalIn(error);
+      if (refused) return { ok: false, error: new EgressRefusedConnectionError(displayName, endpoints[0] ?? '', refused.reason ?? refused.message) };
       const reason = scrubSecrets(error.message, credentials);
       if (error.kind === 'transient' || error.kind === 'rate_limited') return { ok: false, error: new VendorUnreachableError(displayName, reason) };
       return { ok: false, error: new CredentialsRejectedError(displayName, reason) };

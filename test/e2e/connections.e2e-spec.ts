@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { EgressPolicy } from '../../src/common/egress';
 import axios from 'axios';
 import { createHash, randomBytes } from 'node:crypto';
+import * as nodeHttp from 'node:http';
 import * as net from 'node:net';
 import { type HubspotFake, startHubspotFake } from '../../connectors/hubspot/test/hubspot.fake-server';
 import { startZendeskFake, type ZendeskFake } from '../../connectors/zendesk/test/zendesk.fake-server';
 import { ConfigValidationError } from '../../config/env.validation';
+import { EgressPolicy } from '../../src/common/egress';
 import { Encryption } from '../../src/common/encryption';
 import { LOGGER } from '../../src/common/logger';
 import { ConnectionsRepository } from '../../src/connections/connections.repository';
@@ -15,7 +16,7 @@ import { ConnectorRegistry } from '../../src/connections/connector-registry';
 import { TaskQueue } from '../../src/sync/task-queue';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
-import { eventually, startTestService, TEST_ADMIN_KEY, type TestService } from '../setup/test-service';
+import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, type TestService } from '../setup/test-service';
 import { RequestBudgets } from '../../src/sync/request-budget';
 
 const http = axios.create({ validateStatus: () => true });
@@ -37,11 +38,14 @@ const keyIdOf = (hexKey: string) => createHash('sha256').update(Buffer.from(hexK
 let redis: Awaited<ReturnType<typeof createTestRedis>>;
 let hubspot: HubspotFake;
 let zendesk: ZendeskFake;
+/** Allowed by the egress policy, but nothing listens there: the vendor is unreachable. */
+let unreachable: string;
 
 beforeAll(async () => {
   redis = await createTestRedis();
   hubspot = await startHubspotFake({ accessTokens: [GOOD_TOKEN, OTHER_GOOD_TOKEN], rateLimit: false });
   zendesk = await startZendeskFake();
+  unreachable = await closedUrl();
 });
 
 afterAll(async () => {
@@ -61,7 +65,7 @@ describe('Connections API on Postgres + Redis', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url });
+    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, EGRESS_ALLOW: allowFakes(hubspot, zendesk, unreachable) });
     api = `${service.url}/api/v1/connections`;
   });
 
@@ -161,7 +165,7 @@ describe('Connections API on Postgres + Redis', () => {
   });
 
   it('answers 502 when the vendor cannot be reached, storing nothing', async () => {
-    const res = await http.post(api, { connectorId: 'hubspot', name: 'unreachable', credentials: { accessToken: GOOD_TOKEN, baseUrl: await closedUrl() } }, auth);
+    const res = await http.post(api, { connectorId: 'hubspot', name: 'unreachable', credentials: { accessToken: GOOD_TOKEN, baseUrl: unreachable } }, auth);
     expect(res.status).toBe(502);
     expect(res.data.message).toMatch(/^could not reach HubSpot to check the credentials, try again/);
     await expect(rowByName('unreachable')).resolves.toBeUndefined();
@@ -367,7 +371,7 @@ describe('Connections declared by the environment, and key rotation', () => {
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);
     try {
-      service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, ...env });
+      service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, EGRESS_ALLOW: allowFakes(hubspot, zendesk, unreachable), ...env });
       return service;
     } finally {
       for (const [k, v] of Object.entries(saved)) {
@@ -427,7 +431,6 @@ describe('Connections declared by the environment, and key rotation', () => {
   });
 
   it('starts and stores the declared credentials unchecked when the vendor cannot be reached', async () => {
-    const unreachable = await closedUrl();
     const s = await boot({ ENCRYPTION_KEY: KEY_B, HUBSPOT_ACCESS_TOKEN: GOOD_TOKEN, HUBSPOT_BASE_URL: unreachable });
     const row = await envRow();
     expect(row.status).toBe('active');
@@ -463,5 +466,95 @@ describe('Connections declared by the environment, and key rotation', () => {
     await declaring({ HUBSPOT_ACCESS_TOKEN: OTHER_GOOD_TOKEN, HUBSPOT_BASE_URL: hubspot.url }).onApplicationBootstrap();
     await expect(s.app.get(ConnectionsService).resolve((await envRow()).id)).resolves.toMatchObject({ credentials: { accessToken: OTHER_GOOD_TOKEN, baseUrl: hubspot.url } });
     await expect(envRow()).resolves.toMatchObject({ status: 'active' });
+  });
+});
+
+describe('the egress policy on connections', () => {
+  let database: TestDatabase;
+  let service: TestService;
+  let api: string;
+  /** Counts the connections it accepts: a refused URL must never reach it. */
+  let internal: nodeHttp.Server;
+  let internalConnections = 0;
+  let internalUrl: string;
+  /** An allowed server that redirects every request to `internal`. */
+  let redirector: nodeHttp.Server;
+  let redirectorUrl: string;
+
+  const listen = async (server: nodeHttp.Server) => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  };
+  const createWith = (baseUrl: string, name = `refused ${randomBytes(3).toString('hex')}`) =>
+    http.post(api, { connectorId: 'hubspot', name, credentials: { accessToken: GOOD_TOKEN, baseUrl } }, auth);
+
+  beforeAll(async () => {
+    internal = nodeHttp.createServer((_req, res) => res.end('{}'));
+    internal.on('connection', () => (internalConnections += 1));
+    internalUrl = await listen(internal);
+    redirector = nodeHttp.createServer((req, res) => {
+      res.writeHead(307, { location: `${internalUrl}${req.url}` });
+      res.end();
+    });
+    redirectorUrl = await listen(redirector);
+    database = await createTestDatabase();
+    // Only the HubSpot fake and the redirector are allowed; `internal` stands for the network inside.
+    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, EGRESS_ALLOW: allowFakes(hubspot, redirectorUrl) });
+    api = `${service.url}/api/v1/connections`;
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await database?.drop();
+    await new Promise((resolve) => internal?.close(resolve));
+    await new Promise((resolve) => redirector?.close(resolve));
+  });
+
+  it.each([
+    ['a loopback address', () => internalUrl, /127\.0\.0\.1 is a loopback address/],
+    ['a private address', () => 'http://10.0.0.1:8080', /10\.0\.0\.1 is a private address/],
+    ['the cloud metadata address', () => 'http://169.254.169.254', /169\.254\.169\.254 is a linkLocal address/],
+    ['an IPv4-mapped loopback address', () => `http://[::ffff:127.0.0.1]:${new URL(internalUrl).port}`, /loopback address/],
+    ['a name that resolves to a loopback address', () => `http://localhost:${new URL(internalUrl).port}`, /localhost resolves to 127\.0\.0\.1 is a loopback address|localhost resolves to ::1 is a loopback address/],
+  ])('refuses a base URL at %s with 422 and a reason, storing nothing', async (_what, url, reason) => {
+    const res = await createWith(url());
+    expect(res.status).toBe(422);
+    expect(res.data.message).toMatch(/egress policy refuses/);
+    expect(res.data.message).toMatch(reason);
+    await expect(service.db.query(`SELECT count(*)::int AS n FROM connections`)).resolves.toEqual([{ n: 0 }]);
+    expect(internalConnections).toBe(0);
+  });
+
+  it('refuses a base URL that redirects to an internal address, without reaching it', async () => {
+    const res = await createWith(redirectorUrl);
+    expect(res.status).toBe(422);
+    expect(res.data.message).toMatch(/127\.0\.0\.1 is a loopback address/);
+    expect(internalConnections).toBe(0);
+  });
+
+  it('refuses to change a connection to a refused base URL, keeping the old one', async () => {
+    const created = await createWith(hubspot.url, 'allowed');
+    expect(created.status).toBe(201);
+    const res = await http.patch(`${api}/${created.data.id}`, { credentials: { accessToken: GOOD_TOKEN, baseUrl: 'http://192.168.0.10' } }, auth);
+    expect(res.status).toBe(422);
+    await expect(service.app.get(ConnectionsService).resolve(created.data.id)).resolves.toMatchObject({ credentials: { baseUrl: hubspot.url } });
+    expect(internalConnections).toBe(0);
+  });
+
+  it('refuses to start when a connection declared by the environment points at a refused address', async () => {
+    const s = service;
+    const declaring = new ConnectionsService(
+      s.app.get(ConnectionsRepository),
+      s.app.get(ConnectorRegistry),
+      s.app.get(ConnectorFactory),
+      s.app.get(Encryption),
+      s.app.get(TaskQueue),
+      s.app.get(RequestBudgets),
+      s.app.get(EgressPolicy),
+      s.app.get(LOGGER),
+      { HUBSPOT_ACCESS_TOKEN: GOOD_TOKEN, HUBSPOT_BASE_URL: 'http://169.254.169.254' },
+    );
+    await expect(declaring.onApplicationBootstrap()).rejects.toThrow(ConfigValidationError);
+    await expect(declaring.onApplicationBootstrap()).rejects.toThrow(/egress policy refuses: 169\.254\.169\.254 is a linkLocal address/);
   });
 });

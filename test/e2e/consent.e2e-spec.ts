@@ -12,7 +12,7 @@ import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake
 import { postMetaWebhook } from '../fakes/meta-webhook';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
-import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
+import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
 
 const api = axios.create({ validateStatus: () => true, headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
 
@@ -110,7 +110,7 @@ describe('consent and the WhatsApp sender', () => {
     meta = await startMetaGraphFake({ accessToken: 'test-token', enforceWindow: true });
     relay = await startHoldingRelay(meta.url);
     hubspot = await startHubspotFake({ accessTokens: ['hubspot-consent-token'] });
-    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, WHATSAPP_API_URL: relay.url, CONNECTOR_TIMEOUT_MS: '3000' });
+    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, WHATSAPP_API_URL: relay.url, CONNECTOR_TIMEOUT_MS: '3000', EGRESS_ALLOW: allowFakes(relay, hubspot) });
     sender = service.app.get(WhatsAppSender, { strict: false });
   });
 

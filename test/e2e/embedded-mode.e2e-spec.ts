@@ -11,7 +11,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../src/database
 import { aBatchWebhook, anImageMessageWebhook, aStatus, aTextMessage, aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';
-import { eventually, startTestService, tempDir, TEST_APP_SECRET, type TestService } from '../setup/test-service';
+import { allowFakes, eventually, startTestService, tempDir, TEST_APP_SECRET, type TestService } from '../setup/test-service';
 
 /** `npm start` with only Node: PGlite under DATA_DIR, and the outbox table as the queue. */
 describe('embedded mode', () => {
@@ -19,7 +19,7 @@ describe('embedded mode', () => {
   let meta: MetaGraphFake;
   let service: TestService | undefined;
 
-  const embeddedEnv = () => ({ DATA_DIR: dataDir, DATABASE_URL: undefined, REDIS_URL: undefined, ADMIN_API_KEY: undefined, WHATSAPP_API_URL: meta.url });
+  const embeddedEnv = () => ({ DATA_DIR: dataDir, DATABASE_URL: undefined, REDIS_URL: undefined, ADMIN_API_KEY: undefined, WHATSAPP_API_URL: meta.url, EGRESS_ALLOW: allowFakes(meta) });
 
   beforeAll(async () => {
     meta = await startMetaGraphFake({ accessToken: 'test-token' });

@@ -13,7 +13,7 @@ import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake
 import { postMetaWebhook } from '../fakes/meta-webhook';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
-import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
+import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
 
 const HUBSPOT_TOKEN = 'hubspot-privacy-token';
 const DAY_MS = 24 * 60 * 60_000;
@@ -96,6 +96,7 @@ describe('Privacy: export, erasure, retention', () => {
       WHATSAPP_API_URL: meta.url,
       CONNECTOR_TIMEOUT_MS: '3000',
       RETENTION_DAYS: '365',
+      EGRESS_ALLOW: allowFakes(meta, hubspot, zendesk),
     });
     const hs = await api.post(`${service.url}/api/v1/connections`, {
       connectorId: 'hubspot',

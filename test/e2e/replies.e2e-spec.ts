@@ -10,7 +10,7 @@ import { Encryption } from '../../src/common/encryption';
 import { ConnectionsService } from '../../src/connections/connections.service';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
-import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
+import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
 
 const api = axios.create({ validateStatus: () => true, headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
 const ZENDESK_SECRET = 'zendesk-webhook-signing-secret';
@@ -45,6 +45,8 @@ describe('agent replies', () => {
   let meta: MetaGraphFake;
   let zendesk: ZendeskFake;
   let hubspot: HubspotFake;
+  /** A second Zendesk account, for the replies set-up test. */
+  let zendeskEu: ZendeskFake;
   let service: TestService;
   let zendeskId: string;
   let hubspotId: string;
@@ -112,7 +114,14 @@ describe('agent replies', () => {
     meta = await startMetaGraphFake({ accessToken: 'test-token', enforceWindow: true });
     zendesk = await startZendeskFake({ deliverApiComments: true });
     hubspot = await startHubspotFake({ accessTokens: [HUBSPOT_TOKEN] });
-    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, WHATSAPP_API_URL: meta.url, CONNECTOR_TIMEOUT_MS: '3000' });
+    zendeskEu = await startZendeskFake();
+    service = await startTestService({
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      WHATSAPP_API_URL: meta.url,
+      CONNECTOR_TIMEOUT_MS: '3000',
+      EGRESS_ALLOW: allowFakes(meta, zendesk, hubspot, zendeskEu),
+    });
 
     // No apiUserId: the connection learns its API user from Zendesk when it is created.
     const zd = await api.post(`${service.url}/api/v1/connections`, {
@@ -141,6 +150,7 @@ describe('agent replies', () => {
     await service?.stop();
     await hubspot?.close();
     await zendesk?.close();
+    await zendeskEu?.close();
     await meta?.close();
     await redis?.close();
     await database?.drop();
@@ -551,7 +561,7 @@ describe('agent replies', () => {
   });
   describe('set-up of Zendesk replies', () => {
     it('creates the webhook and trigger in Zendesk and stores the signing secret, so its deliveries verify', async () => {
-      const other = await startZendeskFake();
+      const other = zendeskEu;
       let id: string | undefined;
       try {
         const created = await api.post(`${service.url}/api/v1/connections`, { connectorId: 'zendesk', name: 'Zendesk EU', credentials: other.credentials() });
@@ -576,7 +586,6 @@ describe('agent replies', () => {
         await eventually(async () => other.comments(ticketId).some((c) => !c.public && isReplyNote(c.body)), 'the note');
       } finally {
         if (id) await api.delete(`${service.url}/api/v1/connections/${id}`);
-        await other.close();
       }
     });
   });
@@ -601,6 +610,7 @@ describe('a Zendesk connection declared by the environment', () => {
       ZENDESK_BASE_URL: zendesk.url,
       ZENDESK_EMAIL: zendesk.email,
       ZENDESK_API_TOKEN: zendesk.apiToken,
+      EGRESS_ALLOW: allowFakes(zendesk),
       ...extraEnv,
     };
     let service = await startTestService(env);

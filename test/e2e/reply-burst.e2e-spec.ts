@@ -6,7 +6,7 @@ import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake
 import { postMetaWebhook } from '../fakes/meta-webhook';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
-import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
+import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
 import { peakInWindow } from '../setup/time-windows';
 
 const api = axios.create({ validateStatus: () => true, headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
@@ -55,7 +55,7 @@ describe('a burst of agent replies', () => {
     meta = await startMetaGraphFake({ accessToken: 'test-token', enforceWindow: true, throughputPerSecond: THROUGHPUT, pairLimit: { count: 45, perMs: 6000 } });
     // No account limit at the fake: the connector's own budget (400/min) paces the chats' sync.
     zendesk = await startZendeskFake({ requestsPerMinute: 0 });
-    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, WHATSAPP_API_URL: meta.url, WHATSAPP_THROUGHPUT_PER_SECOND: String(THROUGHPUT) });
+    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, WHATSAPP_API_URL: meta.url, WHATSAPP_THROUGHPUT_PER_SECOND: String(THROUGHPUT), EGRESS_ALLOW: allowFakes(meta, zendesk) });
 
     const zd = await api.post(`${service.url}/api/v1/connections`, {
       connectorId: 'zendesk',

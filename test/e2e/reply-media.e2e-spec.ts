@@ -8,7 +8,7 @@ import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake
 import { postMetaWebhook } from '../fakes/meta-webhook';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
-import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
+import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
 
 const api = axios.create({ validateStatus: () => true, headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
 const ZENDESK_SECRET = 'zendesk-media-signing-secret';
@@ -87,7 +87,13 @@ describe('agent replies with attachments', () => {
     // Attachments need the API token, as in accounts that require authentication for them.
     zendesk = await startZendeskFake({ publicAttachments: false });
     hubspot = await startHubspotFake({ accessTokens: [HUBSPOT_TOKEN] });
-    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, WHATSAPP_API_URL: meta.url, CONNECTOR_TIMEOUT_MS: '3000' });
+    service = await startTestService({
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      WHATSAPP_API_URL: meta.url,
+      CONNECTOR_TIMEOUT_MS: '3000',
+      EGRESS_ALLOW: allowFakes(meta, zendesk, hubspot),
+    });
 
     const zd = await api.post(`${service.url}/api/v1/connections`, {
       connectorId: 'zendesk',

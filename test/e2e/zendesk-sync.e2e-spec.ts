@@ -5,7 +5,7 @@ import { aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.fa
 import { postMetaWebhook } from '../fakes/meta-webhook';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
-import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
+import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
 
 const api = axios.create({ validateStatus: () => true, headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -26,7 +26,7 @@ describe('WhatsApp chats into Zendesk', () => {
     database = await createTestDatabase();
     redis = await createTestRedis();
     zendesk = await startZendeskFake();
-    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url });
+    service = await startTestService({ DATABASE_URL: database.url, REDIS_URL: redis.url, EGRESS_ALLOW: allowFakes(zendesk) });
     const created = await api.post(`${service.url}/api/v1/connections`, {
       connectorId: 'zendesk',
       name: 'Zendesk support',

@@ -55,6 +55,17 @@ export async function startTestService(
   return Object.assign(service, { db: service.app.get(DataSource) });
 }
 
+/**
+ * EGRESS_ALLOW naming exactly these fakes (each one's host:port), for a service that must reach
+ * them: the egress policy refuses loopback otherwise, as it would in production.
+ */
+export function allowFakes(...fakes: ({ url: string } | string | undefined)[]): string {
+  return fakes
+    .filter((f): f is { url: string } | string => f !== undefined)
+    .map((f) => new URL(typeof f === 'string' ? f : f.url).host)
+    .join(',');
+}
+
 /** Polls until `check` returns a truthy value, or fails after `timeoutMs` with `what`. */
 export async function eventually<T>(check: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
