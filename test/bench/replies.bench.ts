@@ -71,6 +71,8 @@ async function main(): Promise<void> {
       WHATSAPP_API_URL: meta.url,
       WHATSAPP_ACCESS_TOKEN: META_TOKEN,
       WHATSAPP_THROUGHPUT_PER_SECOND: String(THROUGHPUT),
+      // The fakes are on loopback, which the egress policy refuses unless named.
+      EGRESS_ALLOW: [meta.url, zendesk.url].map((u) => new URL(u).host).join(','),
     },
   });
   const base = service.url;

@@ -49,6 +49,8 @@ async function main(): Promise<void> {
       ENCRYPTION_KEY: 'b'.repeat(64),
       WHATSAPP_API_URL: meta.url,
       WHATSAPP_ACCESS_TOKEN: 'bench-whatsapp-token',
+      // The fakes are on loopback, which the egress policy refuses unless named.
+      EGRESS_ALLOW: [meta.url, hubspot.url].map((u) => new URL(u).host).join(','),
     },
   });
   const base = service.url;

@@ -178,6 +178,8 @@ async function start(dataDir: string, out: Printer, stepTimeoutMs: number): Prom
       WHATSAPP_ACCESS_TOKEN: WHATSAPP_TOKEN,
       WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
       WHATSAPP_API_URL: meta.url,
+      // The demo's fakes run on loopback, which the egress policy refuses unless named.
+      EGRESS_ALLOW: [meta.url, hubspot.url, zendesk.url].map((u) => new URL(u).host).join(','),
       LOG_LEVEL: 'warn',
     },
     { logger: createLogger({ level: 'warn', redact: true }) },

@@ -9,7 +9,7 @@ import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake
 import { postMetaWebhook } from '../fakes/meta-webhook';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
-import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
+import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
 
 const TOKEN = 'hubspot-token-1';
 const api = axios.create({ validateStatus: () => true, headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } });
@@ -44,6 +44,7 @@ describe('HubSpot sync', () => {
       REDIS_URL: redis.url,
       WHATSAPP_API_URL: meta.url,
       CONNECTOR_TIMEOUT_MS: '3000',
+      EGRESS_ALLOW: allowFakes(meta, hubspot),
     });
     const created = await api.post(`${service.url}/api/v1/connections`, {
       connectorId: 'hubspot',

@@ -9,7 +9,7 @@ import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake
 import { postMetaWebhook, verifyHandshake } from '../fakes/meta-webhook';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
-import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, TEST_VERIFY_TOKEN, type TestService } from '../setup/test-service';
+import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, TEST_VERIFY_TOKEN, type TestService } from '../setup/test-service';
 
 const http = axios.create({ validateStatus: () => true });
 
@@ -31,6 +31,7 @@ describe('WhatsApp webhook on Postgres + Redis', () => {
       REDIS_URL: redis.url,
       WHATSAPP_API_URL: meta.url,
       WHATSAPP_APP_SECRET: `old-secret,${TEST_APP_SECRET}`,
+      EGRESS_ALLOW: allowFakes(meta),
     });
     webhookUrl = `${service.url}/webhooks/whatsapp`;
   });

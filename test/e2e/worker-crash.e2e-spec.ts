@@ -37,6 +37,7 @@ describe('a worker killed mid-drain', () => {
         SWEEP_STALE_MS: '300',
         CONNECTOR_TIMEOUT_MS: '10000',
         LOG_LEVEL: 'silent',
+        EGRESS_ALLOW: new URL(hubspot.url).host,
       },
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });

@@ -60,6 +60,11 @@ export interface MetaFakeOptions extends Partial<MetaFakeBehaviour> {
   clock?: () => number;
   /** OpenAPI document used for request validation. Default ../shared/specs/meta/business-messaging-api_v23.0.yaml. */
   specPath?: string;
+  /**
+   * Where the media URLs it hands out point (Meta's are on its lookaside CDN, not the Graph host).
+   * Default: this fake itself. A test points them at another server to check where the token goes.
+   */
+  mediaBaseUrl?: string;
 }
 
 /** Endpoint families, for targeting injected failures. */
@@ -451,7 +456,7 @@ export async function startMetaGraphFake(options: MetaFakeOptions = {}): Promise
       status: 200,
       body: {
         messaging_product: 'whatsapp',
-        url: `${baseUrl}/media-download/${token}`,
+        url: `${options.mediaBaseUrl ?? baseUrl}/media-download/${token}`,
         mime_type: stored.mimeType,
         sha256: stored.sha256Base64,
         file_size: behaviour.mediaFileSizeAs === 'string' ? String(size) : size,
