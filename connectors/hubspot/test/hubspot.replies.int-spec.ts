@@ -378,6 +378,37 @@ describe('downloadAttachment', () => {
     await expect(connector.downloadAttachment!({ remoteId: file.id }, { maxBytes: 2_999 })).resolves.toEqual({ status: 'too_large', sizeBytes: 3_000, mimeType: 'image/png' });
     await expect(rejection(connector.downloadAttachment!({ remoteId: '999999' }, { maxBytes: 10 }))).resolves.toMatchObject({ kind: 'not_found' });
   });
+
+  it('sends the token to no other host, neither asked directly nor redirected there', async () => {
+    const connector = connect();
+    const seen: (string | undefined)[] = [];
+    const elsewhere = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('public');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    // Stands in for the API host answering a file URL with a redirect to a CDN.
+    const redirecting = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(302, { location: `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/cdn/a.txt` }).end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const direct = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/files/a.txt`;
+      await expect(connector.downloadAttachment!({ url: direct }, { maxBytes: 10 })).resolves.toMatchObject({ status: 'ok', mimeType: 'text/plain' });
+      expect(seen).toEqual([undefined]);
+      seen.length = 0;
+      const viaApiHost = connect({}, { baseUrl: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}` });
+      await expect(viaApiHost.downloadAttachment!({ url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/files/b.txt` }, { maxBytes: 10 })).resolves.toMatchObject({ status: 'ok' });
+      // The API host got the token; the host it redirected to did not.
+      expect(seen).toEqual([`Bearer ${TOKEN}`, undefined]);
+    } finally {
+      for (const server of [elsewhere, redirecting]) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    }
+  });
 });
 
 describe('reportReplyStatus', () => {
