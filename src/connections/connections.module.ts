@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { Encryption } from '../common/encryption';
 import { WhatsappModule } from '../whatsapp/whatsapp.module';
+import { ConnectionMetrics } from './connection-metrics';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
@@ -18,6 +19,7 @@ import { ConnectorRegistry } from './connector-registry';
     ConnectorRegistry,
     ConnectorFactory,
     ConnectionsService,
+    ConnectionMetrics,
     {
       provide: Encryption,
       useFactory: (config: AppConfig) => {

@@ -1,9 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { ConnectorDefinition, ConnectorDeps, ConnectorLogger, CrmConnector, MediaReader, RequestBudget } from '../../connectors/_sdk/contract';
+import { ConnectorError, type ConnectorErrorKind } from '../../connectors/_sdk/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { EgressPolicy } from '../common/egress';
 import { LOGGER } from '../common/logger';
+import { type CrmOutcome, MetricsService } from '../health/metrics.service';
 import { redactText } from '../common/redaction';
 import { RequestBudgets } from '../sync/request-budget';
 import { MediaStore } from '../whatsapp/media/media-store';
@@ -25,6 +27,7 @@ export class ConnectorFactory {
     private readonly budgets: RequestBudgets,
     private readonly mediaStore: MediaStore,
     private readonly egress: EgressPolicy,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -34,7 +37,7 @@ export class ConnectorFactory {
     const { connection, definition, credentials, settings, budget, capabilities } = resolved;
     const connector = definition.create(credentials, settings, this.deps(definition, connection.id, this.budgets.forConnection(connection.id, budget)));
     this.registry.assertImplements(definition, connector, capabilities);
-    return connector;
+    return measured(connector, definition.manifest.id, this.metrics);
   }
 
   /**
@@ -43,7 +46,7 @@ export class ConnectorFactory {
    */
   forCredentialsCheck(definition: ConnectorDefinition, credentials: object, settings: object, budget: { requests: number; perMs: number }, connectionId?: string): CrmConnector {
     const requestBudget = connectionId ? this.budgets.forConnection(connectionId, budget) : UNMETERED;
-    return definition.create(credentials, settings, this.deps(definition, connectionId, requestBudget));
+    return measured(definition.create(credentials, settings, this.deps(definition, connectionId, requestBudget)), definition.manifest.id, this.metrics);
   }
 
   private deps(definition: ConnectorDefinition, connectionId: string | undefined, budget: RequestBudget): ConnectorDeps {
@@ -82,4 +85,47 @@ export class ConnectorFactory {
       },
     };
   }
+}
+
+const OUTCOME_OF_KIND: Record<ConnectorErrorKind, CrmOutcome> = {
+  rate_limited: 'rate_limited',
+  transient: 'transient',
+  conflict: 'transient',
+  auth: 'auth',
+  not_found: 'not_found',
+  invalid_request: 'invalid',
+  permanent: 'invalid',
+};
+
+/**
+ * The connector with every asynchronous method (a call to the vendor) counted and timed in
+ * threadbridge_crm_requests_total / threadbridge_crm_request_seconds, its outcome read from the
+ * ConnectorError kind, so every caller (sync, replies, privacy, set-up) is measured the same way.
+ */
+function measured(connector: CrmConnector, connectorId: string, metrics: MetricsService): CrmConnector {
+  return new Proxy(connector, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key, target);
+      if (typeof value !== 'function' || typeof key !== 'string') return value;
+      return (...args: unknown[]) => {
+        const started = performance.now();
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (!(result instanceof Promise)) return result;
+        const record = (outcome: CrmOutcome) => {
+          metrics.crmRequests.inc({ connector: connectorId, operation: key, outcome });
+          metrics.crmRequestSeconds.observe({ connector: connectorId, operation: key }, (performance.now() - started) / 1000);
+        };
+        return result.then(
+          (v: unknown) => {
+            record('ok');
+            return v;
+          },
+          (error: unknown) => {
+            record(ConnectorError.is(error) ? OUTCOME_OF_KIND[error.kind] : 'transient');
+            throw error;
+          },
+        );
+      };
+    },
+  });
 }

@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { OutboxRepository } from '../sync/outbox.repository';
 
+/** What became of one call to a CRM/helpdesk, by the kind of error it raised (none: ok). */
+export type CrmOutcome = 'ok' | 'rate_limited' | 'transient' | 'auth' | 'invalid' | 'not_found';
+
 export type WebhookOutcome = 'stored' | 'duplicate' | 'quarantined' | 'status' | 'empty' | 'unauthorized' | 'unconfigured' | 'too_large' | 'unavailable' | 'error';
 
 /** Prometheus metrics. One registry per app instance, so tests can boot several apps in a process. */
@@ -29,6 +32,51 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly crmRequests = new Counter({
+    name: 'threadbridge_crm_requests_total',
+    help: 'Calls to CRMs and helpdesks by connector, operation and outcome',
+    labelNames: ['connector', 'operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly crmRequestSeconds = new Histogram({
+    name: 'threadbridge_crm_request_seconds',
+    help: 'Duration of calls to CRMs and helpdesks (a batch call counts once)',
+    labelNames: ['connector', 'operation'] as const,
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly whatsappSends = new Counter({
+    name: 'threadbridge_whatsapp_sends_total',
+    help: "Sends to the Cloud API by outcome, with Meta's error code when it refused",
+    labelNames: ['outcome', 'error_code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly quarantine = new Counter({
+    name: 'threadbridge_quarantine_total',
+    help: 'Webhook content quarantined (or stored normalised) by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /**
+   * A gauge whose value the module owning the data reads at each scrape (`collect` sets it), so
+   * this module needs to know no feature's tables.
+   */
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect: (gauge: Gauge<L>) => Promise<void>): Gauge<L> {
+    return new Gauge<L>({
+      name,
+      help,
+      labelNames,
+      registers: [this.registry],
+      async collect() {
+        await collect(this).catch(() => undefined);
+      },
+    });
+  }
+
   constructor(outbox: OutboxRepository) {
     collectDefaultMetrics({ register: this.registry, prefix: 'threadbridge_' });
     let stats: Promise<{ pending: number; oldestAgeSeconds: number }> | undefined;
@@ -48,6 +96,17 @@ export class MetricsService {
       registers: [this.registry],
       async collect() {
         this.set((await read().catch(() => ({ oldestAgeSeconds: NaN }))).oldestAgeSeconds);
+      },
+    });
+    new Gauge({
+      name: 'threadbridge_dead_letters',
+      help: 'Dead-lettered tasks waiting for an operator, by queue',
+      labelNames: ['queue'],
+      registers: [this.registry],
+      async collect() {
+        const counts = await outbox.deadCounts().catch(() => undefined);
+        this.reset();
+        for (const { queue, count } of counts ?? []) this.set({ queue }, count);
       },
     });
   }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returnedRows } from '../database/query-result';
 import { OutboxTaskEntity } from './entities/outbox-task.entity';
-import { QueueName } from './sync.constants';
+import { ALL_QUEUES, QueueName } from './sync.constants';
 
 export interface NewTask {
   queue: QueueName;
@@ -136,6 +136,23 @@ export class OutboxRepository {
        FROM outbox WHERE status IN ('pending', 'running')`,
     );
     return { pending: Number(row.pending), oldestAgeSeconds: row.oldest ?? 0 };
+  }
+
+  /** Dead-lettered tasks per queue; every queue is listed, with 0 when it has none. */
+  async deadCounts(): Promise<{ queue: string; count: number }[]> {
+    const rows: { queue: string; count: number }[] = await this.dataSource.query(`SELECT queue, count(*)::int AS count FROM outbox WHERE status = 'dead' GROUP BY queue`);
+    const byQueue = new Map(rows.map((r) => [r.queue, r.count]));
+    return ALL_QUEUES.map((queue) => ({ queue, count: byQueue.get(queue) ?? 0 }));
+  }
+
+  /** Per connection, the age of its oldest task of `queue` not yet done (connections with none are absent). */
+  async oldestOpenByConnection(queue: QueueName): Promise<Map<string, number>> {
+    const rows: { connection_id: string; age: number }[] = await this.dataSource.query(
+      `SELECT connection_id, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS age
+       FROM outbox WHERE queue = $1 AND status IN ('pending', 'running') AND connection_id IS NOT NULL GROUP BY connection_id`,
+      [queue],
+    );
+    return new Map(rows.map((r) => [r.connection_id, r.age]));
   }
 
   /**

@@ -79,6 +79,8 @@ export class WebhookIngestService {
         // committed, and the sweeper re-enqueues anything Redis loses.
         if (tasks.length > 0) void this.queue.enqueue(tasks);
         this.metrics.messagesStored.inc(result.stored);
+        for (const problem of parsed.problems) this.metrics.quarantine.inc({ reason: quarantineCategory(problem.reason) });
+        if (normalised && result.stored > 0) this.metrics.quarantine.inc({ reason: 'unstorable_text' });
         return result;
       } catch (error) {
         const code = (error as { code?: string }).code;
@@ -186,6 +188,17 @@ export class WebhookIngestService {
       this.logger.warn({ reason: problem.reason }, 'webhook content quarantined');
     }
   }
+}
+
+/**
+ * The metric label of a quarantine reason: a few fixed categories, as the reasons themselves name
+ * paths and values (unbounded label values would swell every scrape).
+ */
+export function quarantineCategory(reason: string): string {
+  if (reason === 'body is not valid JSON') return 'invalid_json';
+  if (reason.startsWith('body ')) return 'beyond_limits';
+  if (reason.startsWith('meta error notification')) return 'meta_error';
+  return 'invalid_shape';
 }
 
 /** What the ingest function stores for one parsed message. */

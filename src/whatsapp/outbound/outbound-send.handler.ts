@@ -13,6 +13,7 @@ import { type BudgetHold, RequestBudgets } from '../../sync/request-budget';
 import { QueueName } from '../../sync/sync.constants';
 import type { TaskHandler, TaskResult } from '../../sync/task-handler';
 import { TaskQueue } from '../../sync/task-queue';
+import { MetricsService } from '../../health/metrics.service';
 import { CloudApiClient, WhatsAppApiError } from '../cloud-api.client';
 import { toCloudApiMessage } from './outbound.mapper';
 import { OutboundRepository, type OutboundMessageRow, PENDING_WAMID_PREFIX } from './outbound.repository';
@@ -43,6 +44,7 @@ export class OutboundSendHandler implements TaskHandler {
     private readonly api: CloudApiClient,
     private readonly budgets: RequestBudgets,
     private readonly tasks: TaskQueue,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -82,6 +84,7 @@ export class OutboundSendHandler implements TaskHandler {
       return this.onFailure(task, message, budgetKey, error);
     }
     await place.release();
+    this.metrics.whatsappSends.inc({ outcome: 'sent', error_code: '' });
     await this.storeWamid(message.id, wamid);
     await this.wakeNext(message);
     return { outcome: 'done' };
@@ -139,6 +142,9 @@ export class OutboundSendHandler implements TaskHandler {
   private async onFailure(task: OutboxTaskEntity, message: OutboundMessageRow, budgetKey: string, error: unknown): Promise<TaskResult> {
     if (!(error instanceof WhatsAppApiError)) throw error;
     const decision = decideSendFailure(error, task.attempts);
+    // failed: refused for good; throttled: a pair or throughput limit; auth: the token; retry: anything else.
+    const outcome = decision.action === 'permanent' ? 'failed' : decision.action === 'recipient_backoff' || decision.action === 'number_backoff' ? 'throttled' : decision.action;
+    this.metrics.whatsappSends.inc({ outcome, error_code: error.code === undefined ? '' : String(error.code) });
     const context = { messageId: message.id, httpStatus: error.httpStatus, code: error.code, action: decision.action };
     switch (decision.action) {
       case 'permanent':
