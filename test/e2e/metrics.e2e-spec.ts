@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import axios from 'axios';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { startHubspotFake, type HubspotFake } from '../../connectors/hubspot/test/hubspot.fake-server';
 import { anImageMessageWebhook, aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake-server';
@@ -61,12 +63,13 @@ describe('metrics at /metrics', () => {
     hubspot.failNext(429, { retryAfterSec: 60 });
     const wamid = nextWamid();
     expect((await postMetaWebhook(`${service.url}/webhooks/whatsapp`, aTextMessageWebhook({ wamid, text: 'Hello' }), TEST_APP_SECRET)).status).toBe(200);
-    const after = await eventually(async () => {
+    await eventually(async () => sample(await metrics(), 'threadbridge_crm_requests_total', { connector: 'hubspot', outcome: 'rate_limited' }) === 1, 'the 429 counted');
+    // The pause is written once the sync has decided what the 429 means, just after the call.
+    const paused = await eventually(async () => {
       const text = await metrics();
-      return sample(text, 'threadbridge_crm_requests_total', { connector: 'hubspot', outcome: 'rate_limited' }) === 1 ? text : undefined;
-    }, 'the 429 counted');
-    expect(sample(after, 'threadbridge_connection_status', { connection: 'HubSpot sales', status: 'paused' })).toBe(1);
-    expect(sample(after, 'threadbridge_connection_status', { connection: 'HubSpot sales', status: 'active' })).toBe(0);
+      return sample(text, 'threadbridge_connection_status', { connection: 'HubSpot sales', status: 'paused' }) === 1 ? text : undefined;
+    }, 'the connection paused');
+    expect(sample(paused, 'threadbridge_connection_status', { connection: 'HubSpot sales', status: 'active' })).toBe(0);
     await eventually(async () => (sample(await metrics(), 'threadbridge_sync_lag_seconds', { connection: 'HubSpot sales' }) ?? 0) > 0.5, 'the sync lag of the waiting message');
   });
 
@@ -95,5 +98,13 @@ describe('metrics at /metrics', () => {
     // A media id Meta does not know: the download is refused for good and dead-lettered.
     await postMetaWebhook(`${service.url}/webhooks/whatsapp`, anImageMessageWebhook({ wamid: nextWamid(), mediaId: '999000111' }), TEST_APP_SECRET);
     await eventually(async () => sample(await metrics(), 'threadbridge_dead_letters', { queue: 'media' }) === 1, 'the dead letter counted');
+  });
+
+  it('the Grafana dashboard in deploy/ charts only metrics the service exports', async () => {
+    const dashboard = fs.readFileSync(path.resolve('deploy/grafana/threadbridge-dashboard.json'), 'utf8');
+    const charted = new Set([...dashboard.matchAll(/threadbridge_[a-z0-9_]+/g)].map((m) => m[0].replace(/_(bucket|count|sum)$/, '')));
+    const exported = new Set([...(await metrics()).matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+    expect([...charted].filter((name) => !exported.has(name))).toEqual([]);
+    expect(charted.size).toBeGreaterThanOrEqual(12);
   });
 });
