@@ -43,3 +43,17 @@ if (!fs.existsSync(stamp) || fs.statSync(stamp).mtimeMs < sources) {
   run('npx tsc -p config/tsconfig.build.json');
   fs.writeFileSync(stamp, new Date().toISOString());
 }
+
+// The embedded database's template cluster: initialising one is PGlite's most memory-hungry step,
+// so it happens here once per build, and a new DATA_DIR starts from a copy
+// (src/database/embedded-postgres.ts). Rebuilt when the PGlite version changes.
+const template = path.join(root, 'dist', 'pgdata-template');
+const pglite = JSON.parse(fs.readFileSync(path.join(root, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')).version;
+const templateStamp = path.join(template, '.pglite-version');
+if (!fs.existsSync(templateStamp) || fs.readFileSync(templateStamp, 'utf8') !== pglite) {
+  console.log('[setup] creating the embedded database template…');
+  fs.rmSync(template, { recursive: true, force: true });
+  run(`node dist/src/database/embedded-postgres.server.js --db=${JSON.stringify(template)} --init-only`);
+  fs.rmSync(path.join(template, 'postmaster.pid'), { force: true });
+  fs.writeFileSync(templateStamp, pglite);
+}

@@ -7,6 +7,7 @@
  * Here the package's socket handler is kept and only the queue is ours (SessionQueue).
  *
  * Usage: node embedded-postgres.server.js --db=DIR --port=N [--host=127.0.0.1] [--max-connections=N]
+ *        node embedded-postgres.server.js --db=DIR --init-only   (creates the cluster and exits)
  */
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler, type PGLiteSocketHandlerOptions } from '@electric-sql/pglite-socket';
@@ -134,9 +135,17 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '0' },
       host: { type: 'string', default: '127.0.0.1' },
       'max-connections': { type: 'string', default: '1' },
+      'init-only': { type: 'boolean', default: false },
     },
   });
   if (!values.db) throw new Error('--db=DIR is required');
+  if (values['init-only']) {
+    // Creating the cluster is the costly step (see embedded-postgres.ts): done in a process that exits.
+    const created = new PGlite(values.db);
+    await created.waitReady;
+    await created.close();
+    process.exit(0);
+  }
   const maxConnections = Number(values['max-connections']);
 
   const db = new PGlite(values.db);

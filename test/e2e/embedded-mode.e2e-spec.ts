@@ -38,6 +38,8 @@ describe('embedded mode', () => {
     expect(banner).toMatch(/mode:\s+embedded/);
     expect(banner).toMatch(/ADMIN_API_KEY not set: generated one into/);
     expect(fs.existsSync(path.join(dataDir, 'admin-api-key'))).toBe(true);
+    // Sized for one embedded session, not Postgres's 100 connections and 128 MB of buffers (bench:memory).
+    await expect(service.db.query(`SELECT current_setting('shared_buffers') AS b, current_setting('max_connections') AS c`)).resolves.toEqual([{ b: '16MB', c: '10' }]);
 
     const text = nextWamid();
     expect((await postMetaWebhook(`${service.url}/webhooks/whatsapp`, aTextMessageWebhook({ wamid: text, text: 'hello from the embedded mode' }), TEST_APP_SECRET)).status).toBe(200);
