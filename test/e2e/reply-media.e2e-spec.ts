@@ -249,7 +249,14 @@ describe('agent replies with attachments', () => {
     const upload = uploadOf((document.body.document as { id?: string }).id);
     expect(upload).toMatchObject({ mimeType: 'application/pdf' });
     expect(sha256(upload!.bytes)).toBe(sha256(pdf));
-    await expect(service.db.query(`SELECT origin, author FROM messages WHERE wamid = $1`, [document.wamid])).resolves.toEqual([{ origin: hubspotId, author: 'Ana García' }]);
+    // The fake records a send before it answers; the service stores Meta's wamid on the message only
+    // after the answer arrives (OutboundSendHandler.storeWamid). Looking the row up by wamid as soon as
+    // the fake has the send raced that commit, and lost whenever the poll landed in between.
+    const stored = await eventually(
+      async () => (await service.db.query(`SELECT origin, author FROM messages WHERE wamid = $1`, [document.wamid]))[0],
+      "the document's wamid stored on its message",
+    );
+    expect(stored).toEqual({ origin: hubspotId, author: 'Ana García' });
     expect(meta.specViolations).toEqual([]);
   });
 });

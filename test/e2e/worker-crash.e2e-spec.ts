@@ -57,7 +57,10 @@ describe('a worker killed mid-drain', () => {
   });
 
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    // Waited for, not only signalled: a worker still alive would write its queues' keys to Redis
+    // again after redis.close() flushed them.
+    const alive = children.filter((c) => c.exitCode === null && c.signalCode === null);
+    await Promise.all(alive.map((c) => new Promise((resolve) => (c.once('exit', resolve), c.kill('SIGKILL')))));
     await hubspot?.close();
     await redis?.close();
     await database?.drop();

@@ -5,7 +5,20 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import busboy from 'busboy';
 import { nextFbtraceId, nextMediaId, nextWamid } from './meta-ids';
-import { DEFAULT_META_SPEC_PATH, validateSendMessageBody, validateUploadFields } from './meta-graph.spec-validator';
+import { DEFAULT_META_SPEC_PATH, specValidationEnabled, validateSendMessageBody, validateUploadFields } from './meta-graph.spec-validator';
+
+/** Documents already reported missing in this process: the notice is said once, not per fake started. */
+const reportedMissing = new Set<string>();
+
+function noticeSpecValidationOff(specPath: string): void {
+  if (reportedMissing.has(specPath)) return;
+  reportedMissing.add(specPath);
+  // stderr rather than a logger: the fake has none, and the line must reach `npm run demo` and Jest alike.
+  process.stderr.write(
+    `[fake Cloud API] spec validation is off: no Meta OpenAPI document at ${specPath} (set META_OPENAPI_PATH). ` +
+      'Sends are still checked by the fake’s own rules.\n',
+  );
+}
 
 /**
  * A local stand-in for graph.facebook.com (WhatsApp Cloud API): message sends, mark-as-read, media
@@ -58,7 +71,11 @@ export interface MetaFakeBehaviour {
 export interface MetaFakeOptions extends Partial<MetaFakeBehaviour> {
   /** Clock in ms since the epoch, for windows, rate limits and URL expiry. Default `Date.now`. */
   clock?: () => number;
-  /** OpenAPI document used for request validation. Default ../shared/specs/meta/business-messaging-api_v23.0.yaml. */
+  /**
+   * Meta's OpenAPI document, for request validation on top of the fake's own checks. Default
+   * META_OPENAPI_PATH (see meta-openapi.ts). When the file is not there the fake still answers like
+   * Meta from its own checks, records no spec violations, and says so once on stderr.
+   */
   specPath?: string;
   /**
    * Where the media URLs it hands out point (Meta's are on its lookaside CDN, not the Graph host).
@@ -301,13 +318,15 @@ function parseMultipart(req: IncomingMessage): Promise<MultipartResult> {
 /**
  * Starts the fake Meta Graph server on 127.0.0.1 (random port).
  *
- * A send is checked in this order: bearer token (401 / 190), injected failure, JSON and schema
+ * A send is checked in this order: bearer token (401 / 190), injected failure, JSON, the fake’s own
+ * checks and (when META_OPENAPI_PATH is there) the schema
  * (400 / 131008 or 100), throughput (429 / 130429), 24 h window (400 / 131047), pair limit
  * (400 / 131056). Only sends that pass every check are recorded in `sent` and count towards the limits.
  * @param options start options; behaviour switches can later be changed with `configure()`.
  */
 export async function startMetaGraphFake(options: MetaFakeOptions = {}): Promise<MetaGraphFake> {
   const { clock = Date.now, specPath = DEFAULT_META_SPEC_PATH, ...initial } = options;
+  if (!specValidationEnabled(specPath)) noticeSpecValidationOff(specPath);
   const startBehaviour: MetaFakeBehaviour = { ...DEFAULTS, ...initial };
   let behaviour: MetaFakeBehaviour = { ...startBehaviour };
 

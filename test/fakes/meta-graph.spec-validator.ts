@@ -1,13 +1,18 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
+import { META_OPENAPI_PATH, MetaOpenApiMissingError } from './meta-openapi';
 
 /**
- * Request validation for the fake Meta Graph server, driven by Meta's own OpenAPI document
- * (facebook/openapi `business-messaging-api_v23.0.yaml`, MIT, copied to ../shared/specs/meta/).
+ * Request validation for the fake Meta Graph server, in two layers:
+ *  - the fake's own checks of what a send must contain (`metaSendChecks`), written from Meta's
+ *    documentation and error codes. They always run, so the fake behaves like Meta even where the
+ *    OpenAPI document is not available;
+ *  - Meta's own OpenAPI document (facebook/openapi `business-messaging-api_v23.0.yaml`, MIT, read from
+ *    META_OPENAPI_PATH, see meta-openapi.ts), when it is there. Without it, spec validation is off:
+ *    `specErrors` stay empty and only the own checks answer.
  *
  * The published `sendMessage` schema cannot be used verbatim: compiled as-is it rejects all 50 of the
  * document's own request examples. We therefore apply a small, listed set of repairs before compiling
@@ -16,11 +21,8 @@ import { parse } from 'yaml';
  * the schema is enforced as published.
  */
 
-/** Where the OpenAPI document lives: `../shared/specs/meta/…` relative to the repository root (the cwd). */
-export const DEFAULT_META_SPEC_PATH = path.resolve(
-  process.cwd(),
-  '../shared/specs/meta/business-messaging-api_v23.0.yaml',
-);
+/** Where the OpenAPI document is read from unless a caller names another file (META_OPENAPI_PATH). */
+export const DEFAULT_META_SPEC_PATH = META_OPENAPI_PATH;
 
 /** The repairs applied to the published schema before compiling, in plain words (for reports and docs). */
 export const SPEC_REPAIRS: readonly string[] = [
@@ -123,9 +125,21 @@ function repairSchemas(original: JsonObject): JsonObject {
   return schemas;
 }
 
-function compile(specPath: string): CompiledSpec {
+/** The compiled document, or undefined when it is not there (spec validation off). */
+function compileIfPresent(specPath: string): CompiledSpec | undefined {
   const cached = compiledByPath.get(specPath);
   if (cached) return cached;
+  return existsSync(specPath) ? compile(specPath) : undefined;
+}
+
+/** The compiled document, for the readers that cannot work without it. */
+function compileRequired(specPath: string): CompiledSpec {
+  const compiled = compileIfPresent(specPath);
+  if (!compiled) throw new MetaOpenApiMissingError(specPath);
+  return compiled;
+}
+
+function compile(specPath: string): CompiledSpec {
 
   const doc: JsonObject = parse(readFileSync(specPath, 'utf8'));
   const ajv = new Ajv({ strict: false, allErrors: true });
@@ -223,9 +237,136 @@ function validateReadReceipt(body: JsonObject): SendMessageValidation {
   return { kind: 'read', problems, specErrors: [] };
 }
 
+/** The message types Meta's send endpoint takes (the document's `Message` discriminator lists the same 11). */
+export const MESSAGE_TYPES = [
+  'text',
+  'audio',
+  'document',
+  'image',
+  'location',
+  'video',
+  'sticker',
+  'reaction',
+  'interactive',
+  'template',
+  'contacts',
+] as const;
+
+const MEDIA_TYPES = new Set(['audio', 'document', 'image', 'video', 'sticker']);
+/** Top-level keys of a send besides the one named by `type` (BaseMessageProperties). */
+const BASE_KEYS = new Set(['messaging_product', 'recipient_type', 'to', 'type', 'context']);
+/** Meta's limit for `text.body`, in characters. */
+export const MAX_TEXT_BODY = 4096;
+
+function invalidParam(param: string, why: string): SendMessageProblem {
+  return { code: 100, param, message: `(#100) Invalid parameter: ${param} ${why}.` };
+}
+
+const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
+
+/** What the object under `type` must contain, per type: Meta's rules, as its documentation and errors state them. */
+function payloadChecks(type: string, payload: unknown): SendMessageProblem[] {
+  if (payload === undefined) return [missingParam(type)];
+  if (type === 'contacts') {
+    return Array.isArray(payload) && payload.length > 0 ? [] : [invalidParam('contacts', 'must be a non-empty array')];
+  }
+  if (!isObject(payload)) return [invalidParam(type, 'must be an object')];
+
+  if (type === 'text') {
+    const unexpected = Object.keys(payload).find((key) => key !== 'body' && key !== 'preview_url');
+    if (unexpected) return [{ code: 100, param: `text.${unexpected}`, message: `(#100) Unexpected key "${unexpected}" on param "text".` }];
+    if (payload.body === undefined) return [missingParam('text.body')];
+    if (!isNonEmptyString(payload.body)) return [invalidParam('text.body', 'must be a non-empty string')];
+    // Meta counts characters (UTF-16 code units, as JavaScript does), not bytes.
+    if (payload.body.length > MAX_TEXT_BODY) return [invalidParam('text.body', `must be at most ${MAX_TEXT_BODY} characters long`)];
+    return [];
+  }
+  if (MEDIA_TYPES.has(type)) {
+    if (payload.id === undefined && payload.link === undefined) {
+      return [{ code: 131008, param: type, message: `(#131008) The parameter ${type} requires one of: id, link.` }];
+    }
+    if (payload.id !== undefined && payload.link !== undefined) return [invalidParam(type, 'takes either id or link, not both')];
+    const ref = payload.id ?? payload.link;
+    return isNonEmptyString(ref) ? [] : [invalidParam(`${type}.${payload.id !== undefined ? 'id' : 'link'}`, 'must be a non-empty string')];
+  }
+  if (type === 'template') return templateChecks(payload);
+  if (type === 'location') {
+    const missing = ['latitude', 'longitude'].find((key) => payload[key] === undefined);
+    return missing ? [missingParam(`location.${missing}`)] : [];
+  }
+  if (type === 'reaction') {
+    if (!isNonEmptyString(payload.message_id)) return [missingParam('reaction.message_id')];
+    // An empty emoji is how a reaction is removed, so only its presence is required.
+    return typeof payload.emoji === 'string' ? [] : [missingParam('reaction.emoji')];
+  }
+  if (type === 'interactive') {
+    const missing = ['type', 'action'].find((key) => payload[key] === undefined);
+    return missing ? [missingParam(`interactive.${missing}`)] : [];
+  }
+  return [];
+}
+
+function templateChecks(template: JsonObject): SendMessageProblem[] {
+  if (template.name === undefined) return [missingParam('template.name')];
+  if (!isNonEmptyString(template.name)) return [invalidParam('template.name', 'must be a non-empty string')];
+  if (template.language === undefined) return [missingParam('template.language')];
+  if (!isObject(template.language)) return [invalidParam('template.language', 'must be an object')];
+  if (template.language.code === undefined) return [missingParam('template.language.code')];
+  if (!isNonEmptyString(template.language.code)) return [invalidParam('template.language.code', 'must be a non-empty string')];
+  if (template.components === undefined) return [];
+  if (!Array.isArray(template.components)) return [invalidParam('template.components', 'must be an array')];
+  for (const [c, component] of template.components.entries()) {
+    if (!isObject(component) || component.type === undefined) return [missingParam(`template.components.${c}.type`)];
+    const parameters: unknown = component.parameters;
+    if (parameters === undefined) continue;
+    if (!Array.isArray(parameters)) return [invalidParam(`template.components.${c}.parameters`, 'must be an array')];
+    for (const [p, parameter] of parameters.entries()) {
+      const param = `template.components.${c}.parameters.${p}`;
+      if (!isObject(parameter) || parameter.type === undefined) return [missingParam(`${param}.type`)];
+      // Meta answers 131008 "Parameter of type text is missing text value" for an absent or empty text.
+      // Only presence is checked: the document's own examples send YAML booleans there and are accepted.
+      if (parameter.type === 'text' && (parameter.text ?? '') === '') return [missingParam(`${param}.text`)];
+    }
+  }
+  return [];
+}
+
 /**
- * Validates a `POST /{version}/{phone-number-id}/messages` body the way the fake (and, as far as the
- * document tells us, Meta) does: first the checks the schema cannot express, then the repaired schema.
+ * The fake's own checks of a send body, with or without the OpenAPI document: the envelope
+ * (messaging_product, to, recipient_type, type, no unknown keys) and what the object under `type`
+ * must contain (text.body and its length, a media id or link, template name and language…), each
+ * answered with Meta's codes: 131008 for a missing parameter, 100 for an invalid one. The first
+ * problem is what the fake answers with.
+ * @param type the effective type (`text` when the body has none)
+ */
+export function metaSendChecks(body: JsonObject, type: unknown): SendMessageProblem[] {
+  const problems: SendMessageProblem[] = [];
+  if (body.messaging_product === undefined) problems.push(missingParam('messaging_product'));
+  else if (body.messaging_product !== 'whatsapp') {
+    problems.push({ code: 100, param: 'messaging_product', message: '(#100) Invalid parameter: messaging_product must be "whatsapp".' });
+  }
+  if (body.to === undefined || body.to === '') problems.push(missingParam('to'));
+  else if (typeof body.to !== 'string') problems.push(invalidParam('to', 'must be a string'));
+  else if ((body.recipient_type ?? 'individual') === 'individual' && !/\d/.test(body.to)) {
+    problems.push({ code: 100, param: 'to', message: '(#100) Invalid parameter: to must be a phone number or wa_id.' });
+  }
+  if (body.recipient_type !== undefined && body.recipient_type !== 'individual' && body.recipient_type !== 'group') {
+    problems.push(invalidParam('recipient_type', 'must be one of {individual, group}'));
+  }
+  if (typeof type !== 'string' || !(MESSAGE_TYPES as readonly string[]).includes(type)) {
+    problems.push({ code: 100, param: 'type', message: `(#100) Param type must be one of {${MESSAGE_TYPES.join(', ')}}; got "${String(type)}".` });
+    return problems;
+  }
+  const unexpected = Object.keys(body).find((key) => !BASE_KEYS.has(key) && key !== type);
+  if (unexpected) problems.push({ code: 100, param: unexpected, message: `(#100) Unexpected key "${unexpected}" on param "body".` });
+  problems.push(...payloadChecks(type, body[type]));
+  return problems;
+}
+
+/**
+ * Validates a `POST /{version}/{phone-number-id}/messages` body the way the fake (and, as far as we
+ * know, Meta) does: first the fake's own checks (`metaSendChecks`), then, when the OpenAPI document
+ * is there, the repaired schema. Without the document `specErrors` is always empty.
  * @param body the parsed JSON body
  * @param specPath optional path to the OpenAPI document (defaults to `DEFAULT_META_SPEC_PATH`)
  */
@@ -236,59 +377,52 @@ export function validateSendMessageBody(body: unknown, specPath = DEFAULT_META_S
   }
   if (body.status === 'read') return validateReadReceipt(body);
 
-  const { byType } = compile(specPath);
   // Meta documents `type` as optional with "text" as the default.
   const type: unknown = body.type === undefined ? 'text' : body.type;
-  const effective: JsonObject = { ...body, type };
-  const problems: SendMessageProblem[] = [];
-
-  if (body.messaging_product === undefined) problems.push(missingParam('messaging_product'));
-  else if (body.messaging_product !== 'whatsapp') {
-    problems.push({ code: 100, param: 'messaging_product', message: '(#100) Invalid parameter: messaging_product must be "whatsapp".' });
+  const problems = metaSendChecks(body, type);
+  const spec = compileIfPresent(specPath);
+  const validate = typeof type === 'string' ? spec?.byType.get(type) : undefined;
+  if (!spec || !validate) {
+    const specErrors = spec ? [`/type must be one of ${[...spec.byType.keys()].join(', ')}`] : [];
+    return { kind: 'message', type: String(type), problems, specErrors };
   }
-  if (body.to === undefined || body.to === '') problems.push(missingParam('to'));
-  else if (typeof body.to === 'string' && (body.recipient_type ?? 'individual') === 'individual' && !/\d/.test(body.to)) {
-    problems.push({ code: 100, param: 'to', message: '(#100) Invalid parameter: to must be a phone number or wa_id.' });
-  }
-
-  const validate = typeof type === 'string' ? byType.get(type) : undefined;
-  if (!validate) {
-    const allowed = [...byType.keys()].join(', ');
-    problems.push({ code: 100, param: 'type', message: `(#100) Param type must be one of {${allowed}}; got "${String(type)}".` });
-    return { kind: 'message', type: String(type), problems, specErrors: [`/type must be one of ${allowed}`] };
-  }
-  const messageType = type as string;
-  if (effective[messageType] === undefined) problems.push(missingParam(messageType));
 
   const specErrors: string[] = [];
-  if (!validate(effective)) {
+  if (!validate({ ...body, type })) {
     const errors = validate.errors ?? [];
     specErrors.push(...errors.map(formatAjvError));
     if (problems.length === 0) problems.push(toProblem(errors));
   }
-  return { kind: 'message', type: messageType, problems, specErrors };
+  return { kind: 'message', type: type as string, problems, specErrors };
 }
 
 /**
  * Validates the non-file fields of a media upload against the document's multipart schema
- * (the file part is represented by a placeholder string). Returns spec errors, empty when valid.
+ * (the file part is represented by a placeholder string). Returns spec errors, empty when valid or
+ * when the document is not there (the fake checks the fields Meta requires itself).
  */
 export function validateUploadFields(fields: Record<string, string>, specPath = DEFAULT_META_SPEC_PATH): string[] {
-  const { uploadFields } = compile(specPath);
-  return uploadFields(fields) ? [] : (uploadFields.errors ?? []).map(formatAjvError);
+  const spec = compileIfPresent(specPath);
+  if (!spec) return [];
+  return spec.uploadFields(fields) ? [] : (spec.uploadFields.errors ?? []).map(formatAjvError);
 }
 
-/** The `sendMessage` request examples from the OpenAPI document, in document order. */
+/** Whether sends are also checked against the OpenAPI document (it is at `specPath`). */
+export function specValidationEnabled(specPath = DEFAULT_META_SPEC_PATH): boolean {
+  return compiledByPath.has(specPath) || existsSync(specPath);
+}
+
+/** The `sendMessage` request examples from the OpenAPI document, in document order. Throws without the document. */
 export function loadSendMessageExamples(specPath = DEFAULT_META_SPEC_PATH): SpecExample[] {
   const examples: Record<string, { value: Record<string, unknown> }> =
-    compile(specPath).doc.paths[SEND_PATH].post.requestBody.content['application/json'].examples;
+    compileRequired(specPath).doc.paths[SEND_PATH].post.requestBody.content['application/json'].examples;
   return Object.entries(examples).map(([name, example]) => ({ name, value: example.value }));
 }
 
-/** The incoming-webhook payload examples from the OpenAPI document (`POST /whatsapp/webhooks`). */
+/** The incoming-webhook payload examples from the OpenAPI document (`POST /whatsapp/webhooks`). Throws without it. */
 export function loadWebhookExamples(specPath = DEFAULT_META_SPEC_PATH): SpecExample[] {
   const examples: Record<string, { value: Record<string, unknown> }> =
-    compile(specPath).doc.paths['/whatsapp/webhooks'].post.requestBody.content['application/json'].examples;
+    compileRequired(specPath).doc.paths['/whatsapp/webhooks'].post.requestBody.content['application/json'].examples;
   return Object.entries(examples).map(([name, example]) => ({ name, value: example.value }));
 }
 
@@ -297,7 +431,7 @@ export function loadWebhookExamples(specPath = DEFAULT_META_SPEC_PATH): SpecExam
  * repairs above), e.g. `specSchemaErrors('StatusMessageValue', value)`. Returns errors, empty when valid.
  */
 export function specSchemaErrors(schemaName: string, value: unknown, specPath = DEFAULT_META_SPEC_PATH): string[] {
-  const { ajv } = compile(specPath);
+  const { ajv } = compileRequired(specPath);
   const ref = `meta#/components/schemas/${schemaName}`;
   const validate = ajv.getSchema(ref) ?? ajv.compile({ $ref: ref });
   return validate(value) ? [] : (validate.errors ?? []).map(formatAjvError);

@@ -2,14 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { META_OPENAPI_PATH } from '../../../test/fakes/meta-openapi';
+import { describeWithMetaOpenApi } from '../../../test/setup/with-meta-openapi';
 import { MalformedWebhookError, parseWhatsAppWebhook } from './inbound.parser';
 import type { InboundMessage, InboundStatus, ParsedWebhook, ParseProblem } from './inbound.types';
 import { renderMessageText } from './message-text';
 
-// ESM Jest has no __dirname; the test path locates the fixtures and the repository root.
+// ESM Jest has no __dirname; the test path locates the fixtures.
 const HERE = path.dirname(expect.getState().testPath as string);
-const REPO_ROOT = path.resolve(HERE, '../../..');
-const META_SPEC = path.resolve(REPO_ROOT, '../shared/specs/meta/business-messaging-api_v23.0.yaml');
 const FIXTURES = path.join(HERE, 'fixtures');
 
 type Json = Record<string, unknown>;
@@ -18,7 +18,7 @@ const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null &&
 
 /** Every example of the webhook request body in Meta's OpenAPI document, by name (local $refs followed). */
 function loadSpecWebhookExamples(): Map<string, unknown> {
-  const doc: unknown = parseYaml(readFileSync(META_SPEC, 'utf8'));
+  const doc: unknown = parseYaml(readFileSync(META_OPENAPI_PATH, 'utf8'));
   const pointer = (ref: string): unknown =>
     ref
       .slice(2)
@@ -184,7 +184,7 @@ const SPEC_EXPECTATIONS: Record<string, SpecExpectation> = {
 };
 
 
-describe('parseWhatsAppWebhook over the examples in Meta’s OpenAPI document', () => {
+describeWithMetaOpenApi('parseWhatsAppWebhook over the examples in Meta’s OpenAPI document', () => {
   const examples = loadSpecWebhookExamples();
 
   it('finds all of the official webhook examples', () => {
