@@ -199,7 +199,7 @@ describe('transcripts', () => {
     ];
     const transcript = aTranscript(t, messages, { closedAt: new Date('2024-05-01T13:00:00Z') });
     const note = toHubspotTranscriptNote(t, transcript, [undefined, { id: 'f-1', url: 'https://files.example/a.jpg' }]);
-    expect(note.properties).toMatchObject({ hs_timestamp: '2024-05-01T13:00:00.000Z', hs_attachment_ids: 'f-1', threadbridge_transcript_id: transcriptKey(transcript) });
+    expect(note.properties).toMatchObject({ hs_timestamp: '2024-05-01T13:00:00.000Z', hs_attachment_ids: 'f-1', threadbridge_transcript_uid: transcriptKey(transcript) });
     expect(note.properties.hs_note_body).toContain('Hi &lt;b&gt;');
     expect(note.properties.hs_note_body).toContain('href="https://files.example/a.jpg"');
     expect(note.associations?.map((a) => a.types[0].associationTypeId)).toEqual([202, 228]);
