@@ -14,6 +14,7 @@ import {
   decideTicket,
   fromHubspotChannelEvents,
   matchContacts,
+  matchMarkers,
   matchReadObjects,
   pickContact,
   renderSubject,
@@ -155,6 +156,13 @@ describe('contacts in batches', () => {
     const read = [contact('10', {}), contact('30', { hs_merged_object_ids: '20;21' }), { ...contact('40', {}), archived: true }];
     const found = matchReadObjects(read, ['10', '20', '40', '50']);
     expect(Object.fromEntries([...found].map(([id, c]) => [id, c.id]))).toEqual({ '10': '10', '20': '30' });
+  });
+
+  it('matches a batch read by marker to the markers asked for, skipping archived and unasked objects', () => {
+    const marker = (id: string, value: string | null, archived = false) => ({ id, properties: { threadbridge_message_uid: value }, archived });
+    const read = [marker('1', 'm-1'), marker('2', 'm-2', true), marker('3', 'm-9'), marker('4', null), marker('5', 'm-3')];
+    const found = matchMarkers(read, 'threadbridge_message_uid', ['m-1', 'm-2', 'm-3', 'm-4']);
+    expect(Object.fromEntries(found)).toEqual({ 'm-1': '1', 'm-3': '5' });
   });
 });
 
