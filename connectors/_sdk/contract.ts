@@ -31,6 +31,24 @@ export interface ConnectorCapabilities {
   attachments: boolean;
 }
 
+/**
+ * How a connector settles a message flagged maybeCreated: an earlier call may have written it
+ * (it timed out, or its connection was reset after sending) and the connector must find that
+ * write before creating the message again. The core retries such a call soon (a backoff from
+ * 200 ms), so the lookup must see writes that are seconds old.
+ */
+export type MaybeCreatedReconciliation =
+  /**
+   * By a read that sees a write at once: by id or a unique key, or the record's own history (a
+   * ticket's audits). The core may retry at any moment.
+   */
+  | { maybeCreated: 'consistent_read' }
+  /**
+   * Through a search whose index sees a write only up to `indexLagMs` after it. The core does
+   * not retry a maybe-created message before `indexLagMs` has passed since the ambiguous attempt.
+   */
+  | { maybeCreated: 'search'; indexLagMs: number };
+
 export interface ConnectorManifest {
   /** Lowercase literal, stable forever: stored on every connection row. */
   id: string;
@@ -44,6 +62,11 @@ export interface ConnectorManifest {
   defaultBudget: { requests: number; perMs: number };
   /** Most messages appendMessages accepts in one call (e.g. a vendor batch endpoint's limit). */
   maxBatch: number;
+  /**
+   * Capability `history`: how appendMessages finds messages flagged maybeCreated (the conformance
+   * suite requires it then, and replays a lost create against the fake's lagging search).
+   */
+  reconcile?: MaybeCreatedReconciliation;
 }
 
 /** A class with class-validator decorators; the core validates plain JSON against it. */
@@ -209,7 +232,8 @@ export interface UnifiedMessage {
   media?: MediaRef;
   /**
    * True when an earlier attempt may already have created this message remotely (a worker died
-   * or a call timed out after sending). The connector must look it up before creating it again.
+   * or a call timed out after sending). The connector must look it up before creating it again,
+   * as its manifest's `reconcile` declares.
    */
   maybeCreated: boolean;
 }

@@ -322,6 +322,18 @@ export class HubspotClient {
     return toBatchResult(response);
   }
 
+  /**
+   * Reads up to 100 objects by the values of a unique-value property (`idProperty`). Unlike a
+   * search, this read is not served from HubSpot's lagging search index: an object created a
+   * moment ago is found. Values HubSpot holds no object for are absent from `results`.
+   */
+  async batchReadByProperty(type: HubspotObjectType, idProperty: string, values: string[], properties: string[]): Promise<HubspotBatchResult> {
+    const response = await this.call(`batch read ${type} by ${idProperty}`, (sdk) =>
+      sdk.crm.objects.batchApi.read(type, { inputs: values.map((id) => ({ id })), idProperty, properties, propertiesWithHistory: [] }, false, this.callOptions),
+    );
+    return toBatchResult(response);
+  }
+
   /** Updates up to 100 objects (unique ids); a 207 answer lists the inputs that failed in `errors`. */
   async batchUpdate(type: HubspotObjectType, inputs: { id: string; properties: Record<string, string> }[]): Promise<HubspotBatchResult> {
     const response = await this.call(`batch update ${type}`, (sdk) => sdk.crm.objects.batchApi.update(type, { inputs }, this.callOptions));
@@ -344,7 +356,7 @@ export class HubspotClient {
     return done === true;
   }
 
-  async getProperty(type: HubspotObjectType, name: string): Promise<{ name: string } | undefined> {
+  async getProperty(type: HubspotObjectType, name: string): Promise<{ name: string; hasUniqueValue?: boolean } | undefined> {
     return this.callOrNotFound(`get ${type} property`, (sdk) => sdk.crm.properties.coreApi.getByName(type, name, undefined, undefined, this.callOptions));
   }
 

@@ -30,7 +30,6 @@ import type { HubspotClient } from './hubspot.client';
 import type { HubspotConversationsSettings, HubspotCredentials, HubspotSettings } from './hubspot.credentials';
 import {
   CONTACT_READ_PROPERTIES,
-  MAX_IN_VALUES,
   MAX_SEARCH_LIMIT,
   MAX_SEARCH_RESULTS,
   MESSAGE_ID_PROPERTY_DEFINITION,
@@ -42,6 +41,7 @@ import {
   decideTicket,
   fromHubspotChannelEvents,
   matchContacts,
+  matchMarkers,
   matchReadObjects,
   toChannelMessage,
   toChannelStatusUpdate,
@@ -52,7 +52,6 @@ import {
   toHubspotContact,
   toHubspotTicket,
   toHubspotTranscriptNote,
-  toMarkerSearch,
   transcriptKey,
 } from './hubspot.mapper';
 import {
@@ -228,11 +227,11 @@ export class HubspotConnector implements CrmConnector {
   /**
    * Records the messages of several conversations (≤ 100 in all) as WhatsApp communications
    * with one batch create, each on its thread's contact (81) and ticket (83). Messages flagged
-   * maybeCreated are first looked up by threadbridge_message_id across all threads (one search
-   * per 100), and only the missing ones are created; media files are uploaded first, one call
-   * each. With conversations enabled, each customer message is then also published into its
-   * conversation's inbox thread: one call per message (HubSpot has no batch form), repeated on a
-   * retry, where HubSpot's idempotency id (the message id) keeps it to one message.
+   * maybeCreated are first read back by their unique marker (threadbridge_message_uid) across all
+   * threads, one batch read per 100, and only the missing ones are created; media files are
+   * uploaded first, one call each. With conversations enabled, each customer message is then also
+   * published into its conversation's inbox thread: one call per message (HubSpot has no batch
+   * form), repeated on a retry, where HubSpot's idempotency id (the message id) keeps it to one.
    * One AppendResult per message, in the order given.
    */
   async appendToThreads(batches: { thread: Thread; messages: UnifiedMessage[] }[]): Promise<AppendResult[]> {
@@ -243,30 +242,17 @@ export class HubspotConnector implements CrmConnector {
     }
     await this.ensureProperty('communications', MESSAGE_ID_PROPERTY_DEFINITION);
 
-    // A message an earlier attempt may have created is looked up by its marker first.
+    // A message an earlier attempt may have created is read back by its marker first. Not by
+    // search: HubSpot's search index lags writes by seconds, and the core retries a create whose
+    // answer was lost within a second, so a search would miss it and the message be logged twice.
     const maybe = [...new Set(items.filter((i) => i.message.maybeCreated).map((i) => i.message.id))];
     const existing = await this.findByMarker('communications', MESSAGE_ID_PROPERTY, maybe);
     const missing = new Map<string, { thread: Thread; message: UnifiedMessage }>();
     for (const item of items) if (!existing.has(item.message.id) && !missing.has(item.message.id)) missing.set(item.message.id, item);
 
-    const inputs = [];
     const files = new Map<string, HubspotFile | undefined>();
-    for (const { thread, message } of missing.values()) {
-      const file = await this.uploadMedia(message.id, message.type, message.media);
-      files.set(message.id, file);
-      inputs.push(toHubspotCommunication(thread, message, file?.url));
-    }
-    const created = new Map<string, string>();
-    if (inputs.length > 0) {
-      const result = await this.client.batchCreate('communications', inputs);
-      // HubSpot does not promise results in input order: match them by the marker.
-      for (const obj of result.results) {
-        const messageId = obj.properties[MESSAGE_ID_PROPERTY];
-        if (messageId) created.set(messageId, obj.id);
-      }
-      // Part of the batch may exist now: the core retries with maybeCreated, which finds it.
-      this.throwOnPartialBatch('communications', result, missing.size, created.size);
-    }
+    for (const { message } of missing.values()) files.set(message.id, await this.uploadMedia(message.id, message.type, message.media));
+    const created = await this.createCommunications([...missing.values()], files, existing);
     if (this.settings.conversations?.enabled) await this.publishToInbox(items, files);
     return items.map(({ message }) => ({ messageId: message.id, remote: { id: existing.get(message.id) ?? created.get(message.id)!, type: 'communication' } }));
   }
@@ -282,8 +268,13 @@ export class HubspotConnector implements CrmConnector {
     for (const [i, entry] of transcript.entries.entries()) {
       files.push(await this.uploadMedia(`${transcript.conversationId}-${i}`, 'attachment', entry.media));
     }
-    const note = await this.client.createObject('notes', toHubspotTranscriptNote(thread, transcript, files));
-    return { id: note.id, type: 'note' };
+    try {
+      const note = await this.client.createObject('notes', toHubspotTranscriptNote(thread, transcript, files));
+      return { id: note.id, type: 'note' };
+    } catch (error) {
+      const found = await this.existingAfterRefusal(error, 'notes', TRANSCRIPT_ID_PROPERTY, [key]);
+      return { id: found.get(key)!, type: 'note' };
+    }
   }
 
   async recordConsent(contact: RemoteRef, consent: ConsentState): Promise<void> {
@@ -438,7 +429,11 @@ export class HubspotConnector implements CrmConnector {
     return hits;
   }
 
-  /** Creates a custom property once per portal (cached for the process). */
+  /**
+   * Creates a custom property once per portal (cached for the process). A marker property that
+   * exists without unique values (made by hand) cannot serve: HubSpot reads by `idProperty` only
+   * through a unique property, and makes a property unique only when it is created.
+   */
   private async ensureProperty(type: HubspotObjectType, definition: HubspotPropertyDefinition): Promise<void> {
     const key = `${this.client.portalKey}|${type}.${definition.name}`;
     if (knownProperties.has(key)) return;
@@ -446,20 +441,75 @@ export class HubspotConnector implements CrmConnector {
     if (!found) {
       this.deps.logger.info('creating hubspot custom property', { objectType: type, property: definition.name });
       await this.client.createProperty(type, definition);
+    } else if (definition.hasUniqueValue && found.hasUniqueValue !== true) {
+      throw new ConnectorError(
+        'permanent',
+        `HubSpot property ${type}.${definition.name} exists without "unique values": threadbridge needs it unique to keep each record to one copy. Delete the property in HubSpot so threadbridge creates it again, then replay the dead letters`,
+      );
     }
     knownProperties.add(key);
   }
 
-  /** Remote ids of objects whose marker property holds one of `markers` (marker → id). */
+  /**
+   * Remote ids of the objects whose unique marker property holds one of `markers` (marker → id):
+   * batch reads by `idProperty`, 100 markers each, which see an object created a moment ago.
+   */
   private async findByMarker(type: HubspotObjectType, property: string, markers: string[]): Promise<Map<string, string>> {
     const found = new Map<string, string>();
-    const searches = [];
-    for (let i = 0; i < markers.length; i += MAX_IN_VALUES) searches.push(toMarkerSearch(property, markers.slice(i, i + MAX_IN_VALUES)));
-    for (const obj of await this.searchAll(type, searches)) {
-      const marker = obj.properties[property];
-      // Oldest wins if a duplicate slipped in (search results come in id order).
-      if (marker && !found.has(marker)) found.set(marker, obj.id);
+    for (let i = 0; i < markers.length; i += HUBSPOT_MAX_BATCH) {
+      const chunk = markers.slice(i, i + HUBSPOT_MAX_BATCH);
+      const read = await this.client.batchReadByProperty(type, property, chunk, [property]);
+      for (const [marker, id] of matchMarkers(read.results, property, chunk)) found.set(marker, id);
     }
+    return found;
+  }
+
+  /**
+   * Batch-creates the communications of `items` (marker → new id). The marker is unique, so
+   * HubSpot refuses the whole batch when one of them exists already (written by an attempt whose
+   * answer was lost, though not flagged maybeCreated): those are read back into `existing` and
+   * the rest created once more.
+   */
+  private async createCommunications(
+    items: { thread: Thread; message: UnifiedMessage }[],
+    files: Map<string, HubspotFile | undefined>,
+    existing: Map<string, string>,
+  ): Promise<Map<string, string>> {
+    const created = new Map<string, string>();
+    const create = (list: typeof items) => this.client.batchCreate('communications', list.map(({ thread, message }) => toHubspotCommunication(thread, message, files.get(message.id)?.url)));
+    let pending = items;
+    if (pending.length === 0) return created;
+    let result: HubspotBatchResult;
+    try {
+      result = await create(pending);
+    } catch (error) {
+      const found = await this.existingAfterRefusal(error, 'communications', MESSAGE_ID_PROPERTY, pending.map((i) => i.message.id));
+      for (const [messageId, id] of found) existing.set(messageId, id);
+      pending = pending.filter((i) => !found.has(i.message.id));
+      if (pending.length === 0) return created;
+      result = await create(pending);
+    }
+    // HubSpot does not promise results in input order: match them by the marker.
+    for (const obj of result.results) {
+      const messageId = obj.properties[MESSAGE_ID_PROPERTY];
+      if (messageId) created.set(messageId, obj.id);
+    }
+    // Part of the batch may exist now: the core retries with maybeCreated, which reads it back.
+    this.throwOnPartialBatch('communications', result, pending.length, created.size);
+    return created;
+  }
+
+  /**
+   * After HubSpot refused a create: the objects among `markers` that exist already (a duplicate
+   * of a unique marker). HubSpot answers that with a 400 (409 on some objects) whose wording it
+   * does not publish, so this reads back rather than parse the message; when none exist, the
+   * refusal was about something else and `error` is thrown as it was.
+   */
+  private async existingAfterRefusal(error: unknown, type: HubspotObjectType, property: string, markers: string[]): Promise<Map<string, string>> {
+    if (!ConnectorError.is(error) || (error.vendorStatus !== 400 && error.vendorStatus !== 409)) throw error;
+    const found = await this.findByMarker(type, property, markers);
+    if (found.size === 0) throw error;
+    this.deps.logger.info('hubspot already holds some of these records; using them', { objectType: type, count: found.size });
     return found;
   }
 

@@ -247,24 +247,29 @@ export function toHubspotCommunication(thread: Thread, message: UnifiedMessage, 
   };
 }
 
-/** Searches for communications already carrying these message ids (≤ 100 per request). */
-export function toMarkerSearch(property: string, ids: string[], after?: string): HubspotSearchRequest {
-  return {
-    filterGroups: [{ filters: [{ propertyName: property, operator: 'IN', values: ids }] }],
-    properties: [property],
-    limit: MAX_SEARCH_LIMIT,
-    ...(after ? { after } : {}),
-  };
+/**
+ * Matches a batch read by a marker property back to the markers asked for (marker → object id).
+ * Archived objects do not count: their marker no longer stands for a record on the timeline.
+ */
+export function matchMarkers(results: HubspotObject[], property: string, markers: string[]): Map<string, string> {
+  const wanted = new Set(markers);
+  const found = new Map<string, string>();
+  for (const obj of results) {
+    const marker = obj.properties[property];
+    if (!obj.archived && marker && wanted.has(marker) && !found.has(marker)) found.set(marker, obj.id);
+  }
+  return found;
 }
 
-/** The marker property on communications (created once per portal). */
+/** The marker property on communications (created once per portal, with unique values). */
 export const MESSAGE_ID_PROPERTY_DEFINITION: HubspotPropertyDefinition = {
   name: MESSAGE_ID_PROPERTY,
   label: 'threadbridge message id',
   type: 'string',
   fieldType: 'text',
   groupName: 'communicationinformation',
-  description: 'WhatsApp message logged by threadbridge (used to avoid duplicates).',
+  description: 'WhatsApp message logged by threadbridge (unique: keeps a message to one communication).',
+  hasUniqueValue: true,
 };
 
 export const TRANSCRIPT_ID_PROPERTY_DEFINITION: HubspotPropertyDefinition = {
@@ -273,7 +278,8 @@ export const TRANSCRIPT_ID_PROPERTY_DEFINITION: HubspotPropertyDefinition = {
   type: 'string',
   fieldType: 'text',
   groupName: 'noteinformation',
-  description: 'WhatsApp conversation transcript attached by threadbridge (used to avoid duplicates).',
+  description: 'WhatsApp conversation transcript attached by threadbridge (unique: keeps a transcript to one note).',
+  hasUniqueValue: true,
 };
 
 /** The consent property on contacts, an enumeration of opted_in / opted_out. */

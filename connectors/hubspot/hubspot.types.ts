@@ -71,6 +71,8 @@ export interface HubspotPropertyDefinition {
   groupName: string;
   description?: string;
   options?: { label: string; value: string; displayOrder?: number }[];
+  /** No two objects of the type may hold the same value. HubSpot accepts it only when the property is created. */
+  hasUniqueValue?: boolean;
 }
 
 /** An uploaded file (Files API v3). */
@@ -91,10 +93,16 @@ export const ASSOCIATION = {
 /** Contact properties that may hold the customer's number: two free-text fields and WhatsApp's. */
 export const CONTACT_PHONE_PROPERTIES = ['phone', 'mobilephone', 'hs_whatsapp_phone_number'] as const;
 
-/** Custom property on communications holding threadbridge's message id (the idempotency marker). */
-export const MESSAGE_ID_PROPERTY = 'threadbridge_message_id';
-/** Custom property on notes holding the transcript key (conversation + close time). */
-export const TRANSCRIPT_ID_PROPERTY = 'threadbridge_transcript_id';
+/**
+ * Custom property on communications holding threadbridge's message id (the idempotency marker).
+ * A unique-value property: HubSpot refuses a second communication with the same id, and reads
+ * one back by it with a batch read (`idProperty`), which, unlike search, sees a write at once.
+ * Portals set up before markers were unique hold `threadbridge_message_id` (not unique) on older
+ * communications: HubSpot makes a property unique only when it is created, hence the new name.
+ */
+export const MESSAGE_ID_PROPERTY = 'threadbridge_message_uid';
+/** Custom property on notes holding the transcript key (conversation + close time); unique, as above. */
+export const TRANSCRIPT_ID_PROPERTY = 'threadbridge_transcript_uid';
 
 // ---------------------------------------------------------------------------------------------
 // Conversations custom channels (agent replies). The SDK has no client for these: see

@@ -29,6 +29,9 @@ export const hubspot: ConnectorDefinition<HubspotCredentials, HubspotSettings> =
     // set settings.budget for those).
     defaultBudget: { requests: 100, perMs: 10_000 },
     maxBatch: HUBSPOT_MAX_BATCH,
+    // A maybe-created message is read back by its unique marker (batch read by idProperty), which
+    // unlike HubSpot's search sees a communication created a moment ago.
+    reconcile: { maybeCreated: 'consistent_read' },
   },
   credentials: HubspotCredentials,
   settings: HubspotSettings,

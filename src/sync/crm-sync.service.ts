@@ -10,7 +10,8 @@ import { ConnectorFactory } from '../connections/connector-factory';
 import { RequestBudgets } from './request-budget';
 import { TaskQueue } from './task-queue';
 import { decide, type SyncDecision } from './retry-policy';
-import { buildTranscript, byWhatsAppOrder, toCustomer, toThread, toUnifiedMessage } from './sync.mapper';
+import { readyMessages } from './ready-messages';
+import { buildTranscript, toCustomer, toThread, toUnifiedMessage } from './sync.mapper';
 import { SyncRepository, type SyncRow } from './sync.repository';
 
 /** How the drain of one connection ended. */
@@ -22,10 +23,6 @@ export type DrainOutcome =
   | { outcome: 'waiting'; until: Date }; // what is left cannot go yet (media still downloading)
 
 const ROWS_PER_PASS = 500;
-/** A message whose media is still downloading waits this long before syncing without the file. */
-const MEDIA_WAIT_MS = 5 * 60_000;
-/** A connector's quiet period (CrmConnector.quietPeriodMs) never holds a message longer than this. */
-const MAX_QUIET_HOLD_MS = 30_000;
 /** A ticket link older than this is re-checked (closed meanwhile? reopen or open a new one). */
 const TICKET_RECHECK_MS = 5 * 60_000;
 /** Per-thread calls in flight at once, for connectors without batch forms. */
@@ -38,7 +35,7 @@ interface DrainContext {
   /** Lease holder id: one per drain (never per process: a process runs several drains at once). */
   holder: string;
   relinked: boolean;
-  /** The earliest time a conversation held for its quiet period can go (see readyMessages). */
+  /** The earliest time a conversation held back (quiet period, search lag) can go (see readyMessages). */
   heldUntil?: number;
 }
 
@@ -144,7 +141,13 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     const homeless = rows.filter((r) => !r.contactId);
     for (const row of homeless) await this.repo.deadLetter(row.taskId, 'the conversation of this task no longer exists');
     rows = rows.filter((r) => r.contactId);
-    const messageRows = this.readyMessages(rows.filter((r) => r.kind === 'message' && r.messageId), connector.quietPeriodMs ?? 0, ctx);
+    const held = readyMessages(
+      rows.filter((r) => r.kind === 'message' && r.messageId),
+      { quietPeriodMs: connector.quietPeriodMs ?? 0, reconcile: resolved.definition.manifest.reconcile },
+      Date.now(),
+    );
+    if (held.heldUntil !== undefined) ctx.heldUntil = Math.min(ctx.heldUntil ?? Infinity, held.heldUntil);
+    const messageRows = held.ready;
     const openConversations = new Set(rows.filter((r) => r.kind === 'message').map((r) => r.conversationId));
     const readyTaskIds = new Set(messageRows.map((r) => r.taskId));
     for (const conversationId of new Set(messageRows.map((r) => r.conversationId))) {
@@ -181,36 +184,6 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       if (remote) await this.repo.completeWithLinks(connectionId, [{ type: 'transcript', localId: row.conversationId, remote }], [row.taskId]);
     }
     await this.connections.recordSuccess(connectionId);
-  }
-
-  /**
-   * Message rows that can go now, in WhatsApp order per conversation. A message whose media is
-   * still downloading holds back the rest of its conversation (order first), for a while. With a
-   * quiet period, a conversation whose latest message arrived less than that ago waits (at most
-   * MAX_QUIET_HOLD_MS from its first waiting message), so a burst goes in one call; `ctx.heldUntil`
-   * says when the first held one may go.
-   */
-  private readyMessages(rows: SyncRow[], quietPeriodMs: number, ctx: DrainContext): SyncRow[] {
-    const byConversation = new Map<string, SyncRow[]>();
-    for (const r of rows) byConversation.set(r.conversationId, [...(byConversation.get(r.conversationId) ?? []), r]);
-    const ready: SyncRow[] = [];
-    const now = Date.now();
-    for (const list of byConversation.values()) {
-      if (quietPeriodMs > 0) {
-        const arrivals = list.map((r) => new Date(r.messageCreatedAt!).getTime());
-        const goesAt = Math.min(Math.max(...arrivals) + quietPeriodMs, Math.min(...arrivals) + MAX_QUIET_HOLD_MS);
-        if (goesAt > now) {
-          ctx.heldUntil = Math.min(ctx.heldUntil ?? Infinity, goesAt);
-          continue;
-        }
-      }
-      for (const r of list.sort(byWhatsAppOrder)) {
-        const waiting = r.mediaStatus === 'pending' && Date.now() - new Date(r.messageCreatedAt!).getTime() < MEDIA_WAIT_MS;
-        if (waiting) break;
-        ready.push(r);
-      }
-    }
-    return ready;
   }
 
   /** The remote contact of every customer in `rows`: from links, else found or created (batched). */

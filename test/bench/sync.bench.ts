@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   const backlogSeconds = (done - started) / 1000;
   const allowedPerSecond = LIMIT.max / (LIMIT.intervalMs / 1000);
   const byMessage = new Map<string, number>();
-  for (const c of hubspot.communications()) byMessage.set(c.properties.threadbridge_message_id, (byMessage.get(c.properties.threadbridge_message_id) ?? 0) + 1);
+  for (const c of hubspot.communications()) byMessage.set(c.properties.threadbridge_message_uid, (byMessage.get(c.properties.threadbridge_message_uid) ?? 0) + 1);
   const duplicates = [...byMessage.values()].reduce((sum, n) => sum + (n - 1), 0);
 
   // ---- Phase 2: a backlog the rate limit governs ----------------------------------------------
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
   const ids = (await db.query(`SELECT id, wamid FROM messages WHERE wamid = ANY($1)`, [[...sentAt.keys()]])).rows as { id: string; wamid: string }[];
-  const createdAt = new Map(hubspot.communications().map((c) => [c.properties.threadbridge_message_id, c.createdAt.getTime()]));
+  const createdAt = new Map(hubspot.communications().map((c) => [c.properties.threadbridge_message_uid, c.createdAt.getTime()]));
   const delays = ids.map((r) => createdAt.get(r.id)! - sentAt.get(r.wamid)!);
 
   await db.end();
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   await hubspot.close();
   await meta.close();
   const finalCounts = new Map<string, number>();
-  for (const c of hubspot.communications()) finalCounts.set(c.properties.threadbridge_message_id, (finalCounts.get(c.properties.threadbridge_message_id) ?? 0) + 1);
+  for (const c of hubspot.communications()) finalCounts.set(c.properties.threadbridge_message_uid, (finalCounts.get(c.properties.threadbridge_message_uid) ?? 0) + 1);
   const allDuplicates = [...finalCounts.values()].reduce((sum, n) => sum + (n - 1), 0);
 
   const callsPerMessage = calls.length / total;

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { toE164 } from '../../connectors/_sdk/phone';
 import { ConversationCloser } from '../../src/conversations/conversation-closer';
 import { startHubspotFake, type HubspotFake } from '../../connectors/hubspot/test/hubspot.fake-server';
-import { aLocationMessageWebhook, anImageMessageWebhook, aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
+import { aBatchWebhook, aLocationMessageWebhook, anImageMessageWebhook, aTextMessage, aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
@@ -158,6 +158,28 @@ describe('HubSpot sync', () => {
       hubspot.setOptions({ throttle: null });
     }
   }, 120_000);
+
+  it('logs a burst once when HubSpot wrote it but the connection broke before the answer, while search lags 3 s', async () => {
+    const waId = '4915200000015';
+    await webhook(aTextMessageWebhook({ waId, wamid: nextWamid(waId), text: 'before the burst' }));
+    await synced('the customer and the ticket exist');
+    hubspot.setSearchLag(3_000);
+    hubspot.resetAfterNextCreate();
+    try {
+      const texts = [1, 2, 3, 4, 5].map((i) => `reset burst ${i}`);
+      const start = Math.floor(Date.now() / 1000);
+      await webhook(aBatchWebhook(texts.map((text, i) => aTextMessage({ waId, wamid: nextWamid(waId), text, timestamp: new Date((start + i) * 1000) }))));
+      await synced('the burst synced after the reset');
+
+      const created = hubspot.requests().filter((r) => r.path === '/crm/v3/objects/communications/batch/create');
+      expect(created.some((r) => r.status === 0)).toBe(true); // the reset happened
+      const [contact] = contactsWith(`+${waId}`);
+      const logged = communicationsOf(contact.id).map((c) => c.properties.hs_communication_body).filter((b) => b.includes('reset burst'));
+      expect(logged.sort()).toEqual(texts.map((t) => `<p>${t}</p>`));
+    } finally {
+      hubspot.setSearchLag(0);
+    }
+  });
 
   it('parks the connection on 401 and delivers everything once the credentials are fixed', async () => {
     hubspot.setOptions({ accessTokens: ['hubspot-token-2'] }); // the old token is revoked

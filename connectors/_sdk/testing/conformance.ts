@@ -6,10 +6,13 @@
  * It checks what the core relies on without knowing the vendor: idempotent contact lookup across
  * phone formats, error translation (auth / rate_limited with Retry-After / transient on 5xx and
  * timeouts), capabilities matching the methods, DTO validation, that every request spent the
- * request budget, and (capability `replies`) webhook signatures checked with a real HMAC.
+ * request budget, (capability `replies`) webhook signatures checked with a real HMAC, and
+ * (capability `history`) that a create whose answer was lost is not repeated when replayed with
+ * maybeCreated while the vendor's search lags 3 s, as the manifest's `reconcile` promises.
  * A connector is done when this suite passes against a fake that behaves like the vendor.
  */
 import { describe, it, expect } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import {
@@ -42,6 +45,14 @@ export interface ConformanceFake {
   seedContactWithPhone(formatted: string): string | Promise<string>;
   /** Every request the fake received, answered or not. */
   requestCount(): number;
+
+  // Required with capability `history` (the maybe-created case): the vendor's awkward parts.
+  /** From now on, the fake's search index sees a write only `ms` after it. */
+  setSearchLag?(ms: number): void;
+  /** The next write that creates a record is carried out, then its connection is reset without an answer. */
+  resetAfterNextCreate?(): void;
+  /** How many remote records (communications, comments…) hold `text`: each message's text once. */
+  recordsContaining?(text: string): number | Promise<number>;
 }
 
 export interface ConformanceSetup {
@@ -183,6 +194,12 @@ export function runConnectorConformance<C extends object, S extends object>(
 
       it('declares no connection from an empty environment', () => {
         if (definition.fromEnv) expect(definition.fromEnv({})).toBeUndefined();
+      });
+
+      it('declares how maybe-created messages are settled when it records history', () => {
+        if (!caps.history) return;
+        expect(manifest.reconcile).toBeDefined();
+        if (manifest.reconcile?.maybeCreated === 'search') expect(manifest.reconcile.indexLagMs).toBeGreaterThan(0);
       });
     });
 
@@ -345,6 +362,45 @@ export function runConnectorConformance<C extends object, S extends object>(
         });
       });
     });
+
+    if (caps.history && manifest.reconcile) {
+      const reconcile = manifest.reconcile;
+      describe(`maybe-created messages (${reconcile.maybeCreated})`, () => {
+        it('a create whose answer was lost, replayed with maybeCreated while search lags 3 s, leaves each message once', async () => {
+          await withFake(async (setup) => {
+            const { fake } = setup;
+            if (!fake.setSearchLag || !fake.resetAfterNextCreate || !fake.recordsContaining) {
+              throw new Error(`${manifest.id} records history: its fake must implement setSearchLag, resetAfterNextCreate and recordsContaining`);
+            }
+            const { connector } = createForTest(definition, setup);
+            const customer = aCustomer({ waId: '48601234571' });
+            const contact = await connector.ensureContact(customer);
+            let thread = aThread(customer, contact);
+            if (caps.tickets) thread = { ...thread, ticket: await connector.ensureTicket!(thread) };
+            const tag = randomUUID().slice(0, 8);
+            const messages = someMessages(5).map((m, i) => ({ ...m, text: `lost answer ${tag} no. ${i + 1}` }));
+
+            fake.setSearchLag(3_000);
+            fake.resetAfterNextCreate();
+            const attemptedAt = Date.now();
+            await expectConnectorError(connector.appendMessages!(thread, messages), 'transient');
+            // The core retries after a backoff of 200 ms or more, and no sooner than the declared
+            // index lag after the attempt for a connector that searches.
+            const retryAt = attemptedAt + (reconcile.maybeCreated === 'search' ? reconcile.indexLagMs : 200);
+            await new Promise((resolve) => setTimeout(resolve, Math.max(0, retryAt - Date.now())));
+            const replay = await connector.appendMessages!(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
+            expect(replay.map((r) => r.messageId)).toEqual(messages.map((m) => m.id));
+
+            const held = [];
+            for (const m of messages) held.push({ text: m.text, records: await fake.recordsContaining(m.text) });
+            expect(held).toEqual(messages.map((m) => ({ text: m.text, records: 1 })));
+            // Once more, as a second retry would: still nothing new.
+            await connector.appendMessages!(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
+            for (const m of messages) expect(await fake.recordsContaining(m.text)).toBe(1);
+          });
+        }, 20_000);
+      });
+    }
 
     if (caps.replies) {
       describe('replies: webhook signatures (real HMAC)', () => {

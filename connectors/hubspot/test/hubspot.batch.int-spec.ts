@@ -5,6 +5,7 @@ import { aCustomer, aMessage, aThread, someMessages } from '../../_sdk/testing/b
 import { createForTest } from '../../_sdk/testing/conformance';
 import { testDeps, type TestDeps } from '../../_sdk/testing/ports';
 import { hubspot } from '../index';
+import { MESSAGE_ID_PROPERTY } from '../hubspot.types';
 import { startHubspotFake, type FakeObject, type HubspotFake, type HubspotFakeOptions } from './hubspot.fake-server';
 
 const TOKEN = 'hubspot-batch-token';
@@ -135,11 +136,11 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
     expect(fake.communications().length).toBe(total);
     expect(results.map((r) => r.messageId)).toEqual(asked);
     const byId = new Map(fake.communications().map((c) => [c.id, c]));
-    for (const r of results) expect(byId.get(r.remote.id)?.properties.threadbridge_message_id).toBe(r.messageId);
+    for (const r of results) expect(byId.get(r.remote.id)?.properties[MESSAGE_ID_PROPERTY]).toBe(r.messageId);
     const timelines = new Map<string, { messageId: string; tickets: string[] }[]>();
     for (const c of fake.communications()) {
       const links = fake.associations('communications', c.id);
-      const entry = { messageId: c.properties.threadbridge_message_id, tickets: links.filter((a) => a.toType === 'tickets').map((a) => a.toId) };
+      const entry = { messageId: c.properties[MESSAGE_ID_PROPERTY], tickets: links.filter((a) => a.toType === 'tickets').map((a) => a.toId) };
       for (const a of links.filter((l) => l.toType === 'contacts')) timelines.set(a.toId, [...(timelines.get(a.toId) ?? []), entry]);
     }
     for (const t of threads) {
@@ -280,7 +281,7 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
       }
     });
 
-    it('a maybeCreated replay across threads looks the messages up with one search and creates no duplicates', async () => {
+    it('a maybeCreated replay across threads reads the messages back with one batch read and creates no duplicates', async () => {
       const batches = threads.map((thread) => ({ thread, messages: someMessages(4) }));
       // The first attempt got the first two messages of the first two threads through, then died.
       const firstAttempt = await connector.appendToThreads!(batches.slice(0, 2).map((b) => ({ thread: b.thread, messages: b.messages.slice(0, 2) })));
@@ -292,9 +293,10 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
       const replayed = new Map(replay.map((r) => [r.messageId, r.remote.id]));
       for (const r of firstAttempt) expect(replayed.get(r.messageId)).toBe(r.remote.id);
       for (const { thread, messages } of batches) {
-        expect(timelineOf(thread.contact.id).map((c) => c.properties.threadbridge_message_id).sort()).toEqual(messages.map((m) => m.id).sort());
+        expect(timelineOf(thread.contact.id).map((c) => c.properties[MESSAGE_ID_PROPERTY]).sort()).toEqual(messages.map((m) => m.id).sort());
       }
-      expect(calls('POST', '/communications/search')).toBe(1);
+      expect(calls('POST', '/communications/search')).toBe(0);
+      expect(calls('POST', '/communications/batch/read')).toBe(1);
       expect(calls('POST', '/communications/batch/create')).toBe(1);
       const created = fake.requests().find((r) => r.path.endsWith('/communications/batch/create'))?.body as { inputs: unknown[] };
       expect(created.inputs).toHaveLength(8);

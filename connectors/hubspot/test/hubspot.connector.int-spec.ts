@@ -5,6 +5,7 @@ import { aCustomer, aMessage, aThread, aTranscript, someMessages } from '../../_
 import { createForTest } from '../../_sdk/testing/conformance';
 import { ManualClock, testDeps, type TestDeps } from '../../_sdk/testing/ports';
 import { hubspot } from '../index';
+import { MESSAGE_ID_PROPERTY } from '../hubspot.types';
 import { startHubspotFake, type HubspotFake, type HubspotFakeOptions } from './hubspot.fake-server';
 
 const TOKEN = 'hubspot-int-token';
@@ -150,14 +151,60 @@ describe('HubspotConnector against the fake HubSpot', () => {
       expect(deps.logger.entries.some((e) => e.level === 'warn')).toBe(true);
     });
 
-    it('creates the marker property once per portal', async () => {
+    it('creates the marker property once per portal, with unique values', async () => {
       const thread = await threadWithTicket();
       await connector.appendMessages!(thread, someMessages(2));
       await connector.appendMessages!(thread, someMessages(2));
       const again = createForTest(hubspot, { credentials: { accessToken: TOKEN, baseUrl: fake.url }, settings: {} }).connector;
       await again.appendMessages!(thread, someMessages(2));
-      expect(fake.property('communications', 'threadbridge_message_id')).toMatchObject({ type: 'string' });
+      expect(fake.property('communications', MESSAGE_ID_PROPERTY)).toMatchObject({ type: 'string', hasUniqueValue: true });
       expect(fake.requests().filter((r) => r.path.startsWith('/crm/v3/properties/communications')).length).toBe(2); // one GET (404), one POST
+    });
+
+    it('a create whose answer was lost, replayed at once while search lags 3 s, is logged once', async () => {
+      const thread = await threadWithTicket();
+      const messages = someMessages(5);
+      fake.setSearchLag(3_000);
+      fake.resetAfterNextCreate();
+      await expect(connector.appendMessages!(thread, messages)).rejects.toMatchObject({ kind: 'transient' });
+      expect(fake.communications()).toHaveLength(5); // HubSpot did it; we were not told
+
+      const replay = await connector.appendMessages!(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
+      expect(fake.communications()).toHaveLength(5);
+      expect(replay.map((r) => r.remote.id).sort()).toEqual(fake.communications().map((c) => c.id).sort());
+    });
+
+    it('a message HubSpot already holds but not flagged maybeCreated is read back, the rest of its batch created', async () => {
+      const thread = await threadWithTicket();
+      const messages = someMessages(4);
+      fake.setSearchLag(3_000);
+      const [earlier] = await connector.appendMessages!(thread, messages.slice(0, 1));
+      // As if a lease had run out mid-call: the same message comes again, unflagged, with new ones.
+      const results = await connector.appendMessages!(thread, messages);
+      expect(fake.communications()).toHaveLength(4);
+      expect(results[0].remote.id).toBe(earlier.remote.id);
+      expect(new Set(results.map((r) => r.remote.id)).size).toBe(4);
+      expect(fake.communications().map((c) => c.properties.hs_communication_body)).toEqual(messages.map((m) => `<p>${m.text}</p>`));
+    });
+
+    it('a refused create that is not about a duplicate stays an error', async () => {
+      const thread = await threadWithTicket();
+      await connector.appendMessages!(thread, someMessages(1)); // the marker property exists from here on
+      fake.failNext(400, { body: { status: 'error', message: 'Property values were not valid', category: 'VALIDATION_ERROR', correlationId: 'c-1' } });
+      await expect(connector.appendMessages!(thread, someMessages(2))).rejects.toMatchObject({ kind: 'invalid_request', vendorStatus: 400 });
+      expect(fake.communications()).toHaveLength(1);
+    });
+
+    it('refuses to use a marker property someone created without unique values', async () => {
+      const thread = await threadWithTicket();
+      const res = await fetch(`${fake.url}/crm/v3/properties/communications`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: MESSAGE_ID_PROPERTY, label: 'by hand', type: 'string', fieldType: 'text', groupName: 'communicationinformation' }),
+      });
+      expect(res.status).toBe(201);
+      await expect(connector.appendMessages!(thread, someMessages(1))).rejects.toMatchObject({ kind: 'permanent' });
+      expect(fake.communications()).toHaveLength(0);
     });
   });
 

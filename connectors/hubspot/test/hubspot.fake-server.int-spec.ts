@@ -110,6 +110,51 @@ describe('fake HubSpot server', () => {
     expect((await call('POST', '/crm/v3/objects/contacts/search', byPhone)).body.total).toBe(1);
   });
 
+  describe('unique-value properties', () => {
+    const marker = 'threadbridge_message_uid';
+    const communication = (value: string) => ({
+      properties: { hs_communication_channel_type: 'WHATS_APP', hs_communication_logged_from: 'CRM', hs_timestamp: '1714564800000', [marker]: value },
+    });
+    beforeEach(async () => {
+      const created = await call('POST', '/crm/v3/properties/communications', { name: marker, label: 'marker', type: 'string', fieldType: 'text', groupName: 'communicationinformation', hasUniqueValue: true });
+      expect(created).toMatchObject({ status: 201, body: { hasUniqueValue: true } });
+    });
+
+    it('refuse a value another object holds: single create, a whole batch, an update, two inputs of one batch', async () => {
+      const first = (await call('POST', '/crm/v3/objects/communications', communication('m-1'))).body.id;
+      const again = await call('POST', '/crm/v3/objects/communications', communication('m-1'));
+      expect(again).toMatchObject({ status: 400, body: { status: 'error', category: 'VALIDATION_ERROR', errors: [{ context: { propertyName: [marker], existingObjectId: [first] } }] } });
+      const batch = await call('POST', '/crm/v3/objects/communications/batch/create', { inputs: [communication('m-2'), communication('m-1')] });
+      expect(batch).toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR' } });
+      const twice = await call('POST', '/crm/v3/objects/communications/batch/create', { inputs: [communication('m-3'), communication('m-3')] });
+      expect(twice.status).toBe(400);
+      const second = (await call('POST', '/crm/v3/objects/communications', communication('m-4'))).body.id;
+      expect((await call('PATCH', `/crm/v3/objects/communications/${second}`, { properties: { [marker]: 'm-1' } })).status).toBe(400);
+      expect((await call('PATCH', `/crm/v3/objects/communications/${second}`, { properties: { [marker]: 'm-4' } })).status).toBe(200);
+      expect(fake.communications().map((c) => c.properties[marker])).toEqual(['m-1', 'm-4']);
+    });
+
+    it('batch read by idProperty sees an object at once while search does not; unknown values are listed in a 207', async () => {
+      fake.setSearchLag(60_000);
+      const id = (await call('POST', '/crm/v3/objects/communications', communication('m-1'))).body.id;
+      const search = await call('POST', '/crm/v3/objects/communications/search', { filterGroups: [{ filters: [{ propertyName: marker, operator: 'IN', values: ['m-1'] }] }] });
+      expect(search.body.total).toBe(0);
+      const read = await call('POST', '/crm/v3/objects/communications/batch/read', { inputs: [{ id: 'm-1' }, { id: 'm-9' }], idProperty: marker, properties: [], propertiesWithHistory: [] });
+      expect(read).toMatchObject({ status: 207, body: { results: [{ id, properties: { [marker]: 'm-1' } }], errors: [{ category: 'OBJECT_NOT_FOUND', context: { ids: ['m-9'] } }] } });
+      const notUnique = await call('POST', '/crm/v3/objects/communications/batch/read', { inputs: [{ id: 'x' }], idProperty: 'hs_communication_body', properties: [] });
+      expect(notUnique).toMatchObject({ status: 400, body: { category: 'VALIDATION_ERROR' } });
+    });
+  });
+
+  it('resetAfterNextCreate carries the create out, then resets the connection without an answer', async () => {
+    fake.resetAfterNextCreate();
+    await expect(contact({ firstname: 'Lost' })).rejects.toThrow();
+    expect(fake.contacts().map((c) => c.properties.firstname)).toEqual(['Lost']);
+    expect(fake.requests().at(-1)).toMatchObject({ method: 'POST', path: '/crm/v3/objects/contacts', status: 0 });
+    await expect(contact({ firstname: 'Heard' })).resolves.toEqual(expect.any(String));
+    expect(fake.recordsContaining('Heard')).toBe(1);
+  });
+
   it('batch create answers 201 and refuses more than 100 inputs', async () => {
     const input = { properties: { hs_communication_channel_type: 'WHATS_APP', hs_communication_logged_from: 'CRM', hs_timestamp: '1714564800000' } };
     const ok = await call('POST', '/crm/v3/objects/communications/batch/create', { inputs: [input, input] });

@@ -13,7 +13,13 @@
  *   GT/GTE/LT/LTE/BETWEEN; limit ≤ 200, `after` paging up to 10,000 hits), inline
  *   `associations` on create with the HUBSPOT_DEFINED type ids checked.
  * - Properties: get/create/list; writing an unknown custom property is 400 PROPERTY_DOESNT_EXIST,
- *   an enumeration value outside its options 400 INVALID_OPTION.
+ *   an enumeration value outside its options 400 INVALID_OPTION. A property created with
+ *   `hasUniqueValue: true` refuses a value another object of its type holds (create, batch create
+ *   — the whole batch, as HubSpot validates it first — and update): 400 VALIDATION_ERROR naming
+ *   the property and the object that holds the value. (HubSpot's exact wording of this error is
+ *   not published; clients should rely on the status and read the object back.)
+ * - Batch read by a unique property (`idProperty`): answered from the store at once, like every
+ *   read by id — only search goes through the lagging index. A property that is not unique is 400.
  * - v4 associations: default PUT (200), labelled PUT (201), list.
  * - Files API multipart upload (201 {id, url}); the file is then served at its url (to anyone,
  *   like a CDN); GET /files/v3/files/{id} and /files/v3/files/{id}/signed-url (a URL that expires).
@@ -21,8 +27,10 @@
  * - Tickets get `closed_date` when moved into one of `closedStages`, as HubSpot's closed stages do.
  * - Limits: the ten-second rolling limit (429 TEN_SECONDLY_ROLLING + Retry-After +
  *   X-HubSpot-RateLimit-* headers), optionally a daily and a per-second search limit.
- * - Faults: latency, random 5xx, `failNext(status)`, `hang(ms)`, and search-index lag (objects
- *   become visible to search only `searchLagMs` after they were written, as in HubSpot).
+ * - Faults: latency, random 5xx, `failNext(status)`, `hang(ms)`, search-index lag (objects
+ *   become visible to search only `searchLagMs` after they were written, as in HubSpot), and
+ *   `resetAfterNextCreate()`: the next create (single or batch) is carried out, then its connection
+ *   is reset before any answer, so the client cannot know whether it happened.
  * - Conversations custom channels (v3): channel registration on the app (201; authenticated by
  *   `hapikey` = the developer API key and `appId` in the query), channel accounts (201; the inbox
  *   must exist), published messages (201, threaded by integrationThreadId, else by the sender;
@@ -185,6 +193,8 @@ export interface FakePropertyDefinition {
   groupName: string;
   description: string;
   options: { label: string; value: string; hidden?: boolean; displayOrder?: number }[];
+  /** No two objects of the type may hold the same value (HubSpot: set at creation only). */
+  hasUniqueValue: boolean;
   hubspotDefined: boolean;
   createdAt: string;
   updatedAt: string;
@@ -300,6 +310,15 @@ export interface HubspotFake {
   failNext(status: number, opts?: { retryAfterSec?: number; body?: unknown; contentType?: string }): void;
   /** The next request gets no answer for `ms`, then is handled normally if the client still waits. */
   hang(ms: number): void;
+  /**
+   * The next `times` creates (POST /crm/v3/objects/{type} or …/batch/create) are carried out, then
+   * their connection is reset without an answer: the write happened, the client only sees a reset.
+   */
+  resetAfterNextCreate(times?: number): void;
+  /** Shorthand for setOptions({ searchLagMs }): objects written from now on reach search `ms` later. */
+  setSearchLag(ms: number): void;
+  /** Live objects of every type whose body (communication, note) or any property contains `text`. */
+  recordsContaining(text: string): number;
   /** Changes options of the running fake (lag, latency, limits…). */
   setOptions(patch: Partial<Omit<HubspotFakeOptions, 'port' | 'portalId'>>): void;
   requests(): FakeRequest[];
@@ -414,6 +433,7 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
   const channelDeliveryLog: FakeChannelDelivery[] = [];
   const log: FakeRequest[] = [];
   const scripted: Scripted[] = [];
+  let resetsAfterCreate = 0;
   const timers = new Set<NodeJS.Timeout>();
   let rollingWindow: number[] = [];
   let searchWindow: number[] = [];
@@ -449,7 +469,7 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
   function builtInDefinition(type: HubspotObjectType, name: string): FakePropertyDefinition | undefined {
     if (!BUILT_IN_PROPERTIES[type].includes(name)) return undefined;
     const now = new Date(0).toISOString();
-    return { name, label: name, type: 'string', fieldType: 'text', groupName: `${type.replace(/s$/, '')}information`, description: '', options: [], hubspotDefined: true, createdAt: now, updatedAt: now };
+    return { name, label: name, type: 'string', fieldType: 'text', groupName: `${type.replace(/s$/, '')}information`, description: '', options: [], hasUniqueValue: false, hubspotDefined: true, createdAt: now, updatedAt: now };
   }
 
   /** Validates and normalises property values as HubSpot stores them (strings). */
@@ -508,6 +528,26 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
     if (type === 'tickets') {
       const absent = missing(['subject', 'hs_pipeline_stage']);
       if (absent.length) throw validation(`Missing required properties: ${absent.join(', ')}`);
+    }
+  }
+
+  /**
+   * Refuses values of unique properties that another live object of the type holds, or that two
+   * inputs of one batch share (`others`: values the batch's earlier inputs claim).
+   */
+  function checkUniqueValues(type: HubspotObjectType, props: Record<string, string>, selfId?: string, others?: Map<string, string>): void {
+    for (const def of customProperties.get(type)!.values()) {
+      const value = props[def.name];
+      if (!def.hasUniqueValue || value === undefined || value === '') continue;
+      const key = `${def.name}\u0000${value}`;
+      const holder = others?.get(key) ?? [...store.get(type)!.values()].find((o) => !o.archived && o.id !== selfId && o.properties[def.name] === value)?.id;
+      if (holder !== undefined) {
+        const problem = { isValid: false, message: `${value} already has that value on ${holder}`, error: 'DUPLICATE_UNIQUE_VALUE', name: def.name };
+        throw validation(`Property values were not valid: ${JSON.stringify([problem])}`, {
+          errors: [{ message: problem.message, code: problem.error, context: { propertyName: [def.name], existingObjectId: [holder] } }],
+        });
+      }
+      others?.set(key, 'this batch');
     }
   }
 
@@ -755,7 +795,8 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
   // -------------------------------------------------------------------------------------------
   // Routes
 
-  async function route(req: ParsedRequest): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
+  /** An answer; `created` marks one whose request created objects (for resetAfterNextCreate). */
+  async function route(req: ParsedRequest): Promise<{ status: number; body?: unknown; headers?: Record<string, string>; created?: boolean }> {
     const { method, path } = req;
     const seg = path.split('/').filter(Boolean);
     const body = req.json as Record<string, unknown> | undefined;
@@ -765,8 +806,10 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
       const type = normaliseType(seg[3]);
       const rest = seg.slice(4);
       if (method === 'POST' && rest.length === 0) {
-        const obj = commitCreate(type, createWithInput(type, body));
-        return { status: 201, body: serialise(obj, undefined, true) };
+        const prepared = createWithInput(type, body);
+        checkUniqueValues(type, prepared.props);
+        const obj = commitCreate(type, prepared);
+        return { status: 201, body: serialise(obj, undefined, true), created: true };
       }
       if (method === 'GET' && rest.length === 0) {
         const limit = Math.min(Number(req.query.get('limit') ?? 10), 100);
@@ -816,16 +859,26 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
           case 'create': {
             // Validate every input first: HubSpot rejects the whole batch on one bad input.
             const prepared = inputs.map((input) => createWithInput(type, input));
+            const claimed = new Map<string, string>();
+            for (const p of prepared) checkUniqueValues(type, p.props, undefined, claimed);
             const created = prepared.map((p) => serialise(commitCreate(type, p), undefined, true));
-            return done(201, opts.reverseBatchResults ? created.reverse() : created);
+            return { ...done(201, opts.reverseBatchResults ? created.reverse() : created), created: true };
           }
           case 'read': {
-            const props = (body as { properties?: string[] }).properties;
+            const { properties: props, idProperty } = body as { properties?: string[]; idProperty?: string };
+            // By a unique property: straight from the store (no index), as HubSpot reads by id.
+            let byValue: ((value: string) => FakeObject | undefined) | undefined;
+            if (idProperty !== undefined && idProperty !== 'hs_object_id') {
+              const def = customProperties.get(type)!.get(idProperty);
+              if (!def) throw validation(`Property "${idProperty}" does not exist`, { subCategory: 'crm.properties.PROPERTY_DOESNT_EXIST' });
+              if (!def.hasUniqueValue) throw validation(`${idProperty} is not a unique identifier property for ${type}; idProperty must name a property with unique values`);
+              byValue = (value) => [...store.get(type)!.values()].find((o) => !o.archived && o.properties[idProperty] === value);
+            }
             const found: unknown[] = [];
             const missing: string[] = [];
             for (const input of inputs as { id?: unknown }[]) {
-              const obj = store.get(type)!.get(String(input?.id));
-              if (obj && !obj.archived) found.push(serialise(obj, props));
+              const obj = byValue ? byValue(String(input?.id)) : store.get(type)!.get(String(input?.id));
+              if (obj && !obj.archived) found.push(serialise(obj, byValue ? [...(props ?? []), idProperty!] : props));
               else missing.push(String(input?.id));
             }
             const errors = missing.length ? [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: `Could not get some ${type} objects, they may be deleted or not exist.`, context: { ids: missing } }] : [];
@@ -833,6 +886,8 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
           }
           case 'update': {
             const prepared = (inputs as { id?: unknown; properties?: unknown }[]).map((input) => ({ obj: getLive(type, String(input?.id)), props: cleanProperties(type, input?.properties) }));
+            const claimed = new Map<string, string>();
+            for (const p of prepared) checkUniqueValues(type, p.props, p.obj.id, claimed);
             for (const p of prepared) patchObject(p.obj, p.props);
             return done(200, prepared.map((p) => serialise(p.obj, undefined, true)));
           }
@@ -857,7 +912,9 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
         }
         if (method === 'PATCH') {
           const obj = getLive(type, id);
-          patchObject(obj, cleanProperties(type, (body as { properties?: unknown } | undefined)?.properties));
+          const props = cleanProperties(type, (body as { properties?: unknown } | undefined)?.properties);
+          checkUniqueValues(type, props, obj.id);
+          patchObject(obj, props);
           return { status: 200, body: serialise(obj, undefined, true) };
         }
         if (method === 'DELETE') {
@@ -898,6 +955,7 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
           groupName: input.groupName!,
           description: input.description ?? '',
           options: input.options ?? [],
+          hasUniqueValue: input.hasUniqueValue === true,
           hubspotDefined: false,
           createdAt: now,
           updatedAt: now,
@@ -1429,6 +1487,12 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
       }
       spendLimits(url.pathname.endsWith('/search'));
       const result = await route({ method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, raw, json });
+      if (result.created && resetsAfterCreate > 0) {
+        // The objects exist now; the client hears only a reset (ECONNRESET / socket hang up).
+        resetsAfterCreate -= 1;
+        req.socket.destroy();
+        return;
+      }
       if (opts.responseDelayMs > 0) await sleep(opts.responseDelayMs);
       status = result.status;
       body = result.body;
@@ -1473,6 +1537,15 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
     },
     hang(ms) {
       scripted.push({ kind: 'hang', ms });
+    },
+    resetAfterNextCreate(times = 1) {
+      resetsAfterCreate += times;
+    },
+    setSearchLag(ms) {
+      opts = { ...opts, searchLagMs: ms };
+    },
+    recordsContaining(text) {
+      return OBJECT_TYPES.flatMap(list).filter((o) => Object.values(o.properties).some((v) => v.includes(text))).length;
     },
     setOptions(patch) {
       opts = { ...opts, ...patch } as typeof opts;

@@ -14,6 +14,7 @@ import {
   decideTicket,
   fromHubspotChannelEvents,
   matchContacts,
+  matchMarkers,
   matchReadObjects,
   pickContact,
   renderSubject,
@@ -156,6 +157,13 @@ describe('contacts in batches', () => {
     const found = matchReadObjects(read, ['10', '20', '40', '50']);
     expect(Object.fromEntries([...found].map(([id, c]) => [id, c.id]))).toEqual({ '10': '10', '20': '30' });
   });
+
+  it('matches a batch read by marker to the markers asked for, skipping archived and unasked objects', () => {
+    const marker = (id: string, value: string | null, archived = false) => ({ id, properties: { threadbridge_message_uid: value }, archived });
+    const read = [marker('1', 'm-1'), marker('2', 'm-2', true), marker('3', 'm-9'), marker('4', null), marker('5', 'm-3')];
+    const found = matchMarkers(read, 'threadbridge_message_uid', ['m-1', 'm-2', 'm-3', 'm-4']);
+    expect(Object.fromEntries(found)).toEqual({ 'm-1': '1', 'm-3': '5' });
+  });
 });
 
 describe('tickets', () => {
@@ -199,7 +207,7 @@ describe('transcripts', () => {
     ];
     const transcript = aTranscript(t, messages, { closedAt: new Date('2024-05-01T13:00:00Z') });
     const note = toHubspotTranscriptNote(t, transcript, [undefined, { id: 'f-1', url: 'https://files.example/a.jpg' }]);
-    expect(note.properties).toMatchObject({ hs_timestamp: '2024-05-01T13:00:00.000Z', hs_attachment_ids: 'f-1', threadbridge_transcript_id: transcriptKey(transcript) });
+    expect(note.properties).toMatchObject({ hs_timestamp: '2024-05-01T13:00:00.000Z', hs_attachment_ids: 'f-1', threadbridge_transcript_uid: transcriptKey(transcript) });
     expect(note.properties.hs_note_body).toContain('Hi &lt;b&gt;');
     expect(note.properties.hs_note_body).toContain('href="https://files.example/a.jpg"');
     expect(note.associations?.map((a) => a.types[0].associationTypeId)).toEqual([202, 228]);

@@ -57,6 +57,24 @@ describe('fake Zendesk', () => {
     await expect(api('GET', '/users/search.json?external_id=whatsapp%3A48601234567')).resolves.toMatchObject({ json: { count: 1 } });
   });
 
+  it('resetAfterNextCreate carries a comment out, then resets the connection without an answer', async () => {
+    const user = fake.seedUser();
+    const created = await api('POST', '/tickets.json', { ticket: { subject: 's', requester_id: user.id, comment: { body: 'first', public: false } } });
+    const id = created.json?.ticket.id as number;
+    fake.resetAfterNextCreate();
+    await expect(api('PUT', `/tickets/${id}.json`, { ticket: { status: 'open' } })).resolves.toMatchObject({ status: 200 }); // no comment: answered
+    await expect(api('PUT', `/tickets/${id}.json`, { ticket: { comment: { body: 'lost answer', public: true, author_id: user.id } } })).rejects.toThrow();
+    expect(fake.comments(id).map((c) => c.body)).toEqual(['first', 'lost answer']);
+    expect(fake.recordsContaining('lost answer')).toBe(1);
+    await expect(api('PUT', `/tickets/${id}.json`, { ticket: { comment: { body: 'heard', public: false } } })).resolves.toMatchObject({ status: 200 });
+  });
+
+  it('lags query searches by what setSearchLag says from then on', async () => {
+    fake.setSearchLag(60_000);
+    fake.seedUser({ phone: '+48601234599' });
+    await expect(api('GET', `/users/search.json?query=${encodeURIComponent('phone:+48601234599')}`)).resolves.toMatchObject({ json: { count: 0 } });
+  });
+
   it('limits the account per minute with Retry-After and X-Rate-Limit headers', async () => {
     fake.setRateLimit(2);
     await api('GET', '/users/me.json');

@@ -28,7 +28,9 @@
  *   30 per 10 minutes) → 429 with Retry-After; every response carries X-Rate-Limit and
  *   X-Rate-Limit-Remaining.
  * - Faults: latency, `failNext(status)` (optionally for a path, several times), `hang(ms)`,
- *   search lag (`searchLagMs`: new users show up in `query=` searches late; `external_id=` is exact).
+ *   search lag (`searchLagMs`: new users show up in `query=` searches late; `external_id=` is exact;
+ *   `setSearchLag(ms)` at run time), and `resetAfterNextCreate()`: the next ticket create or
+ *   comment (PUT with a comment) is carried out, then its connection is reset without an answer.
  * - The agent side: `agentComment(ticketId, {body, public, authorId})` records a comment made in
  *   Zendesk's agent UI and delivers the signed webhook exactly as Zendesk would
  *   (X-Zendesk-Webhook-Signature = base64 HMAC-SHA256(secret, timestamp + body)), either the
@@ -290,6 +292,7 @@ export class ZendeskFake {
   private readonly accountWindow: number[] = [];
   private readonly ticketUpdateWindows = new Map<number, number[]>();
   private readonly inFlightDeliveries = new Set<Promise<unknown>>();
+  private resetsAfterCreate = 0;
   private requestsPerMinute: number;
   private ticketUpdatesPerWindow: number;
   private readonly ticketUpdateWindowMs: number;
@@ -297,7 +300,7 @@ export class ZendeskFake {
   private seq = { user: 1_000_000, identity: 3_000_000, ticket: 0, comment: 5_000_000, audit: 7_000_000, attachment: 9_000_000, event: 11_000_000, trigger: 13_000_000 };
 
   constructor(options: ZendeskFakeOptions = {}) {
-    this.options = options;
+    this.options = { ...options };
     this.now = options.now ?? (() => new Date());
     this.email = options.email ?? 'threadbridge@example.com';
     this.apiToken = options.apiToken ?? 'zendesk-test-token';
@@ -344,6 +347,19 @@ export class ZendeskFake {
   /** The next matching request gets no answer for `ms` (then an ordinary one, if anyone still listens). */
   hang(ms: number, spec: Pick<FailSpec, 'path' | 'method' | 'times'> = {}): void {
     this.faults.push({ kind: 'hang', status: 0, ms, spec, remaining: spec.times ?? 1 });
+  }
+
+  /** Users created or updated from now on reach `query=` searches `ms` later. */
+  setSearchLag(ms: number): void {
+    this.options.searchLagMs = ms;
+  }
+
+  /**
+   * The next `times` writes that create a comment (POST /tickets, PUT /tickets/{id} with a
+   * comment) are carried out, then their connection is reset without an answer.
+   */
+  resetAfterNextCreate(times = 1): void {
+    this.resetsAfterCreate += times;
   }
 
   setLatency(ms: number): void {
@@ -436,6 +452,11 @@ export class ZendeskFake {
 
   triggers(): Record<string, unknown>[] {
     return [...this.triggersById.values()];
+  }
+
+  /** Comments on any ticket whose body contains `text` (a coalesced comment counts once). */
+  recordsContaining(text: string): number {
+    return [...this.commentsByTicket.values()].flat().filter((c) => c.body.includes(text)).length;
   }
 
   /** Active users whose phone field or phone identities hold `e164` in any format. */
@@ -567,6 +588,14 @@ export class ZendeskFake {
       }
       log.body = body;
       const { status, body: out, headers } = this.route(method, route, query, (body ?? {}) as Record<string, unknown>, raw, req);
+      const wroteComment = (method === 'POST' && route === '/tickets') || (method === 'PUT' && /^\/tickets\/\d+$/.test(route) && !!(body as { ticket?: { comment?: unknown } } | undefined)?.ticket?.comment);
+      if (wroteComment && status < 300 && this.resetsAfterCreate > 0) {
+        // The comment exists now; the client hears only a reset.
+        this.resetsAfterCreate -= 1;
+        log.status = -1;
+        req.socket.destroy();
+        return;
+      }
       send(status, out, headers);
     } catch (error) {
       if (error instanceof HttpError) return send(error.status, error.body, error.headers);
