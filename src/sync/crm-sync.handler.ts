@@ -13,8 +13,11 @@ const PARKED_RECHECK_MS = 60 * 60_000;
  * thousands of tasks, each rechecking every lease would be a drain attempt per task per 10 s.
  */
 const BUSY_RECHECK_MS = 60_000;
-/** Our drain lease ended under us (a database blip?): whoever holds it now drains; else we try again soon. */
-const LOST_RECHECK_MS = 1_000;
+/**
+ * Our drain stopped mid-way (this process shutting down, or its lease lost to a database blip):
+ * whoever takes the drain next resumes it, and if nobody does, this task soon starts one.
+ */
+const INTERRUPTED_RECHECK_MS = 1_000;
 
 /**
  * Runs crm-sync tasks. A task only triggers a drain of its connection: the drain syncs every open
@@ -36,8 +39,8 @@ export class CrmSyncHandler implements TaskHandler {
       case 'busy':
         // The worker holding the drain syncs this row too.
         return later(BUSY_RECHECK_MS);
-      case 'lost':
-        return later(LOST_RECHECK_MS);
+      case 'interrupted':
+        return later(INTERRUPTED_RECHECK_MS);
       case 'paused':
       case 'waiting':
         return { outcome: 'retry', at: result.until, refundAttempt: true };

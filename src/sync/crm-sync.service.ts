@@ -19,7 +19,7 @@ import { SyncRepository, type SyncRow } from './sync.repository';
 export type DrainOutcome =
   | { outcome: 'idle' } // nothing left to do
   | { outcome: 'busy' } // another worker holds the drain; it will pick our rows up
-  | { outcome: 'lost' } // our drain lease ended under us (database away, or taken over): stopped writing
+  | { outcome: 'interrupted' } // stopped mid-way (shutdown, or our lease was lost): to be resumed soon, by whoever holds the drain next
   | { outcome: 'paused'; until: Date } // rate limit or backoff: nothing is called before `until`
   | { outcome: 'parked' } // disabled or waiting for new credentials; work kept
   | { outcome: 'waiting'; until: Date }; // what is left cannot go yet (media still downloading)
@@ -129,7 +129,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
         if (error instanceof StopDrain) return error.result;
         if (error instanceof LeaseLostError || ctx.signal.aborted) {
           this.logger.warn({ connectionId, reason: String(ctx.signal.reason?.message ?? error) }, 'drain stopped: its lease was lost');
-          return { outcome: 'lost' };
+          return { outcome: 'interrupted' };
         }
         throw error;
       } finally {
@@ -140,7 +140,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
           this.logger.info({ connectionId, err }, 'could not release the drain lease; it runs out by itself'),
         );
       }
-      if (ctx.signal.aborted) return { outcome: 'lost' };
+      if (ctx.signal.aborted) return { outcome: 'interrupted' };
       // Checked after releasing: a task committed while we drained either saw our lease (and left
       // its row to us) or will take the lease itself. Without this second look it could be missed.
       if (!(await this.repo.hasOpenRows(connectionId))) return { outcome: 'idle' };
@@ -159,7 +159,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       previous = ids;
       await this.syncRows(resolved, connector, rows, ctx);
       // The heartbeat keeps the lease; once it is lost we stop, so two drains never run at once.
-      if (ctx.signal.aborted) throw new StopDrain({ outcome: 'lost' });
+      if (ctx.signal.aborted) throw new StopDrain({ outcome: 'interrupted' });
     }
   }
 
@@ -351,16 +351,16 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     ctx: DrainContext,
     options: { isolate?: () => Promise<void>; relink?: () => Promise<void> } = {},
   ): Promise<T | undefined> {
-    if (this.stopping) throw new StopDrain({ outcome: 'busy' }); // resumed by the next worker (lease/sweeper)
-    if (ctx.signal.aborted) throw new StopDrain({ outcome: 'lost' }); // the heartbeat failed or another worker took over
+    if (this.stopping) throw new StopDrain({ outcome: 'interrupted' }); // resumed by the next worker
+    if (ctx.signal.aborted) throw new StopDrain({ outcome: 'interrupted' }); // the heartbeat failed or another worker took over
     try {
       // A lost lease ends the wait at once: the call's answer is no longer ours to record (the
       // rows are marked dispatched, so whoever drains next looks the remote object up first).
       return await unlessAborted(fn(), ctx.signal);
     } catch (error) {
-      if (ctx.signal.aborted) throw new StopDrain({ outcome: 'lost' });
+      if (ctx.signal.aborted) throw new StopDrain({ outcome: 'interrupted' });
       if (!(error instanceof ConnectorError)) throw error;
-      if (this.stopping) throw new StopDrain({ outcome: 'busy' });
+      if (this.stopping) throw new StopDrain({ outcome: 'interrupted' });
       const connectionId = resolved.connection.id;
       const failures = resolved.connection.failureCount + 1;
       const decision: SyncDecision = decide(error.kind, error.message, failures, error.retryAfterMs);
