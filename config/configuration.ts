@@ -100,9 +100,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     queue: {
       concurrency: v.WORKER_CONCURRENCY ?? 10,
-      sweepIntervalMs: v.SWEEP_INTERVAL_MS ?? 15_000,
-      sweepStaleMs: v.SWEEP_STALE_MS ?? 30_000,
-      leaseMs: v.TASK_LEASE_MS ?? 120_000,
+      // A worker that dies is noticed when its lease (renewed every third of it while the work
+      // runs) runs out and the sweeper next looks: lease + interval = 13 s at most, and a due row
+      // no queue holds is found within stale + interval = 13 s. Both stay under 15 s.
+      sweepIntervalMs: v.SWEEP_INTERVAL_MS ?? 3_000,
+      sweepStaleMs: v.SWEEP_STALE_MS ?? 10_000,
+      leaseMs: v.TASK_LEASE_MS ?? 10_000,
     },
     log: { level: v.LOG_LEVEL ?? 'info', redact: v.LOG_REDACT !== 'false' },
     encryption: { key: v.ENCRYPTION_KEY, previousKey: v.ENCRYPTION_KEY_PREVIOUS },

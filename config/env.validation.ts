@@ -116,7 +116,11 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(100)
   CONNECTOR_TIMEOUT_MS?: number;
 
-  /** How long a worker holds a task before another may take it over (ms). */
+  /**
+   * How long a task's claim (or a connection's drain) lasts without renewal before another worker
+   * may take it over (ms). A heartbeat renews it every third of this while the work runs, so it
+   * need not cover a slow CRM call; it bounds how long a dead worker's work waits.
+   */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000)
   TASK_LEASE_MS?: number;
 

@@ -10,6 +10,9 @@ export const PARKED_RECHECK_MS = 60 * 60_000;
 /** How long an erasure waits for a sync of the same connection that was running when it started. */
 export const SYNC_SETTLE_WAIT_MS = 2_000;
 
+/** At most this long from the erasure's start (what two leases of the old default, 120 s, came to). */
+export const SYNC_SETTLE_MAX_MS = 4 * 60_000;
+
 export type ErasureStatus = 'pending' | 'done' | 'incomplete';
 
 /**

@@ -8,7 +8,7 @@ import { redactText } from '../common/redaction';
 import { ConnectionsService } from '../connections/connections.service';
 import { ConnectorFactory } from '../connections/connector-factory';
 import type { ReceiptStatus } from './entities/erasure-receipt.entity';
-import { neverSyncedDetail, PARKED_RECHECK_MS, planForFailure, SYNC_SETTLE_WAIT_MS } from './erasure.policy';
+import { neverSyncedDetail, PARKED_RECHECK_MS, planForFailure, SYNC_SETTLE_MAX_MS, SYNC_SETTLE_WAIT_MS } from './erasure.policy';
 import { PrivacyRepository } from './privacy.repository';
 import type { EraseContactPayload } from './privacy.types';
 
@@ -47,7 +47,8 @@ export class RemoteErasureService {
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.settleMaxMs = 2 * config.queue.leaseMs;
+    // Drains renew their lease while they run, so the lease no longer bounds how long one lasts.
+    this.settleMaxMs = Math.max(2 * config.queue.leaseMs, SYNC_SETTLE_MAX_MS);
   }
 
   /**

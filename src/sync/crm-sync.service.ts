@@ -8,6 +8,8 @@ import { LOGGER } from '../common/logger';
 import { ConnectionsService, type ResolvedConnection } from '../connections/connections.service';
 import { ConnectorFactory } from '../connections/connector-factory';
 import { RequestBudgets } from './request-budget';
+import { LeaseHeartbeat, LeaseLostError, releaseWhenPossible, unlessAborted } from './lease';
+import type { TaskRef } from './outbox.repository';
 import { TaskQueue } from './task-queue';
 import { decide, type SyncDecision } from './retry-policy';
 import { readyMessages } from './ready-messages';
@@ -18,6 +20,7 @@ import { SyncRepository, type SyncRow } from './sync.repository';
 export type DrainOutcome =
   | { outcome: 'idle' } // nothing left to do
   | { outcome: 'busy' } // another worker holds the drain; it will pick our rows up
+  | { outcome: 'interrupted' } // stopped mid-way (shutdown, or our lease was lost): to be resumed soon, by whoever holds the drain next
   | { outcome: 'paused'; until: Date } // rate limit or backoff: nothing is called before `until`
   | { outcome: 'parked' } // disabled or waiting for new credentials; work kept
   | { outcome: 'waiting'; until: Date }; // what is left cannot go yet (media still downloading)
@@ -34,6 +37,8 @@ const WAIT_RETRY_MS = 5_000;
 interface DrainContext {
   /** Lease holder id: one per drain (never per process: a process runs several drains at once). */
   holder: string;
+  /** Aborts when the drain's lease, or the claim of the task that started it, is lost. */
+  signal: AbortSignal;
   relinked: boolean;
   /** The earliest time a conversation held back (quiet period, search lag) can go (see readyMessages). */
   heldUntil?: number;
@@ -71,7 +76,8 @@ export class CrmSyncService implements BeforeApplicationShutdown {
 
   /**
    * How long a drain may go without renewing its lease before another worker takes over (a worker
-   * that died). Renewed before every connector call, so it must exceed one call (timeout + budget wait).
+   * that died). A heartbeat renews it every third of that while the drain runs, so a connector
+   * call (or a wait for a request budget) may take longer than the lease.
    */
   readonly leaseMs: number;
 
@@ -81,9 +87,12 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     this.budgets.close();
   }
 
-  /** Syncs everything pending for a connection, until nothing is left or a failure pauses it. */
-  async drain(connectionId: string): Promise<DrainOutcome> {
-    const outcome = await this.drainOnce(connectionId);
+  /**
+   * Syncs everything pending for a connection, until nothing is left or a failure pauses it.
+   * `taskLease` aborts when the worker's claim on the task that asked for the drain is lost.
+   */
+  async drain(connectionId: string, taskLease?: AbortSignal): Promise<DrainOutcome> {
+    const outcome = await this.drainOnce(connectionId, taskLease);
     if (outcome.outcome === 'paused' || outcome.outcome === 'waiting') {
       // The task that started this drain may be done already (synced in an earlier pass), so its
       // retry would not bring anyone back: leave a wake-up for the work that is left.
@@ -93,24 +102,42 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     return outcome;
   }
 
-  private async drainOnce(connectionId: string): Promise<DrainOutcome> {
+  /** Drains whose worker died: their lease is dropped and one of their tasks made due (the sweeper enqueues it). */
+  wakeAbandonedDrains(): Promise<TaskRef[]> {
+    return this.repo.wakeAbandonedDrains();
+  }
+
+  private async drainOnce(connectionId: string, taskLease?: AbortSignal): Promise<DrainOutcome> {
     for (;;) {
       const resolved = await this.connections.resolve(connectionId);
       if (!resolved || !resolved.connection.enabled || resolved.connection.status !== 'active') return { outcome: 'parked' };
       const retryAfter = resolved.connection.retryAfter;
       if (retryAfter && retryAfter.getTime() > Date.now()) return { outcome: 'paused', until: retryAfter };
-      const ctx: DrainContext = { holder: randomUUID(), relinked: false };
-      if (!(await this.repo.acquireLease(connectionId, 'drain', ctx.holder, this.leaseMs))) return { outcome: 'busy' };
+      const holder = randomUUID();
+      const acquiredAt = Date.now();
+      if (!(await this.repo.acquireLease(connectionId, 'drain', holder, this.leaseMs))) return { outcome: 'busy' };
+      const lease = new LeaseHeartbeat(() => this.repo.renewLease(connectionId, 'drain', holder, this.leaseMs), this.leaseMs, acquiredAt);
+      const ctx: DrainContext = { holder, signal: taskLease ? AbortSignal.any([taskLease, lease.signal]) : lease.signal, relinked: false };
       let progressed: boolean;
       try {
         const connector = this.factory.create(resolved);
         progressed = await this.drainHeld(resolved, connector, ctx);
       } catch (error) {
         if (error instanceof StopDrain) return error.result;
+        if (error instanceof LeaseLostError || ctx.signal.aborted) {
+          this.logger.warn({ connectionId, reason: String(ctx.signal.reason?.message ?? error) }, 'drain stopped: its lease was lost');
+          return { outcome: 'interrupted' };
+        }
         throw error;
       } finally {
-        await this.repo.releaseLease(connectionId, 'drain', ctx.holder);
+        lease.stop();
+        // Given back even when lost: releasing names our holder id, so a lease another drain took
+        // over is left alone, and one we still have frees the connection as soon as the database answers.
+        await releaseWhenPossible(() => this.repo.releaseLease(connectionId, 'drain', holder), lease.heldUntil, (err) =>
+          this.logger.info({ connectionId, err }, 'could not release the drain lease; it runs out by itself'),
+        );
       }
+      if (ctx.signal.aborted) return { outcome: 'interrupted' };
       // Checked after releasing: a task committed while we drained either saw our lease (and left
       // its row to us) or will take the lease itself. Without this second look it could be missed.
       if (!(await this.repo.hasOpenRows(connectionId))) return { outcome: 'idle' };
@@ -128,9 +155,8 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       if (ids === previous) return false; // the same rows again: what is left waits for later
       previous = ids;
       await this.syncRows(resolved, connector, rows, ctx);
-      // Renew between passes. A lease lost meanwhile (a pass longer than the lease) stops us, so
-      // two drains never run at once.
-      if (!(await this.repo.acquireLease(resolved.connection.id, 'drain', ctx.holder, this.leaseMs))) return true;
+      // The heartbeat keeps the lease; once it is lost we stop, so two drains never run at once.
+      if (ctx.signal.aborted) throw new StopDrain({ outcome: 'interrupted' });
     }
   }
 
@@ -139,7 +165,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     const connectionId = resolved.connection.id;
     const { capabilities } = resolved;
     const homeless = rows.filter((r) => !r.contactId);
-    for (const row of homeless) await this.repo.deadLetter(row.taskId, 'the conversation of this task no longer exists');
+    for (const row of homeless) await this.repo.deadLetter(connectionId, ctx.holder, row.taskId, 'the conversation of this task no longer exists');
     rows = rows.filter((r) => r.contactId);
     const held = readyMessages(
       rows.filter((r) => r.kind === 'message' && r.messageId),
@@ -158,7 +184,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     }
     const transcriptRows = rows.filter((r) => r.kind === 'transcript' && !openConversations.has(r.conversationId));
     const orphanRows = rows.filter((r) => r.kind === 'message' && !r.messageId); // message erased meanwhile
-    if (orphanRows.length) await this.repo.completeWithLinks(connectionId, [], orphanRows.map((r) => r.taskId));
+    if (orphanRows.length) await this.repo.completeWithLinks(connectionId, ctx.holder, [], orphanRows.map((r) => r.taskId));
     const work = [...messageRows, ...transcriptRows];
     if (work.length === 0) return;
 
@@ -168,12 +194,12 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     const thread = (row: SyncRow) => toThread(row, contacts.get(row.contactId)!, tickets.get(row.conversationId));
 
     const messages = syncable.filter((r) => r.kind === 'message');
-    if (!capabilities.history) await this.repo.completeWithLinks(connectionId, [], messages.map((r) => r.taskId));
+    if (!capabilities.history) await this.repo.completeWithLinks(connectionId, ctx.holder, [], messages.map((r) => r.taskId));
     else await this.appendMessages(resolved, connector, messages, thread, ctx);
 
     for (const row of syncable.filter((r) => r.kind === 'transcript')) {
       if (!capabilities.transcripts || !connector.attachTranscript) {
-        await this.repo.completeWithLinks(connectionId, [], [row.taskId]);
+        await this.repo.completeWithLinks(connectionId, ctx.holder, [], [row.taskId]);
         continue;
       }
       const transcript = buildTranscript(
@@ -181,7 +207,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
         await this.repo.conversationMessages(row.conversationId),
       );
       const remote = await this.call(resolved, () => connector.attachTranscript!(thread(row), transcript), [row], ctx);
-      if (remote) await this.repo.completeWithLinks(connectionId, [{ type: 'transcript', localId: row.conversationId, remote }], [row.taskId]);
+      if (remote) await this.repo.completeWithLinks(connectionId, ctx.holder, [{ type: 'transcript', localId: row.conversationId, remote }], [row.taskId]);
     }
     await this.connections.recordSuccess(connectionId);
   }
@@ -205,7 +231,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       );
       if (!refs) continue;
       chunk.forEach((r, i) => result.set(r.contactId, refs[i]));
-      await this.repo.saveLinks(connectionId, chunk.map((r, i) => ({ type: 'contact' as const, localId: r.contactId, remote: refs[i] })));
+      await this.repo.saveLinks(connectionId, chunk.map((r, i) => ({ type: 'contact' as const, localId: r.contactId, remote: refs[i] })), ctx.holder);
     }
     return result;
   }
@@ -215,7 +241,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       const ref = await this.call(resolved, () => connector.ensureContact(toCustomer(r)), rows.filter((x) => x.contactId === r.contactId), ctx);
       if (!ref) continue;
       result.set(r.contactId, ref);
-      await this.repo.saveLinks(resolved.connection.id, [{ type: 'contact', localId: r.contactId, remote: ref }]);
+      await this.repo.saveLinks(resolved.connection.id, [{ type: 'contact', localId: r.contactId, remote: ref }], ctx.holder);
     }
   }
 
@@ -242,11 +268,11 @@ export class CrmSyncService implements BeforeApplicationShutdown {
         () => (connector.ensureTickets ? connector.ensureTickets(requests) : mapLimit(requests, THREAD_CONCURRENCY, (q) => connector.ensureTicket!(q.thread, q.known))),
         affected,
         ctx,
-        { relink: () => this.repo.dropLinks(connectionId, 'ticket', chunk.map((c) => c.row.conversationId)) },
+        { relink: () => this.repo.dropLinks(connectionId, 'ticket', chunk.map((c) => c.row.conversationId), ctx.holder) },
       );
       if (!refs) continue;
       chunk.forEach(({ row }, i) => result.set(row.conversationId, refs[i]));
-      await this.repo.saveLinks(connectionId, chunk.map(({ row }, i) => ({ type: 'ticket' as const, localId: row.conversationId, remote: refs[i] })));
+      await this.repo.saveLinks(connectionId, chunk.map(({ row }, i) => ({ type: 'ticket' as const, localId: row.conversationId, remote: refs[i] })), ctx.holder);
     }
     return result;
   }
@@ -264,10 +290,10 @@ export class CrmSyncService implements BeforeApplicationShutdown {
         ctx,
         {
           isolate: chunk.length > 1 ? () => this.appendOneByOne(resolved, connector, chunk, thread, ctx) : undefined,
-          relink: () => this.repo.dropLinks(connectionId, 'ticket', [...new Set(chunk.map((r) => r.conversationId))]),
+          relink: () => this.repo.dropLinks(connectionId, 'ticket', [...new Set(chunk.map((r) => r.conversationId))], ctx.holder),
         },
       );
-      if (results) await this.completeMessages(connectionId, chunk, results);
+      if (results) await this.completeMessages(connectionId, ctx.holder, chunk, results);
     }
   }
 
@@ -275,15 +301,15 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     for (const row of chunk) {
       const [batch] = groupByThread([row], thread);
       const results = await this.call(resolved, () => (connector.appendToThreads ? connector.appendToThreads([batch]) : connector.appendMessages!(batch.thread, batch.messages)), [row], ctx);
-      if (results) await this.completeMessages(resolved.connection.id, [row], results);
+      if (results) await this.completeMessages(resolved.connection.id, ctx.holder, [row], results);
     }
   }
 
-  private async completeMessages(connectionId: string, rows: SyncRow[], results: AppendResult[]): Promise<void> {
+  private async completeMessages(connectionId: string, holder: string, rows: SyncRow[], results: AppendResult[]): Promise<void> {
     const byMessage = new Map(results.map((r) => [r.messageId, r.remote]));
     const links = rows.filter((r) => byMessage.has(r.messageId!)).map((r) => ({ type: 'message' as const, localId: r.messageId!, remote: byMessage.get(r.messageId!)! }));
     // A message the connector did not report stays open and is retried (looked up first, as dispatched).
-    await this.repo.completeWithLinks(connectionId, links, rows.filter((r) => byMessage.has(r.messageId!)).map((r) => r.taskId));
+    await this.repo.completeWithLinks(connectionId, holder, links, rows.filter((r) => byMessage.has(r.messageId!)).map((r) => r.taskId));
   }
 
   /**
@@ -298,15 +324,16 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     ctx: DrainContext,
     options: { isolate?: () => Promise<void>; relink?: () => Promise<void> } = {},
   ): Promise<T | undefined> {
-    if (this.stopping) throw new StopDrain({ outcome: 'busy' }); // resumed by the next worker (lease/sweeper)
-    if (!(await this.repo.acquireLease(resolved.connection.id, 'drain', ctx.holder, this.leaseMs))) {
-      throw new StopDrain({ outcome: 'busy' }); // our lease ran out and another worker took over
-    }
+    if (this.stopping) throw new StopDrain({ outcome: 'interrupted' }); // resumed by the next worker
+    if (ctx.signal.aborted) throw new StopDrain({ outcome: 'interrupted' }); // the heartbeat failed or another worker took over
     try {
-      return await fn();
+      // A lost lease ends the wait at once: the call's answer is no longer ours to record (the
+      // rows are marked dispatched, so whoever drains next looks the remote object up first).
+      return await unlessAborted(fn(), ctx.signal);
     } catch (error) {
+      if (ctx.signal.aborted) throw new StopDrain({ outcome: 'interrupted' });
       if (!(error instanceof ConnectorError)) throw error;
-      if (this.stopping) throw new StopDrain({ outcome: 'busy' });
+      if (this.stopping) throw new StopDrain({ outcome: 'interrupted' });
       const connectionId = resolved.connection.id;
       const failures = resolved.connection.failureCount + 1;
       const decision: SyncDecision = decide(error.kind, error.message, failures, error.retryAfterMs);
@@ -326,20 +353,20 @@ export class CrmSyncService implements BeforeApplicationShutdown {
             // The next pass re-creates or re-finds the remote object; nothing is lost meanwhile.
             return undefined;
           }
-          return this.deadLetter(affected, decision.reason, options.isolate);
+          return this.deadLetter(connectionId, ctx.holder, affected, decision.reason, options.isolate);
         case 'dead_letter':
-          return this.deadLetter(affected, decision.reason, options.isolate);
+          return this.deadLetter(connectionId, ctx.holder, affected, decision.reason, options.isolate);
       }
     }
   }
 
-  private async deadLetter(affected: SyncRow[], reason: string, isolate?: () => Promise<void>): Promise<undefined> {
+  private async deadLetter(connectionId: string, holder: string, affected: SyncRow[], reason: string, isolate?: () => Promise<void>): Promise<undefined> {
     // A batch failed as a whole: try its items one by one so only the bad one is set aside.
     if (isolate) {
       await isolate();
       return undefined;
     }
-    for (const row of affected) await this.repo.deadLetter(row.taskId, reason);
+    for (const row of affected) await this.repo.deadLetter(connectionId, holder, row.taskId, reason);
     return undefined;
   }
 }

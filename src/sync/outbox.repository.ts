@@ -23,7 +23,7 @@ export interface TaskRef {
 
 const TASK_COLUMNS = `id::text AS id, queue, kind, dedupe_key AS "dedupeKey", connection_id AS "connectionId",
   conversation_id AS "conversationId", message_id AS "messageId", payload, status, attempts,
-  next_attempt_at AS "nextAttemptAt", locked_until AS "lockedUntil", last_error AS "lastError",
+  next_attempt_at AS "nextAttemptAt", locked_until AS "lockedUntil", lease_token::text AS "leaseToken", last_error AS "lastError",
   created_at AS "createdAt", updated_at AS "updatedAt", done_at AS "doneAt", dispatched_at AS "dispatchedAt"`;
 
 /** Queries on the outbox table. The rules for what a task means live in TaskRunner and handlers. */
@@ -62,65 +62,105 @@ export class OutboxRepository {
     );
   }
 
-  /** Takes one task for this worker if it is due and nobody holds it; null otherwise. */
+  /**
+   * Takes one task for this worker if it is due and nobody holds it; null otherwise. The claim
+   * gets a fresh lease token: everything the holder writes to the row afterwards names it.
+   */
   async claim(id: string, leaseMs: number): Promise<OutboxTaskEntity | null> {
     const rows = returnedRows<OutboxTaskEntity>(
       await this.dataSource.query(
-      `UPDATE outbox SET status = 'running', attempts = attempts + 1, locked_until = now() + ($2 || ' milliseconds')::interval, updated_at = now()
-       WHERE id = $1 AND next_attempt_at <= now()
-         AND (status = 'pending' OR (status = 'running' AND locked_until < now()))
-       RETURNING ${TASK_COLUMNS}`,
+        `UPDATE outbox SET status = 'running', attempts = attempts + 1, locked_until = now() + ($2 || ' milliseconds')::interval,
+           lease_token = gen_random_uuid(), updated_at = now()
+         WHERE id = $1 AND next_attempt_at <= now()
+           AND (status = 'pending' OR (status = 'running' AND locked_until < now()))
+         RETURNING ${TASK_COLUMNS}`,
         [id, String(leaseMs)],
       ),
     );
     return rows[0] ?? null;
   }
 
-  /** Takes up to `limit` due tasks (the embedded driver's poll). */
+  /** Takes up to `limit` due tasks (the embedded driver's poll), each with a lease token of its own. */
   async claimDue(limit: number, leaseMs: number, queues: string[]): Promise<OutboxTaskEntity[]> {
     return returnedRows<OutboxTaskEntity>(
       await this.dataSource.query(
-      `UPDATE outbox SET status = 'running', attempts = attempts + 1, locked_until = now() + ($2 || ' milliseconds')::interval, updated_at = now()
-       WHERE id IN (
-         SELECT id FROM outbox
-         WHERE status IN ('pending', 'running') AND next_attempt_at <= now() AND queue = ANY($3)
-           AND (status = 'pending' OR locked_until < now())
-         ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING ${TASK_COLUMNS}`,
+        `UPDATE outbox SET status = 'running', attempts = attempts + 1, locked_until = now() + ($2 || ' milliseconds')::interval,
+           lease_token = gen_random_uuid(), updated_at = now()
+         WHERE id IN (
+           SELECT id FROM outbox
+           WHERE status IN ('pending', 'running') AND next_attempt_at <= now() AND queue = ANY($3)
+             AND (status = 'pending' OR locked_until < now())
+           ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING ${TASK_COLUMNS}`,
         [limit, String(leaseMs), queues],
       ),
     );
   }
 
-  // complete/reschedule/kill touch only a row that is still running: a sync drain may have
-  // finished this task already on another worker's behalf, and must not be undone.
+  /**
+   * The heartbeat of a claim: extends its lease while the row is running under `token`. True also
+   * when the row is already finished under that token (a drain completes the very task that
+   * started it, and goes on with the rest): nobody else has it. False: the claim is gone (the
+   * lease ran out and another worker took the task, or it was rescheduled).
+   */
+  async renew(id: string, token: string, leaseMs: number): Promise<boolean> {
+    const rows: { status: string }[] = await this.dataSource.query(
+      `WITH mine AS (SELECT id, status FROM outbox WHERE id = $1 AND lease_token = $2::uuid),
+       renewed AS (
+         UPDATE outbox o SET locked_until = now() + ($3 || ' milliseconds')::interval
+         FROM mine WHERE o.id = mine.id AND mine.status = 'running' AND o.locked_until >= now()
+         RETURNING o.id)
+       SELECT mine.status, (SELECT count(*) FROM renewed)::int AS renewed FROM mine`,
+      [id, token, String(leaseMs)],
+    );
+    const row = rows[0] as { status: string; renewed: number } | undefined;
+    if (!row) return false;
+    return row.status === 'done' || row.status === 'dead' || row.renewed === 1;
+  }
 
-  async complete(id: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, last_error = NULL, updated_at = now() WHERE id = $1 AND status = 'running'`,
-      [id],
+  // complete/reschedule/kill touch only a row still running under the caller's claim: a sync
+  // drain may have finished this task already on another worker's behalf, and a worker whose
+  // lease ran out must not undo what the task's new holder did. Each says whether it applied.
+
+  async complete(id: string, token: string): Promise<boolean> {
+    return this.applied(
+      `UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, last_error = NULL, updated_at = now()
+       WHERE id = $1 AND status = 'running' AND lease_token = $2::uuid RETURNING id`,
+      [id, token],
     );
   }
 
-  async reschedule(id: string, at: Date, error: string | null, refundAttempt = false): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE outbox SET status = 'pending', next_attempt_at = $2, locked_until = NULL, last_error = $3,
-         attempts = attempts - $4::int, updated_at = now() WHERE id = $1 AND status = 'running'`,
-      [id, at, error, refundAttempt ? 1 : 0],
+  async reschedule(id: string, token: string, at: Date, error: string | null, refundAttempt = false): Promise<boolean> {
+    return this.applied(
+      `UPDATE outbox SET status = 'pending', next_attempt_at = $3, locked_until = NULL, last_error = $4,
+         attempts = attempts - $5::int, updated_at = now() WHERE id = $1 AND status = 'running' AND lease_token = $2::uuid RETURNING id`,
+      [id, token, at, error, refundAttempt ? 1 : 0],
     );
   }
 
-  async kill(id: string, error: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE outbox SET status = 'dead', locked_until = NULL, last_error = $2, updated_at = now() WHERE id = $1 AND status = 'running'`,
-      [id, error],
+  async kill(id: string, token: string, error: string): Promise<boolean> {
+    return this.applied(
+      `UPDATE outbox SET status = 'dead', locked_until = NULL, last_error = $3, updated_at = now()
+       WHERE id = $1 AND status = 'running' AND lease_token = $2::uuid RETURNING id`,
+      [id, token, error],
     );
   }
 
-  /** Due tasks that have waited longer than `staleMs`, or whose worker's lease ran out. */
+  private async applied(sql: string, params: unknown[]): Promise<boolean> {
+    return returnedRows(await this.dataSource.query(sql, params)).length === 1;
+  }
+
+  /**
+   * Due tasks that have waited longer than `staleMs`, or whose worker's lease ran out. A task
+   * taken over is named by the moment its lease ran out, not its due time: the dead worker's job
+   * under the old name may still look active in Redis (until BullMQ's own stall check, ~30 s),
+   * and a job id seen before is not added again.
+   */
   async findStale(staleMs: number, limit: number, queues: string[]): Promise<TaskRef[]> {
     return this.dataSource.query(
-      `SELECT id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs" FROM outbox
+      `SELECT id::text AS id, queue,
+              (EXTRACT(EPOCH FROM CASE WHEN status = 'running' THEN locked_until ELSE next_attempt_at END) * 1000)::float8 AS "dueAtMs"
+       FROM outbox
        WHERE queue = ANY($3) AND (
          (status = 'pending' AND next_attempt_at <= now() - ($1 || ' milliseconds')::interval)
          OR (status = 'running' AND locked_until < now()))

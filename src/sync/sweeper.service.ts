@@ -8,8 +8,10 @@ import { TaskRunner } from './task-runner.service';
 
 /**
  * Re-enqueues outbox rows that are due but that no queue seems to hold: Redis keeps nothing on
- * disk, so after a restart (or a failed enqueue) the rows are the only record of the work.
- * Running it on several workers is harmless: job ids dedupe, and claiming happens in Postgres.
+ * disk, so after a restart (or a failed enqueue) the rows are the only record of the work. It
+ * also finds work whose lease ran out (a worker killed, or cut off from the database): tasks
+ * whose claim expired, and drains whose holder stopped renewing. Running it on several workers
+ * is harmless: job ids dedupe, and claiming happens in Postgres.
  */
 @Injectable()
 export class SweeperService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -24,7 +26,6 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.queue.driver !== 'bullmq') return; // the embedded poller reads the table itself
     this.timer = setInterval(() => void this.sweep(), this.config.queue.sweepIntervalMs);
     this.timer.unref();
     void this.sweep();
@@ -37,7 +38,10 @@ export class SweeperService implements OnApplicationBootstrap, OnApplicationShut
   /** One pass; returns how many rows were re-enqueued. */
   async sweep(): Promise<number> {
     try {
-      const stale = await this.outbox.findStale(this.config.queue.sweepStaleMs, 1000, this.runner.queues);
+      // The embedded poller reads due and expired rows from the table itself; drains left behind
+      // it cannot see (their tasks wait on a long recheck), so those are woken in both modes.
+      const stale = this.queue.driver === 'bullmq' ? await this.outbox.findStale(this.config.queue.sweepStaleMs, 1000, this.runner.queues) : [];
+      stale.push(...(await this.runner.abandoned()));
       if (stale.length > 0) {
         await this.queue.enqueue(stale);
         this.logger.info({ count: stale.length }, 'sweeper re-enqueued outbox rows');

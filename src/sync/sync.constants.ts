@@ -19,6 +19,3 @@ export enum QueueName {
 }
 
 export const ALL_QUEUES: QueueName[] = Object.values(QueueName);
-
-/** How long a claimed task is leased to its worker before another may take it over. */
-export const DEFAULT_TASK_LEASE_MS = 120_000;

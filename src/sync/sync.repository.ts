@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { RemoteRef } from '../../connectors/_sdk/contract';
 import type { StoredMedia } from '../conversations/entities/message.entity';
 import { returnedRows } from '../database/query-result';
+import { LeaseLostError } from './lease';
 import type { TaskRef } from './outbox.repository';
 import { QueueName } from './sync.constants';
 
@@ -41,6 +42,12 @@ export interface SyncRow {
   messageCreatedAt: Date | null;
 }
 
+export interface NewLink {
+  type: LinkType;
+  localId: string;
+  remote: RemoteRef;
+}
+
 export interface StoredLink extends RemoteRef {
   localId: string;
   updatedAt: Date;
@@ -51,7 +58,7 @@ export interface StoredLink extends RemoteRef {
 export class SyncRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Takes (or renews) a lease; true when `holder` has it now. An expired lease can be taken over. */
+  /** Takes a lease; true when `holder` has it now. An expired lease can be taken over. */
   async acquireLease(connectionId: string, scope: string, holder: string, ttlMs: number): Promise<boolean> {
     const rows = await this.dataSource.query(
       `INSERT INTO sync_leases (connection_id, scope, holder, expires_at) VALUES ($1, $2, $3, now() + ($4 || ' milliseconds')::interval)
@@ -63,8 +70,41 @@ export class SyncRepository {
     return returnedRows(rows).length === 1;
   }
 
+  /** The heartbeat: extends a lease `holder` still has; false once it ran out or was taken over. */
+  async renewLease(connectionId: string, scope: string, holder: string, ttlMs: number): Promise<boolean> {
+    const rows = await this.dataSource.query(
+      `UPDATE sync_leases SET expires_at = now() + ($4 || ' milliseconds')::interval
+       WHERE connection_id = $1 AND scope = $2 AND holder = $3 AND expires_at >= now() RETURNING holder`,
+      [connectionId, scope, holder, String(ttlMs)],
+    );
+    return returnedRows(rows).length === 1;
+  }
+
   async releaseLease(connectionId: string, scope: string, holder: string): Promise<void> {
     await this.dataSource.query(`DELETE FROM sync_leases WHERE connection_id = $1 AND scope = $2 AND holder = $3`, [connectionId, scope, holder]);
+  }
+
+  /**
+   * Drains whose holder stopped renewing (a worker killed, or cut off from the database): their
+   * leases are dropped and the oldest pending crm-sync task of each such connection is made due
+   * now, so its job starts a new drain. Needed because the tasks behind a drain wait on a long
+   * recheck, and the task that started it may be done already (a drain syncs it first).
+   */
+  async wakeAbandonedDrains(): Promise<TaskRef[]> {
+    return returnedRows<TaskRef>(
+      await this.dataSource.query(
+        `WITH expired AS (
+           DELETE FROM sync_leases WHERE scope = 'drain' AND expires_at < now() RETURNING connection_id
+         ), oldest AS (
+           SELECT DISTINCT ON (o.connection_id) o.id FROM outbox o JOIN expired e ON e.connection_id = o.connection_id
+            WHERE o.queue = '${QueueName.CrmSync}' AND o.status = 'pending'
+            ORDER BY o.connection_id, o.id
+         )
+         UPDATE outbox SET next_attempt_at = LEAST(next_attempt_at, now()), updated_at = now()
+          WHERE id IN (SELECT id FROM oldest)
+         RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
+      ),
+    );
   }
 
   /**
@@ -135,31 +175,25 @@ export class SyncRepository {
     return rows[0];
   }
 
-  /** Marks tasks as handed to the connector (see outbox.dispatched_at). */
+  /**
+   * Marks tasks as handed to the connector (see outbox.dispatched_at). Not fenced on purpose: the
+   * mark only makes the next attempt look the remote object up before creating it.
+   */
   async markDispatched(taskIds: string[]): Promise<void> {
     if (taskIds.length) await this.dataSource.query(`UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])`, [taskIds]);
   }
 
   /**
    * Records where things landed and finishes their tasks in ONE transaction, so a crash can never
-   * leave a task done without its link (or a link whose task runs again).
+   * leave a task done without its link (or a link whose task runs again). Fenced by the drain's
+   * lease: a drain that lost it (ran out, taken over) writes nothing and gets LeaseLostError, as
+   * the new holder decides what these rows become. The lease row stays locked until commit, so a
+   * takeover cannot slip in between the check and the writes.
    */
-  async completeWithLinks(connectionId: string, links: { type: LinkType; localId: string; remote: RemoteRef }[], taskIds: string[]): Promise<void> {
+  async completeWithLinks(connectionId: string, drainHolder: string, links: NewLink[], taskIds: string[]): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
-      if (links.length) {
-        const values: unknown[] = [connectionId];
-        const tuples = links.map((l, i) => {
-          values.push(l.type, l.localId, l.remote.id, l.remote.type, l.remote.url ?? null);
-          const o = 1 + i * 5;
-          return `($1, $${o + 1}, $${o + 2}::uuid, $${o + 3}, $${o + 4}, $${o + 5})`;
-        });
-        await manager.query(
-          `INSERT INTO remote_links (connection_id, entity_type, local_id, remote_id, remote_type, remote_url) VALUES ${tuples.join(', ')}
-           ON CONFLICT (connection_id, entity_type, local_id) DO UPDATE
-             SET remote_id = EXCLUDED.remote_id, remote_type = EXCLUDED.remote_type, remote_url = EXCLUDED.remote_url, updated_at = now()`,
-          values,
-        );
-      }
+      await this.holdLease(manager, connectionId, drainHolder);
+      await this.writeLinks(manager, connectionId, links);
       if (taskIds.length) {
         await manager.query(
           `UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, last_error = NULL, updated_at = now()
@@ -170,9 +204,39 @@ export class SyncRepository {
     });
   }
 
-  /** Saves links outside a task (contacts and tickets, which several tasks share). */
-  async saveLinks(connectionId: string, links: { type: LinkType; localId: string; remote: RemoteRef }[]): Promise<void> {
-    await this.completeWithLinks(connectionId, links, []);
+  /**
+   * Saves links outside a task (contacts and tickets, which several tasks share). A drain passes
+   * its lease holder and writes only while it holds the lease; other callers (consent sync) hold none.
+   */
+  async saveLinks(connectionId: string, links: NewLink[], drainHolder?: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      if (drainHolder) await this.holdLease(manager, connectionId, drainHolder);
+      await this.writeLinks(manager, connectionId, links);
+    });
+  }
+
+  private async writeLinks(manager: EntityManager, connectionId: string, links: NewLink[]): Promise<void> {
+    if (links.length === 0) return;
+    const values: unknown[] = [connectionId];
+    const tuples = links.map((l, i) => {
+      values.push(l.type, l.localId, l.remote.id, l.remote.type, l.remote.url ?? null);
+      const o = 1 + i * 5;
+      return `($1, $${o + 1}, $${o + 2}::uuid, $${o + 3}, $${o + 4}, $${o + 5})`;
+    });
+    await manager.query(
+      `INSERT INTO remote_links (connection_id, entity_type, local_id, remote_id, remote_type, remote_url) VALUES ${tuples.join(', ')}
+       ON CONFLICT (connection_id, entity_type, local_id) DO UPDATE
+         SET remote_id = EXCLUDED.remote_id, remote_type = EXCLUDED.remote_type, remote_url = EXCLUDED.remote_url, updated_at = now()`,
+      values,
+    );
+  }
+
+  private async holdLease(manager: EntityManager, connectionId: string, holder: string): Promise<void> {
+    const held = await manager.query(
+      `SELECT 1 FROM sync_leases WHERE connection_id = $1 AND scope = 'drain' AND holder = $2 AND expires_at > now() FOR UPDATE`,
+      [connectionId, holder],
+    );
+    if (held.length === 0) throw new LeaseLostError('the drain lease ran out or was taken over');
   }
 
   async links(connectionId: string, type: LinkType, localIds: string[]): Promise<Map<string, StoredLink>> {
@@ -197,20 +261,23 @@ export class SyncRepository {
     return row ? { ...row, url: row.url ?? undefined } : undefined;
   }
 
-  async dropLinks(connectionId: string, type: LinkType, localIds: string[]): Promise<void> {
-    await this.dataSource.query(`DELETE FROM remote_links WHERE connection_id = $1 AND entity_type = $2 AND local_id = ANY($3::uuid[])`, [
-      connectionId,
-      type,
-      localIds,
-    ]);
+  /** Forgets links (a remote object gone); a drain passes its lease holder, as for saveLinks. */
+  async dropLinks(connectionId: string, type: LinkType, localIds: string[], drainHolder?: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      if (drainHolder) await this.holdLease(manager, connectionId, drainHolder);
+      await manager.query(`DELETE FROM remote_links WHERE connection_id = $1 AND entity_type = $2 AND local_id = ANY($3::uuid[])`, [connectionId, type, localIds]);
+    });
   }
 
-  /** Dead-letters one task with its reason. */
-  async deadLetter(taskId: string, reason: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE outbox SET status = 'dead', last_error = $2, locked_until = NULL, updated_at = now() WHERE id = $1 AND status IN ('pending', 'running')`,
-      [taskId, reason],
-    );
+  /** Dead-letters one task with its reason, under the drain's lease. */
+  async deadLetter(connectionId: string, holder: string, taskId: string, reason: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await this.holdLease(manager, connectionId, holder);
+      await manager.query(
+        `UPDATE outbox SET status = 'dead', last_error = $2, locked_until = NULL, updated_at = now() WHERE id = $1 AND status IN ('pending', 'running')`,
+        [taskId, reason],
+      );
+    });
   }
 
   /** Every message of a conversation in WhatsApp order, for its transcript. */

@@ -1,4 +1,5 @@
 import type { OutboxTaskEntity } from './entities/outbox-task.entity';
+import type { TaskRef } from './outbox.repository';
 import type { QueueName } from './sync.constants';
 
 /** What a handler decided about a task it ran. */
@@ -12,7 +13,18 @@ export type TaskResult =
 /** Runs tasks of one queue. Handlers are thin: load by id, apply guards, call a service. */
 export interface TaskHandler {
   readonly queue: QueueName;
-  handle(task: OutboxTaskEntity): Promise<TaskResult>;
+  /**
+   * `lease` aborts when the worker's claim on the task is lost (its heartbeat failed, e.g. the
+   * database went away): a handler doing long work should stop then, as its outcome is no
+   * longer recorded and another worker may run the task.
+   */
+  handle(task: OutboxTaskEntity, lease: AbortSignal): Promise<TaskResult>;
+  /**
+   * For a handler that keeps leases of its own beyond the task's claim (the crm-sync drain):
+   * finds work a dead holder left under a lease that ran out, makes it due and returns it for
+   * the sweeper to enqueue.
+   */
+  abandoned?(): Promise<TaskRef[]>;
 }
 
 export const TASK_HANDLERS = Symbol('TASK_HANDLERS');

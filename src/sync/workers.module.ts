@@ -73,7 +73,7 @@ function processorFor(queue: QueueName, concurrency: number): Type<WorkerHost> {
 @Module({})
 export class WorkersModule {
   static forRoot(config: AppConfig): DynamicModule {
-    const drivers = config.redisUrl ? [SweeperService, ...HANDLED_QUEUES.map((q) => processorFor(q, config.queue.concurrency))] : [OutboxPoller];
+    const drivers = config.redisUrl ? [SweeperService, ...HANDLED_QUEUES.map((q) => processorFor(q, config.queue.concurrency))] : [OutboxPoller, SweeperService];
     return {
       module: WorkersModule,
       imports: [WhatsappModule, SyncModule, ConversationsModule, ConsentModule, OutboundModule, PrivacyModule, RepliesModule],

@@ -60,11 +60,12 @@ export class OutboxPoller implements OnApplicationBootstrap, OnApplicationShutdo
     try {
       const free = this.config.queue.concurrency - this.running;
       if (free > 0) {
+        const claimedAt = Date.now();
         const tasks = await this.outbox.claimDue(free, this.runner.leaseDurationMs, this.runner.queues);
         for (const task of tasks) {
           this.running++;
           const p = this.runner
-            .execute(task)
+            .execute(task, claimedAt)
             .catch((err) => this.logger.error({ err, taskId: task.id }, 'task runner failed'))
             .finally(() => {
               this.running--;

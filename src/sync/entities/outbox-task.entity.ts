@@ -17,6 +17,8 @@ export class OutboxTaskEntity {
   @Column({ type: 'integer' }) attempts: number;
   @Column({ name: 'next_attempt_at', type: 'timestamptz' }) nextAttemptAt: Date;
   @Column({ name: 'locked_until', type: 'timestamptz', nullable: true }) lockedUntil: Date | null;
+  /** Names the current claim: only its holder may renew, finish or reschedule the task. */
+  @Column({ name: 'lease_token', type: 'uuid', nullable: true }) leaseToken: string | null;
   @Column({ name: 'last_error', type: 'text', nullable: true }) lastError: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt: Date;
