@@ -7,7 +7,7 @@ import { postMetaWebhook } from '../fakes/meta-webhook';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
 import { TcpProxy } from '../setup/tcp-proxy';
-import { eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
+import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, TEST_APP_SECRET, type TestService } from '../setup/test-service';
 
 const HUBSPOT_TOKEN = 'outage-hubspot-token';
 
@@ -34,7 +34,7 @@ describe('database outage', () => {
     await direct.connect();
     // The sweeper's interval and stale window are the shipped defaults, not the quick test ones:
     // how fast work resumes after an outage is what the second test measures.
-    service = await startTestService({ DATABASE_URL: target.toString(), REDIS_URL: redis.url, SWEEP_INTERVAL_MS: undefined, SWEEP_STALE_MS: undefined });
+    service = await startTestService({ DATABASE_URL: target.toString(), REDIS_URL: redis.url, SWEEP_INTERVAL_MS: undefined, SWEEP_STALE_MS: undefined, EGRESS_ALLOW: allowFakes(hubspot) });
     webhookUrl = `${service.url}/webhooks/whatsapp`;
   });
 
