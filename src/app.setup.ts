@@ -9,6 +9,7 @@ import type { AppConfig } from '../config/configuration';
 import { ROLE_PERMISSIONS, ROLES } from './admin/permissions';
 import { ErrorResponse } from './common/api-docs';
 import { AppExceptionFilter } from './common/exception.filter';
+import { RateLimiter } from './rate-limit/rate-limiter';
 import { WebhookAckDto } from './whatsapp/dto/webhook-ack.dto';
 import { WEBHOOK_PATH, webhookReceiverOperation, WhatsAppWebhookReceiver } from './whatsapp/whatsapp-webhook.receiver';
 
@@ -63,6 +64,9 @@ export function configureApp(app: INestApplication, config: AppConfig, logger: L
       customErrorMessage: () => 'request failed',
     }),
   );
+
+  // Limits per API key and per client address, before any body is read (webhooks and probes pass).
+  if (config.role !== 'worker') app.use(app.get(RateLimiter).middleware());
 
   // Connection webhooks are verified over their exact bytes, so they are kept raw. The limit is
   // checked against Content-Length before reading, and while streaming for chunked bodies.

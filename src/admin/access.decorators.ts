@@ -12,13 +12,13 @@ export const AUDIT_EXPORT_KEY = 'threadbridge:audit-export';
  * The permission a route needs. Put it on each handler (or on the controller class, for one
  * permission across all its handlers). A route without one is refused for every key, admin
  * included: forgetting it fails closed. The permission is shown in the API docs (`x-permission`),
- * with the errors every API route may answer (401, 403, 503 and any other as ErrorResponse).
+ * with the errors every API route may answer (401, 403, 429, 503 and any other as ErrorResponse).
  */
 export function RequirePermission(permission: Permission) {
   return applyDecorators(
     SetMetadata(PERMISSION_KEY, permission),
     ApiExtension('x-permission', permission),
-    ApiErrors(401, { 403: `The key's role lacks the permission ${permission}` }, 503),
+    ApiErrors(401, { 403: `The key's role lacks the permission ${permission}` }, 429, 503),
     ApiOtherErrors(),
   );
 }
