@@ -23,6 +23,8 @@ export interface AppConfig {
   /** EGRESS_ALLOW as given: what outbound requests may reach besides public addresses (src/common/egress.ts). */
   egressAllow: string;
   admin: { apiKey?: string };
+  /** Operator API requests per minute per API key and per client address (webhooks and probes are never limited). */
+  rateLimit: { perKeyPerMinute: number; perIpPerMinute: number };
   whatsapp: {
     appSecrets: string[];
     verifyToken?: string;
@@ -73,6 +75,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy: v.TRUST_PROXY === undefined ? undefined : /^\d+$/.test(v.TRUST_PROXY) ? Number(v.TRUST_PROXY) : v.TRUST_PROXY,
     egressAllow: v.EGRESS_ALLOW ?? '',
     admin: { apiKey: v.ADMIN_API_KEY },
+    rateLimit: { perKeyPerMinute: v.API_RATE_LIMIT_PER_MINUTE ?? 1200, perIpPerMinute: v.API_RATE_LIMIT_PER_IP_PER_MINUTE ?? 2400 },
     whatsapp: {
       appSecrets: (v.WHATSAPP_APP_SECRET ?? '')
         .split(',')

@@ -72,6 +72,14 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MaxLength(4096)
   CONSENT_START_CONFIRMATION?: string;
 
+  /** Operator API requests per minute per API key (default 1200); over it: 429 with Retry-After. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  API_RATE_LIMIT_PER_MINUTE?: number;
+
+  /** Operator API requests per minute per client address, whatever the key (default 2400). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1)
+  API_RATE_LIMIT_PER_IP_PER_MINUTE?: number;
+
   /** Largest webhook body accepted, in bytes (default 1 MB). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024)
   WEBHOOK_BODY_LIMIT?: number;

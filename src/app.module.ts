@@ -12,6 +12,7 @@ import { ConversationsModule } from './conversations/conversations.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { PrivacyModule } from './privacy/privacy.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RepliesModule } from './replies/replies.module';
 import { QueueModule } from './sync/queue.module';
 import { SyncModule } from './sync/sync.module';
@@ -59,6 +60,8 @@ export class AppModule {
         ConsentModule,
         PrivacyModule,
         RepliesModule,
+        // Workers serve only their probes: no API to limit.
+        ...(config.role !== 'worker' ? [RateLimitModule.forRoot(config)] : []),
         ...(runsWorkers ? [WorkersModule.forRoot(config)] : []),
       ],
     };

@@ -7,8 +7,11 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/configuration';
 import { ROLE_PERMISSIONS, ROLES } from './admin/permissions';
+import { ErrorResponse } from './common/api-docs';
 import { AppExceptionFilter } from './common/exception.filter';
-import { WhatsAppWebhookReceiver } from './whatsapp/whatsapp-webhook.receiver';
+import { RateLimiter } from './rate-limit/rate-limiter';
+import { WebhookAckDto } from './whatsapp/dto/webhook-ack.dto';
+import { WEBHOOK_PATH, webhookReceiverOperation, WhatsAppWebhookReceiver } from './whatsapp/whatsapp-webhook.receiver';
 
 /** The docs' front page: what the API is, and who may call what (src/admin/permissions.ts). */
 const API_DESCRIPTION = [
@@ -62,6 +65,9 @@ export function configureApp(app: INestApplication, config: AppConfig, logger: L
     }),
   );
 
+  // Limits per API key and per client address, before any body is read (webhooks and probes pass).
+  if (config.role !== 'worker') app.use(app.get(RateLimiter).middleware());
+
   // Connection webhooks are verified over their exact bytes, so they are kept raw. The limit is
   // checked against Content-Length before reading, and while streaming for chunked bodies.
   app.use('/webhooks', express.raw({ type: () => true, limit: config.whatsapp.webhookBodyLimit }));
@@ -96,6 +102,13 @@ export function configureApp(app: INestApplication, config: AppConfig, logger: L
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: ADMIN_API_KEY (admin), or one created with POST /api/v1/api-keys' })
       .build(),
+    {
+      extraModels: [ErrorResponse, WebhookAckDto],
+      // `Connections_list` rather than `ConnectionsController_list`: the names a generated client's methods get.
+      operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+    },
   );
+  // The WhatsApp receiver runs before Nest's router, so the document learns of it here.
+  document.paths[WEBHOOK_PATH] = { ...document.paths[WEBHOOK_PATH], post: webhookReceiverOperation({ ack: WebhookAckDto.name, error: ErrorResponse.name }) };
   SwaggerModule.setup('docs', app, document);
 }

@@ -1,7 +1,10 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-docs';
+import { type List, ListOf } from '../common/pagination';
 import { RequirePermission } from './access.decorators';
-import { ApiKeyNotFoundError, ApiKeysService, type ApiKeyView, type CreatedApiKey, UnknownRoleError } from './api-keys.service';
+import { ApiKeyNotFoundError, ApiKeysService, UnknownRoleError } from './api-keys.service';
+import { ApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
 import { CreateApiKeyDto } from './dto/create-api-key.dto';
 
 @ApiTags('api keys')
@@ -14,8 +17,9 @@ export class ApiKeysController {
   @HttpCode(201)
   @RequirePermission('api-keys:manage')
   @ApiOperation({ summary: 'Create an API key with a role; the answer is the only time the key is shown' })
-  @ApiCreatedResponse({ description: 'The key (field `key`) with its id, role and display prefix' })
-  async create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKey> {
+  @ApiCreatedResponse({ description: 'The key (field `key`) with its id, role and display prefix', type: CreatedApiKeyDto })
+  @ApiErrors({ 400: 'Invalid body (each field named), or an unknown role' })
+  async create(@Body() body: CreateApiKeyDto): Promise<CreatedApiKeyDto> {
     try {
       return await this.keys.create(body);
     } catch (error) {
@@ -27,7 +31,8 @@ export class ApiKeysController {
   @Get()
   @RequirePermission('api-keys:manage')
   @ApiOperation({ summary: 'Every API key (revoked ones included) with its prefix and last use; never a key' })
-  async list(): Promise<{ data: ApiKeyView[] }> {
+  @ApiOkResponse({ type: ListOf(ApiKeyDto) })
+  async list(): Promise<List<ApiKeyDto>> {
     return { data: await this.keys.list() };
   }
 
@@ -36,7 +41,7 @@ export class ApiKeysController {
   @RequirePermission('api-keys:manage')
   @ApiOperation({ summary: 'Revoke an API key: every call with it is refused from now on' })
   @ApiNoContentResponse({ description: 'Revoked' })
-  @ApiNotFoundResponse({ description: 'No active key with this id' })
+  @ApiErrors({ 404: 'No active key with this id' })
   async revoke(@Param('id') id: string): Promise<void> {
     try {
       await this.keys.revoke(id);

@@ -1,10 +1,11 @@
 import { Body, Controller, Get, HttpCode, Param, Post, UseFilters } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequirePermission } from '../admin/access.decorators';
 import type { Principal } from '../admin/principal';
+import { ApiErrors } from '../common/api-docs';
 import { ConsentExceptionFilter } from './consent-exception.filter';
 import { ConsentService } from './consent.service';
-import type { ConsentEvent, ConsentState } from './consent.types';
+import { ConsentLedgerDto, ConsentRecordedDto } from './dto/consent-ledger.dto';
 import { RecordConsentDto } from './dto/record-consent.dto';
 
 @ApiTags('consent')
@@ -18,14 +19,13 @@ export class ConsentController {
   @RequirePermission('consent:write')
   @HttpCode(201)
   @ApiOperation({ summary: "Record a consent change in the contact's ledger (it reaches every CRM with the consent capability)" })
-  @ApiCreatedResponse({ description: '{ contactId, event, state }: the recorded event and the state after it' })
-  @ApiBadRequestResponse({ description: 'Invalid body (each field named), or occurredAt in the future' })
-  @ApiNotFoundResponse({ description: 'No contact with this id' })
+  @ApiCreatedResponse({ description: 'The recorded event and the state after it', type: ConsentRecordedDto })
+  @ApiErrors({ 400: 'Invalid body (each field named), or occurredAt in the future', 404: 'No contact with this id' })
   async record(
     @Param('id') contactId: string,
     @Body() body: RecordConsentDto,
     @CurrentPrincipal() principal?: Principal,
-  ): Promise<{ contactId: string; event: ConsentEvent; state: ConsentState }> {
+  ): Promise<ConsentRecordedDto> {
     const { event, state } = await this.consent.record({
       contactId,
       action: body.action,
@@ -41,9 +41,9 @@ export class ConsentController {
   @Get()
   @RequirePermission('consent:read')
   @ApiOperation({ summary: "The contact's consent ledger (oldest first) and current state per scope" })
-  @ApiOkResponse({ description: '{ contactId, state, events }' })
-  @ApiNotFoundResponse({ description: 'No contact with this id' })
-  async ledger(@Param('id') contactId: string): Promise<{ contactId: string; state: ConsentState; events: ConsentEvent[] }> {
+  @ApiOkResponse({ type: ConsentLedgerDto })
+  @ApiErrors({ 404: 'No contact with this id' })
+  async ledger(@Param('id') contactId: string): Promise<ConsentLedgerDto> {
     return { contactId, ...(await this.consent.ledger(contactId)) };
   }
 }

@@ -1,8 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../admin/access.decorators';
-import { PageQueryDto } from '../common/pagination';
+import { ApiErrors } from '../common/api-docs';
+import { type Page, PageOf, PageQueryDto } from '../common/pagination';
 import { ContactsService } from './contacts.service';
+import { ContactDto } from './dto/contact.dto';
 
 @ApiTags('contacts')
 @ApiBearerAuth()
@@ -13,7 +15,9 @@ export class ContactsController {
   @Get()
   @RequirePermission('contacts:read')
   @ApiOperation({ summary: 'WhatsApp customers, newest first' })
-  list(@Query() q: PageQueryDto) {
+  @ApiOkResponse({ type: PageOf(ContactDto) })
+  @ApiErrors({ 400: 'Invalid query, or a cursor this API did not return' })
+  list(@Query() q: PageQueryDto): Promise<Page<ContactDto>> {
     return this.contacts.list(q.limit, q.cursor);
   }
 }

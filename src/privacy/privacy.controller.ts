@@ -1,13 +1,15 @@
 import { Controller, Delete, Get, Header, HttpCode, Param, Res, StreamableFile, UseFilters } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AuditExport, RequirePermission } from '../admin/access.decorators';
-import type { ContactExport } from './dto/contact-export.dto';
+import { ApiErrors } from '../common/api-docs';
+import { ContactExport } from './dto/contact-export.dto';
+import { ErasureDto } from './dto/erasure.dto';
+import { RetentionOverviewDto } from './dto/retention-overview.dto';
 import { ErasureService } from './erasure.service';
 import { ExportService } from './export.service';
 import { PrivacyExceptionFilter } from './privacy-exception.filter';
-import type { ErasureView } from './privacy.types';
-import { type RetentionOverview, RetentionService } from './retention.service';
+import { RetentionService } from './retention.service';
 
 /** Right of access (export, media downloads), right to be forgotten (erasure + receipts), retention. */
 @ApiTags('privacy')
@@ -26,8 +28,8 @@ export class PrivacyController {
   @AuditExport()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: 'Everything held about a customer, as one JSON document (right of access); media as download links' })
-  @ApiOkResponse({ description: 'contact, conversations with their messages in WhatsApp order, consent ledger, remote links' })
-  @ApiNotFoundResponse({ description: 'No such contact (or it was erased)' })
+  @ApiOkResponse({ description: 'contact, conversations with their messages in WhatsApp order, consent ledger, remote links', type: ContactExport })
+  @ApiErrors({ 404: 'No such contact (or it was erased)' })
   exportContact(@Param('id') id: string): Promise<ContactExport> {
     return this.exports.exportContact(id);
   }
@@ -37,7 +39,11 @@ export class PrivacyController {
   @AuditExport()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({ summary: "A message's stored media file, with its mime type" })
-  @ApiNotFoundResponse({ description: 'No such message, or its file is not stored (never downloaded, removed by retention, erased)' })
+  @ApiOkResponse({
+    description: 'The file, with its mime type as Content-Type and its name in Content-Disposition',
+    content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+  })
+  @ApiErrors({ 404: 'No such message, or its file is not stored (never downloaded, removed by retention, erased)' })
   async media(@Param('id') messageId: string, @Res({ passthrough: true }) res: Response): Promise<StreamableFile> {
     const file = await this.exports.openMedia(messageId);
     res.setHeader('Content-Type', file.mimeType);
@@ -50,9 +56,13 @@ export class PrivacyController {
   @RequirePermission('contacts:erase')
   @HttpCode(202)
   @ApiOperation({ summary: 'Erase a customer (right to be forgotten): here at once, in every connected CRM in the background' })
-  @ApiAcceptedResponse({ description: 'The erasure with one receipt per system; follow it at /api/v1/erasures/:id' })
-  @ApiNotFoundResponse({ description: 'No such contact (or it was erased already)' })
-  async erase(@Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<ErasureView> {
+  @ApiAcceptedResponse({
+    description: 'The erasure with one receipt per system; follow it at /api/v1/erasures/:id',
+    type: ErasureDto,
+    headers: { Location: { description: '/api/v1/erasures/:id', schema: { type: 'string' } } },
+  })
+  @ApiErrors({ 404: 'No such contact (or it was erased already)' })
+  async erase(@Param('id') id: string, @Res({ passthrough: true }) res: Response): Promise<ErasureDto> {
     const erasure = await this.erasures.erase(id);
     res.setHeader('Location', `/api/v1/erasures/${erasure.id}`);
     return erasure;
@@ -61,15 +71,17 @@ export class PrivacyController {
   @Get('erasures/:id')
   @RequirePermission('contacts:read')
   @ApiOperation({ summary: 'An erasure and its receipts: local, and one per connection (pending, done, not_found or failed with the reason)' })
-  @ApiNotFoundResponse({ description: 'No such erasure' })
-  erasure(@Param('id') id: string): Promise<ErasureView> {
+  @ApiOkResponse({ type: ErasureDto })
+  @ApiErrors({ 404: 'No such erasure' })
+  erasure(@Param('id') id: string): Promise<ErasureDto> {
     return this.erasures.get(id);
   }
 
   @Get('retention')
   @RequirePermission('audit:read')
   @ApiOperation({ summary: 'The retention policy in effect and what the last runs removed (counts per day)' })
-  retentionOverview(): Promise<RetentionOverview> {
+  @ApiOkResponse({ type: RetentionOverviewDto })
+  retentionOverview(): Promise<RetentionOverviewDto> {
     return this.retention.overview();
   }
 }

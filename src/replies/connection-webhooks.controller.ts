@@ -1,12 +1,14 @@
 import { BadRequestException, Controller, HttpCode, Inject, NotFoundException, Param, Post, Req, UnauthorizedException } from '@nestjs/common';
-import { ApiExcludeController } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
+import { ApiErrors, ApiOtherErrors } from '../common/api-docs';
+import { WebhookReceiptDto } from './dto/webhook-receipt.dto';
 import { ConnectionWebhooksService } from './connection-webhooks.service';
 import { calledUrl } from './webhook-url';
 
 /** Webhooks of connected CRMs/helpdesks (agent replies). The body arrives raw (src/app.setup.ts). */
-@ApiExcludeController()
+@ApiTags('webhooks')
 @Controller('webhooks/connections')
 export class ConnectionWebhooksController {
   constructor(
@@ -16,7 +18,16 @@ export class ConnectionWebhooksController {
 
   @Post(':id')
   @HttpCode(200)
-  async receive(@Param('id') id: string, @Req() req: Request): Promise<{ received: number; stored: number }> {
+  @ApiOperation({ summary: "A connected CRM's webhook (agent replies), verified with the connector's signature scheme over the raw body" })
+  @ApiBody({ description: "The vendor's payload, as it sends it", schema: { type: 'object', additionalProperties: true } })
+  @ApiOkResponse({ type: WebhookReceiptDto })
+  @ApiErrors(
+    { 400: 'The payload could not be understood', 401: 'The signature does not verify', 404: 'No connection taking agent replies here' },
+    413,
+    503,
+  )
+  @ApiOtherErrors()
+  async receive(@Param('id') id: string, @Req() req: Request): Promise<WebhookReceiptDto> {
     const receipt = await this.webhooks.receive(id, {
       method: req.method,
       // Vendors sign the URL they called: behind a proxy, PUBLIC_URL's, not ours.

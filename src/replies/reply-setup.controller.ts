@@ -1,11 +1,13 @@
 import { Controller, HttpCode, Inject, Param, Post, Req, UseFilters } from '@nestjs/common';
-import { ApiBadGatewayResponse, ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { RequirePermission } from '../admin/access.decorators';
+import { ApiErrors } from '../common/api-docs';
 import { ConnectionsExceptionFilter } from '../connections/connections-exception.filter';
 import { RepliesExceptionFilter } from './replies-exception.filter';
-import { ReplySetupService, type ReplySetupResult } from './reply-setup.service';
+import { ReplySetupResultDto } from './dto/reply-setup-result.dto';
+import { ReplySetupService } from './reply-setup.service';
 import { publicBase } from './webhook-url';
 
 @ApiTags('connections')
@@ -25,12 +27,14 @@ export class ReplySetupController {
     summary:
       "Set up agent replies in the vendor (webhook/trigger, or channel) pointing at <PUBLIC_URL>/webhooks/connections/:id, and store what it returns with the connection. Run once per connection; without PUBLIC_URL the request's own address is used",
   })
-  @ApiOkResponse({ description: '{ callbackUrl, stored: { credentials, settings } (key names), connection }' })
-  @ApiNotFoundResponse({ description: 'No connection with this id' })
-  @ApiConflictResponse({ description: 'The connector cannot set up replies' })
-  @ApiBadRequestResponse({ description: 'The vendor refused the set-up (missing credentials or settings are named)' })
-  @ApiBadGatewayResponse({ description: 'The vendor could not be reached' })
-  setUp(@Param('id') id: string, @Req() req: Request): Promise<ReplySetupResult> {
+  @ApiOkResponse({ type: ReplySetupResultDto })
+  @ApiErrors({
+    400: 'The vendor refused the set-up (missing credentials or settings are named)',
+    404: 'No connection with this id',
+    409: 'The connector cannot set up replies',
+    502: 'The vendor could not be reached',
+  })
+  setUp(@Param('id') id: string, @Req() req: Request): Promise<ReplySetupResultDto> {
     return this.setup.setUp(id, publicBase(this.config.publicUrl, { protocol: req.protocol, host: req.get('host') }));
   }
 }

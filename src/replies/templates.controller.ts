@@ -1,9 +1,11 @@
 import { Body, Controller, Get, HttpStatus, Post, Res } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { RequirePermission } from '../admin/access.decorators';
+import { ApiErrors } from '../common/api-docs';
+import { type List, ListOf } from '../common/pagination';
+import { RegisteredTemplateDto } from './dto/registered-template.dto';
 import { RegisterTemplateDto } from './dto/register-template.dto';
-import type { RegisteredTemplate } from './replies.types';
 import { TemplatesService } from './templates.service';
 
 @ApiTags('templates')
@@ -15,9 +17,10 @@ export class TemplatesController {
   @Post()
   @RequirePermission('templates:manage')
   @ApiOperation({ summary: 'Register an approved WhatsApp template (name, language, category, parameter mapping); the same name and language again replaces it' })
-  @ApiCreatedResponse({ description: 'Registered (200 when it replaced one)' })
-  @ApiBadRequestResponse({ description: 'Invalid body (each field named)' })
-  async register(@Body() body: RegisterTemplateDto, @Res({ passthrough: true }) res: Response): Promise<RegisteredTemplate> {
+  @ApiCreatedResponse({ description: 'Registered', type: RegisteredTemplateDto })
+  @ApiOkResponse({ description: 'Replaced the one of the same name and language', type: RegisteredTemplateDto })
+  @ApiErrors(400)
+  async register(@Body() body: RegisterTemplateDto, @Res({ passthrough: true }) res: Response): Promise<RegisteredTemplateDto> {
     const { template, created } = await this.templates.register(body);
     res.status(created ? HttpStatus.CREATED : HttpStatus.OK);
     return template;
@@ -26,8 +29,8 @@ export class TemplatesController {
   @Get()
   @RequirePermission('templates:read')
   @ApiOperation({ summary: 'The templates threadbridge may send' })
-  @ApiOkResponse({ description: '{ data: templates }' })
-  async list(): Promise<{ data: RegisteredTemplate[] }> {
+  @ApiOkResponse({ type: ListOf(RegisteredTemplateDto) })
+  async list(): Promise<List<RegisteredTemplateDto>> {
     return { data: await this.templates.list() };
   }
 }

@@ -1,9 +1,11 @@
 import { Controller, Get, HttpCode, NotFoundException, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsUUID } from 'class-validator';
 import { RequirePermission } from '../admin/access.decorators';
-import { PageQueryDto } from '../common/pagination';
+import { ApiErrors } from '../common/api-docs';
+import { type Page, PageOf, PageQueryDto } from '../common/pagination';
 import { DeadLetterNotFoundError, DeadLettersService } from './dead-letters.service';
+import { DeadLetterDto, ReplayedDeadLetterDto } from './dto/dead-letter.dto';
 
 class ListDeadLettersDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
@@ -20,7 +22,9 @@ export class DeadLettersController {
   @Get()
   @RequirePermission('dead-letters:read')
   @ApiOperation({ summary: 'Work that gave up (e.g. a message a CRM refused), newest first, with the reason' })
-  list(@Query() q: ListDeadLettersDto) {
+  @ApiOkResponse({ type: PageOf(DeadLetterDto) })
+  @ApiErrors({ 400: 'Invalid query, or a cursor this API did not return' })
+  list(@Query() q: ListDeadLettersDto): Promise<Page<DeadLetterDto>> {
     return this.deadLetters.list({ connectionId: q.connectionId }, q.limit, q.cursor);
   }
 
@@ -28,7 +32,9 @@ export class DeadLettersController {
   @RequirePermission('dead-letters:manage')
   @HttpCode(202)
   @ApiOperation({ summary: 'Try a dead-lettered task again (after fixing its cause)' })
-  async replay(@Param('id') id: string) {
+  @ApiAcceptedResponse({ description: 'Queued again', type: ReplayedDeadLetterDto })
+  @ApiErrors({ 404: 'No dead letter with this id' })
+  async replay(@Param('id') id: string): Promise<ReplayedDeadLetterDto> {
     try {
       await this.deadLetters.replay(id);
       return { id, status: 'pending' };

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { OperationObject } from '@nestjs/swagger';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
@@ -35,6 +36,41 @@ const ANSWER: Partial<Record<WebhookOutcome, string>> = {
   unavailable: 'temporarily unavailable, retry later',
   error: 'internal error',
 };
+
+const DESCRIPTION_OF: Record<number, string> = {
+  200: 'Stored after commit (also a duplicate, a delivery status, or a payload quarantined for an operator)',
+  401: 'Missing or invalid X-Hub-Signature-256 (or WHATSAPP_APP_SECRET not configured): nothing stored',
+  413: 'Body over WHATSAPP_WEBHOOK_BODY_LIMIT',
+  500: 'Internal error: nothing stored, Meta delivers again',
+  503: 'The database cannot be reached: nothing stored, Meta delivers again after Retry-After',
+};
+
+/**
+ * The API docs' entry for POST /webhooks/whatsapp, which Nest's router never sees (see below), so
+ * src/app.setup.ts adds it to the document. The statuses are the receiver's own (STATUS_OF).
+ */
+export function webhookReceiverOperation(schemas: { ack: string; error: string }): OperationObject {
+  const ref = (name: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } });
+  const statuses = [...new Set(Object.values(STATUS_OF))].sort();
+  return {
+    tags: ['webhooks'],
+    summary: "Meta's WhatsApp notifications (messages, statuses), signed with the app secret over the raw body",
+    operationId: 'WhatsAppWebhook_receive',
+    parameters: [{ name: 'X-Hub-Signature-256', in: 'header', required: true, description: 'sha256=<hex HMAC-SHA256 of the raw body, keyed with the app secret>', schema: { type: 'string' } }],
+    requestBody: { required: true, description: "A WhatsApp Business Account notification, as Meta sends it", content: { 'application/json': { schema: { type: 'object', additionalProperties: true } } } },
+    responses: Object.fromEntries(
+      statuses.map((status) => [
+        String(status),
+        {
+          description: DESCRIPTION_OF[status],
+          content: ref(status === 200 ? schemas.ack : schemas.error),
+          ...(status === 503 ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } } : {}),
+        },
+      ]),
+    ),
+    security: [],
+  };
+}
 
 /**
  * POST /webhooks/whatsapp — Meta's notifications, the service's hottest path.

@@ -1,0 +1,64 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiDefaultResponse, ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+
+/**
+ * The body of every error answer: what Nest's HttpExceptions, the ValidationPipe, the exception
+ * filters (src/common/exception.filter.ts and each module's *-exception.filter.ts), the body
+ * parsers and the webhook receiver write. `message` is a list when the ValidationPipe names each
+ * field it refused.
+ */
+export class ErrorResponse {
+  @ApiProperty({ type: 'integer', example: 404 })
+  statusCode: number;
+
+  @ApiProperty({
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    description: 'What went wrong, for a person; one line per refused field for an invalid body',
+    example: 'no connection with this id',
+  })
+  message: string | string[];
+
+  @ApiPropertyOptional({ type: String, description: "The status's reason phrase", example: 'Not Found' })
+  error?: string;
+
+  @ApiPropertyOptional({ type: [String], description: 'Invalid connection input: one line per field problem' })
+  problems?: string[];
+}
+
+/** What each error status means when an operation has nothing more precise to say. */
+const DEFAULT_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input (each refused field named)',
+  401: 'Missing, unknown or revoked API key',
+  403: "The key's role lacks the permission",
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Body too large',
+  429: 'Too many requests: wait Retry-After seconds',
+  502: 'A vendor could not be reached',
+  503: 'Temporarily unavailable (the database cannot be reached): retry after Retry-After seconds',
+};
+
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer' } } };
+
+/**
+ * The error answers an operation (or every operation of a controller) may give, each with the
+ * ErrorResponse body: a status alone takes its usual description, `{ 404: 'No such …' }` says more.
+ * 429 and 503 declare their Retry-After header.
+ */
+export function ApiErrors(...errors: (number | Record<number, string>)[]): MethodDecorator & ClassDecorator {
+  const described = new Map<number, string>();
+  for (const entry of errors) {
+    if (typeof entry === 'number') described.set(entry, DEFAULT_DESCRIPTIONS[entry] ?? 'Error');
+    else for (const [status, description] of Object.entries(entry)) described.set(Number(status), description);
+  }
+  return applyDecorators(
+    ...[...described].map(([status, description]) =>
+      ApiResponse({ status, description, type: ErrorResponse, ...(status === 429 || status === 503 ? { headers: RETRY_AFTER } : {}) }),
+    ),
+  );
+}
+
+/** Any error an operation does not list (500 internal error, and the like): the same body. */
+export function ApiOtherErrors(): MethodDecorator & ClassDecorator {
+  return ApiDefaultResponse({ description: 'Any other error (e.g. 500 internal error)', type: ErrorResponse });
+}
