@@ -3,20 +3,22 @@ import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../config/configuration';
 import { AccessControlModule } from './admin/access-control.module';
 import { EgressPolicy } from './common/egress';
+import { DirectoryMediaStore, MediaStore } from './common/media-store';
 import { LOGGER } from './common/logger';
 import { CONNECTION_ENV } from './connections/connections.service';
 import { ConnectionsModule } from './connections/connections.module';
 import { ConsentModule } from './consent/consent.module';
 import { ContactsModule } from './contacts/contacts.module';
 import { ConversationsModule } from './conversations/conversations.module';
+import { createDataSource } from './data-source';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { PrivacyModule } from './privacy/privacy.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RepliesModule } from './replies/replies.module';
-import { QueueModule } from './sync/queue.module';
+import { QueueModule } from './tasks/queue.module';
 import { SyncModule } from './sync/sync.module';
-import { WorkersModule } from './sync/workers.module';
+import { WorkersModule } from './workers.module';
 import { WhatsappModule } from './whatsapp/whatsapp.module';
 
 /** Configuration, the environment it came from, and the logger, available everywhere. */
@@ -30,11 +32,13 @@ class CoreModule {
         { provide: APP_CONFIG, useValue: config },
         // The one egress policy: every outbound request is made through it (src/common/egress.ts).
         { provide: EgressPolicy, useValue: egress },
+        // Downloaded media, read by the media handler, connectors uploading files and exports.
+        { provide: MediaStore, useValue: new DirectoryMediaStore(config.media.dir) },
         { provide: LOGGER, useValue: logger },
         // Connections declared by environment variables are read from the same env as the config.
         { provide: CONNECTION_ENV, useValue: env },
       ],
-      exports: [APP_CONFIG, LOGGER, CONNECTION_ENV, EgressPolicy],
+      exports: [APP_CONFIG, LOGGER, CONNECTION_ENV, EgressPolicy, MediaStore],
     };
   }
 }
@@ -48,7 +52,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.forRoot(config, logger, env, egress),
-        DatabaseModule.forRoot(config.databaseUrl!, config.dbPoolSize),
+        DatabaseModule.forRoot(() => createDataSource(config.databaseUrl!, config.dbPoolSize)),
         QueueModule.forRoot(config),
         HealthModule,
         AccessControlModule,

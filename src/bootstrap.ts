@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { type AppConfig, loadConfig } from '../config/configuration';
 import { ConfigValidationError } from '../config/env.validation';
 import { AppModule } from './app.module';
-import { TaskQueue } from './sync/task-queue';
+import { TaskQueue } from './tasks/task-queue';
 import { configureApp } from './app.setup';
 import { EgressPolicy } from './common/egress';
 import { createLogger, PinoNestLogger } from './common/logger';

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createDataSource } from './database/data-source';
+import { createDataSource } from './data-source';
 import { runMigrationsLocked } from './database/migrations-lock';
 
 /**

@@ -1,5 +1,5 @@
 import { ConfigValidationError } from '../config/env.validation';
-import { rotateEncryptionKey } from './admin/rotate-key';
+import { rotateEncryptionKey } from './key-rotation';
 
 /** `npm run rotate-key`: re-encrypts stored credentials after ENCRYPTION_KEY changed (see README). */
 async function main(): Promise<void> {

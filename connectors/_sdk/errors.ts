@@ -1,6 +1,6 @@
 /**
  * The only error a connector may throw. `kind` is all the core looks at to decide what
- * happens next (see src/sync/retry-policy.ts); vendor details stay in `vendorStatus`/`cause`.
+ * happens next (see src/connections/retry-policy.ts); vendor details stay in `vendorStatus`/`cause`.
  */
 export type ConnectorErrorKind =
   | 'auth' // credentials rejected: the connection is marked needs_reauth and its work waits

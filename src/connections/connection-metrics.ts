@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '../health/metrics.service';
-import { OutboxRepository } from '../sync/outbox.repository';
-import { QueueName } from '../sync/sync.constants';
+import { OutboxRepository } from '../tasks/outbox.repository';
+import { QueueName } from '../tasks/queues';
 import { ConnectionsRepository } from './connections.repository';
 
 /** Every status a connection can show on the dashboard: the stored ones, and paused/disabled as the sync sees them. */

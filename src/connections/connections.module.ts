@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { Encryption } from '../common/encryption';
-import { WhatsappModule } from '../whatsapp/whatsapp.module';
 import { ConnectionMetrics } from './connection-metrics';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsRepository } from './connections.repository';
@@ -11,8 +10,6 @@ import { ConnectorRegistry } from './connector-registry';
 
 /** Connections: configured instances of connectors, their encrypted credentials and their API. */
 @Module({
-  // The media store, which connectors read to upload files.
-  imports: [WhatsappModule],
   controllers: [ConnectionsController],
   providers: [
     ConnectionsRepository,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { returnedRows } from '../database/query-result';
-import type { TaskRef } from '../sync/outbox.repository';
+import type { TaskRef } from '../tasks/outbox.repository';
 import { type ConnectionStatus, ConnectionEntity } from './entities/connection.entity';
 
 export interface NewConnection {

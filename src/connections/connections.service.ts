@@ -7,8 +7,8 @@ import { ConfigValidationError } from '../../config/env.validation';
 import { DecryptionError, Encryption } from '../common/encryption';
 import { EgressPolicy, egressRefusalIn } from '../common/egress';
 import { LOGGER } from '../common/logger';
-import { RequestBudgets } from '../sync/request-budget';
-import { TaskQueue } from '../sync/task-queue';
+import { RequestBudgets } from '../tasks/request-budget';
+import { TaskQueue } from '../tasks/task-queue';
 import {
   ConnectionNotFoundError,
   CredentialsRejectedError,

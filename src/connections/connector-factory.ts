@@ -7,8 +7,8 @@ import { EgressPolicy } from '../common/egress';
 import { LOGGER } from '../common/logger';
 import { type CrmOutcome, MetricsService } from '../health/metrics.service';
 import { redactText } from '../common/redaction';
-import { RequestBudgets } from '../sync/request-budget';
-import { MediaStore } from '../whatsapp/media/media-store';
+import { RequestBudgets } from '../tasks/request-budget';
+import { MediaStore } from '../common/media-store';
 import type { ResolvedConnection } from './connections.types';
 import { ConnectorRegistry } from './connector-registry';
 

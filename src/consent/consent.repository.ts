@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Customer } from '../../connectors/_sdk/contract';
-import { QueueName } from '../sync/sync.constants';
+import { QueueName } from '../tasks/queues';
 import { type ConsentEvent, type ConsentScope, type ConsentState, type ConsentStatus, type NewConsentEvent, UNKNOWN_STATE } from './consent.types';
 
 /** What the consent gate needs to know about a contact, read in one round trip. */

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returnedRows } from '../database/query-result';
-import { hasConnectionOrigin, insertReplyStatusTask } from '../replies/reply-hooks';
-import type { TaskRef } from '../sync/outbox.repository';
+import { hasConnectionOrigin, insertReplyStatusTask } from './fan-out';
+import type { TaskRef } from '../tasks/outbox.repository';
 import { ConversationEntity, type ConversationStatus } from './entities/conversation.entity';
 import { MessageEntity, type StoredMedia } from './entities/message.entity';
 

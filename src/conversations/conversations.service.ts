@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { decodeCursor, type Page, toPage } from '../common/pagination';
-import { OutboxRepository } from '../sync/outbox.repository';
-import { TaskQueue } from '../sync/task-queue';
+import { OutboxRepository } from '../tasks/outbox.repository';
+import { TaskQueue } from '../tasks/task-queue';
 import { ConversationsRepository } from './conversations.repository';
 import type { ConversationEntity, ConversationStatus } from './entities/conversation.entity';
 import type { MessageEntity } from './entities/message.entity';

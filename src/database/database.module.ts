@@ -1,6 +1,5 @@
 import { type DynamicModule, Global, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { createDataSource } from './data-source';
 import { runMigrationsLocked } from './migrations-lock';
 
 /** Closes the pool last, after the workers that use it have stopped. */
@@ -12,18 +11,22 @@ class DatabaseLifecycle implements OnApplicationShutdown {
   }
 }
 
-/** Provides the initialised DataSource. Migrations run at boot under an advisory lock (never synchronize). */
+/**
+ * Provides the initialised DataSource. Migrations run at boot under an advisory lock (never
+ * synchronize). The composition root hands in the DataSource (src/data-source.ts: every feature's
+ * entities and the migrations), so this floor knows no feature.
+ */
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(url: string, poolSize: number): DynamicModule {
+  static forRoot(create: () => DataSource): DynamicModule {
     return {
       module: DatabaseModule,
       providers: [
         {
           provide: DataSource,
           useFactory: async () => {
-            const dataSource = createDataSource(url, poolSize);
+            const dataSource = create();
             await dataSource.initialize();
             await runMigrationsLocked(dataSource);
             return dataSource;

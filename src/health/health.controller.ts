@@ -2,7 +2,7 @@ import { Controller, Get, Header, HttpCode, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
-import { TaskQueue } from '../sync/task-queue';
+import { TaskQueue } from '../tasks/task-queue';
 import { MetricsService } from './metrics.service';
 
 @ApiExcludeController()

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { OutboxRepository } from '../sync/outbox.repository';
+import { OutboxRepository } from '../tasks/outbox.repository';
 
 /** What became of one call to a CRM/helpdesk, by the kind of error it raised (none: ok). */
 export type CrmOutcome = 'ok' | 'rate_limited' | 'transient' | 'auth' | 'invalid' | 'not_found';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { OutboxTaskEntity } from '../sync/entities/outbox-task.entity';
-import { QueueName } from '../sync/sync.constants';
-import type { TaskHandler, TaskResult } from '../sync/task-handler';
+import type { OutboxTaskEntity } from '../tasks/entities/outbox-task.entity';
+import { QueueName } from '../tasks/queues';
+import type { TaskHandler, TaskResult } from '../tasks/task-handler';
 import { ERASE_CONTACT_TASK } from './privacy.types';
 import { RemoteErasureService } from './remote-erasure.service';
 

@@ -1,5 +1,5 @@
 import type { ConnectorErrorKind } from '../../connectors/_sdk/errors';
-import { decide } from '../sync/retry-policy';
+import { decide } from '../connections/retry-policy';
 import type { ReceiptStatus } from './entities/erasure-receipt.entity';
 
 /** Pure rules of the erasure fan-out: what a receipt says, and what a vendor failure means for it. */

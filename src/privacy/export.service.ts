@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
-import { MediaStore } from '../whatsapp/media/media-store';
+import { MediaStore } from '../common/media-store';
 import type { ContactExport } from './dto/contact-export.dto';
 import { buildContactExport } from './export.mapper';
 import { ContactNotFoundError, MediaNotStoredError } from './privacy.errors';

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { LOGGER } from '../common/logger';
-import { MediaStore } from '../whatsapp/media/media-store';
+import { MediaStore } from '../common/media-store';
 import { PrivacyRepository } from './privacy.repository';
 
 export interface CleanupResult {

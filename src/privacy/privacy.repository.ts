@@ -3,7 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { RemoteRef } from '../../connectors/_sdk/contract';
 import type { StoredMedia } from '../conversations/entities/message.entity';
 import { returnedRows } from '../database/query-result';
-import { QueueName } from '../sync/sync.constants';
+import { QueueName } from '../tasks/queues';
 import type { ErasedCounts } from './entities/erasure-request.entity';
 import type { ErasureReceiptEntity, ReceiptStatus, ReceiptTarget } from './entities/erasure-receipt.entity';
 import type { ErasureRequestEntity } from './entities/erasure-request.entity';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returnedRows } from '../database/query-result';
-import { QueueName } from '../sync/sync.constants';
+import { QueueName } from '../tasks/queues';
 import type { RetentionStatEntity } from './entities/retention-stat.entity';
 import type { RetentionCounts } from './retention.policy';
 

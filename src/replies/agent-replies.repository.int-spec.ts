@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import type { AgentReplyEvent } from '../../connectors/_sdk/contract';
 import { createTestDatabase, type TestDatabase } from '../../test/setup/test-database';
-import { createDataSource } from '../database/data-source';
+import { createDataSource } from '../data-source';
 import { AgentRepliesRepository } from './agent-replies.repository';
 
 const reply = (remoteId: string, remoteThreadId = '501'): AgentReplyEvent => ({ kind: 'agent_reply', remoteId, remoteThreadId, text: `reply ${remoteId}`, author: 'Agent', attachments: [] });

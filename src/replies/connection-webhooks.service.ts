@@ -6,9 +6,9 @@ import { ConnectorError } from '../../connectors/_sdk/errors';
 import { LOGGER } from '../common/logger';
 import { ConnectionsService } from '../connections/connections.service';
 import { ConnectorFactory } from '../connections/connector-factory';
-import { OutboxRepository } from '../sync/outbox.repository';
-import { QueueName } from '../sync/sync.constants';
-import { TaskQueue } from '../sync/task-queue';
+import { OutboxRepository } from '../tasks/outbox.repository';
+import { QueueName } from '../tasks/queues';
+import { TaskQueue } from '../tasks/task-queue';
 import { AgentRepliesRepository } from './agent-replies.repository';
 
 /** What a connection webhook delivery came to. */

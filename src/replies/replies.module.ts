@@ -20,7 +20,7 @@ import { TemplatesService } from './templates.service';
  * Replies to customers (CRM/helpdesk or API → WhatsApp): connection webhooks, the reply router
  * (24-hour window, template fallback, consent), what became of a reply told to its origin, the
  * registered templates, and the set-up of replies in a vendor. Messages go out through
- * OutboundModule's WhatsAppSender; hooks other modules call live in reply-hooks.ts.
+ * OutboundModule's WhatsAppSender; the outbox writes other modules make for it live in src/conversations/fan-out.ts.
  */
 @Module({
   imports: [ConnectionsModule, OutboundModule],

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { OutboxTaskEntity } from '../sync/entities/outbox-task.entity';
-import { QueueName } from '../sync/sync.constants';
-import type { TaskHandler, TaskResult } from '../sync/task-handler';
+import type { OutboxTaskEntity } from '../tasks/entities/outbox-task.entity';
+import { QueueName } from '../tasks/queues';
+import type { TaskHandler, TaskResult } from '../tasks/task-handler';
 import { ReplyRouterService } from './reply-router.service';
 
 /** How soon a reply waiting behind an earlier one of its thread looks again. */

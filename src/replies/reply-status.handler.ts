@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { OutboxTaskEntity } from '../sync/entities/outbox-task.entity';
-import { QueueName } from '../sync/sync.constants';
-import type { TaskHandler, TaskResult } from '../sync/task-handler';
+import type { OutboxTaskEntity } from '../tasks/entities/outbox-task.entity';
+import { QueueName } from '../tasks/queues';
+import type { TaskHandler, TaskResult } from '../tasks/task-handler';
 import { ReplyStatusService } from './reply-status.service';
 
 /** Runs `reply-status` tasks: what became of an agent's reply, told to the system it came from. */

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { OutboxTaskEntity } from './entities/outbox-task.entity';
-import type { TaskRef } from './outbox.repository';
+import type { OutboxTaskEntity } from '../tasks/entities/outbox-task.entity';
+import type { TaskRef } from '../tasks/outbox.repository';
 import { CrmSyncService } from './crm-sync.service';
-import { QueueName } from './sync.constants';
-import type { TaskHandler, TaskResult } from './task-handler';
+import { QueueName } from '../tasks/queues';
+import type { TaskHandler, TaskResult } from '../tasks/task-handler';
 
 const PARKED_RECHECK_MS = 60 * 60_000;
 /**

@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { decodeCursor, InvalidCursorError, type Page, toPage } from '../common/pagination';
 import { returnedRows } from '../database/query-result';
-import type { TaskRef } from './outbox.repository';
-import { TaskQueue } from './task-queue';
+import type { TaskRef } from '../tasks/outbox.repository';
+import { TaskQueue } from '../tasks/task-queue';
 
 export interface DeadLetter {
   id: string;

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../../test/setup/test-database';
-import { createDataSource } from '../database/data-source';
-import { LeaseLostError } from './lease';
-import { OutboxRepository } from './outbox.repository';
-import { QueueName } from './sync.constants';
+import { createDataSource } from '../data-source';
+import { LeaseLostError } from '../tasks/lease';
+import { OutboxRepository } from '../tasks/outbox.repository';
+import { QueueName } from '../tasks/queues';
 import { SyncRepository } from './sync.repository';
 
 const LEASE_MS = 10_000;

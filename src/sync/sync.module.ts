@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module';
+import { ConsentModule } from '../consent/consent.module';
+import { ConsentSyncHandler } from './consent-sync.handler';
 import { CrmSyncHandler } from './crm-sync.handler';
 import { CrmSyncService } from './crm-sync.service';
 import { DeadLettersController } from './dead-letters.controller';
@@ -8,9 +10,10 @@ import { SyncRepository } from './sync.repository';
 
 /** The sync engine (CRM drains) and dead-letter administration. */
 @Module({
-  imports: [ConnectionsModule],
+  imports: [ConnectionsModule, ConsentModule],
   controllers: [DeadLettersController],
-  providers: [SyncRepository, CrmSyncService, CrmSyncHandler, DeadLettersService],
-  exports: [CrmSyncHandler, CrmSyncService],
+  // ConsentSyncHandler: consent changes written onto the contact in every CRM that holds consent.
+  providers: [SyncRepository, CrmSyncService, CrmSyncHandler, ConsentSyncHandler, DeadLettersService],
+  exports: [CrmSyncHandler, CrmSyncService, ConsentSyncHandler],
 })
 export class SyncModule {}

@@ -3,9 +3,9 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { RemoteRef } from '../../connectors/_sdk/contract';
 import type { StoredMedia } from '../conversations/entities/message.entity';
 import { returnedRows } from '../database/query-result';
-import { LeaseLostError } from './lease';
-import type { TaskRef } from './outbox.repository';
-import { QueueName } from './sync.constants';
+import { LeaseLostError } from '../tasks/lease';
+import type { TaskRef } from '../tasks/outbox.repository';
+import { QueueName } from '../tasks/queues';
 
 export type LinkType = 'contact' | 'ticket' | 'message' | 'transcript';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { createTestDatabase, type TestDatabase } from '../../test/setup/test-database';
-import { createDataSource } from '../database/data-source';
+import { createDataSource } from '../data-source';
 import { IngestRepository, type NewInboundMessage } from './ingest.repository';
 
 const PHONE_NUMBER_ID = '106540352242922';

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { StoredMedia } from '../conversations/entities/message.entity';
-import type { TaskRef } from '../sync/outbox.repository';
-import { QueueName } from '../sync/sync.constants';
+import type { TaskRef } from '../tasks/outbox.repository';
+import { QueueName } from '../tasks/queues';
 
 export interface NewInboundMessage {
   waId: string;

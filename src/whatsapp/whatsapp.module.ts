@@ -1,9 +1,7 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { ContactsModule } from '../contacts/contacts.module';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { CloudApiClient } from './cloud-api.client';
-import { DirectoryMediaStore, MediaStore } from './media/media-store';
 import { MediaFetchHandler } from './media/media-fetch.handler';
 import { IngestRepository } from './ingest.repository';
 import { WhatsAppWebhookReceiver } from './whatsapp-webhook.receiver';
@@ -22,8 +20,7 @@ import { WhatsappWebhookController } from './whatsapp-webhook.controller';
     QuarantineRepository,
     CloudApiClient,
     MediaFetchHandler,
-    { provide: MediaStore, useFactory: (config: AppConfig) => new DirectoryMediaStore(config.media.dir), inject: [APP_CONFIG] },
   ],
-  exports: [MediaFetchHandler, CloudApiClient, MediaStore],
+  exports: [MediaFetchHandler, CloudApiClient],
 })
 export class WhatsappModule {}

@@ -13,11 +13,11 @@ import { ConnectionsRepository } from '../../src/connections/connections.reposit
 import { ConnectionsService } from '../../src/connections/connections.service';
 import { ConnectorFactory } from '../../src/connections/connector-factory';
 import { ConnectorRegistry } from '../../src/connections/connector-registry';
-import { TaskQueue } from '../../src/sync/task-queue';
+import { TaskQueue } from '../../src/tasks/task-queue';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
 import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, type TestService } from '../setup/test-service';
-import { RequestBudgets } from '../../src/sync/request-budget';
+import { RequestBudgets } from '../../src/tasks/request-budget';
 
 const http = axios.create({ validateStatus: () => true });
 const auth = { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } };

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { rotateEncryptionKey } from '../../src/admin/rotate-key';
+import { rotateEncryptionKey } from '../../src/key-rotation';
 import { Encryption } from '../../src/common/encryption';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';

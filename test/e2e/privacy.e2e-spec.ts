@@ -7,7 +7,7 @@ import { startHubspotFake, type HubspotFake } from '../../connectors/hubspot/tes
 import { startZendeskFake, type ZendeskFake } from '../../connectors/zendesk/test/zendesk.fake-server';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { RetentionService } from '../../src/privacy/retention.service';
-import { MediaStore } from '../../src/whatsapp/media/media-store';
+import { MediaStore } from '../../src/common/media-store';
 import { anImageMessageWebhook, aStatusWebhook, aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { type MetaGraphFake, startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';

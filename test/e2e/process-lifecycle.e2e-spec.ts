@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
-import { MIGRATIONS } from '../../src/database/migrations';
+import { MIGRATIONS } from '../../src/migrations';
 import { databaseUrl, PG_ADMIN_URL } from '../setup/test-env';
 import { createTestDatabase } from '../setup/test-database';
 import { startTestService, tempDir, type TestService } from '../setup/test-service';

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Client } from 'pg';
-import { createDataSource } from '../../src/database/data-source';
+import { createDataSource } from '../../src/data-source';
 import { databaseUrl, PG_ADMIN_URL, REDIS_BASE_URL, templateDb } from './test-env';
 
 /**

@@ -1,11 +1,25 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { InboundMedia } from '../../whatsapp/inbound/inbound.types';
 
 export type MessageDirection = 'inbound' | 'outbound';
 export type MediaStatus = 'none' | 'pending' | 'stored' | 'failed';
 
+/** A message's media as WhatsApp announced it (Meta's media id, type, hash, caption). */
+export interface MessageMedia {
+  /** Meta's media id (download: GET /{version}/{id}). */
+  id: string;
+  mimeType?: string;
+  /** As Meta sends it (base64 in current payloads, hex in older ones). */
+  sha256?: string;
+  filename?: string;
+  caption?: string;
+  /** audio: true for a voice note recorded in WhatsApp. */
+  voice?: boolean;
+  /** sticker: animated or not. */
+  animated?: boolean;
+}
+
 /** What we know of a media file attached to a message: what WhatsApp said of it, and what became of its download. */
-export interface StoredMedia extends InboundMedia {
+export interface StoredMedia extends MessageMedia {
   /** Set once downloaded: the key in the media store and the verified size. */
   storageKey?: string;
   sizeBytes?: number;

@@ -3,6 +3,7 @@
  * Every message Meta sends becomes an InboundMessage (unknown types included, stored as such);
  * items that cannot be understood become Problems and are quarantined with their reason.
  */
+import type { MessageMedia } from '../../conversations/entities/message.entity';
 
 /** Message types named in Meta's spec. Anything else is kept with its own type string. */
 export const KNOWN_MESSAGE_TYPES = [
@@ -33,19 +34,8 @@ export interface MetaError {
   details?: string;
 }
 
-export interface InboundMedia {
-  /** Meta's media id (download: GET /{version}/{id}). */
-  id: string;
-  mimeType?: string;
-  /** As Meta sends it (base64 in current payloads, hex in older ones). */
-  sha256?: string;
-  filename?: string;
-  caption?: string;
-  /** audio: true for a voice note recorded in WhatsApp. */
-  voice?: boolean;
-  /** sticker: animated or not. */
-  animated?: boolean;
-}
+/** The media of a message, as Meta announces it (stored with the message: conversations owns the type). */
+export type InboundMedia = MessageMedia;
 
 export interface InboundContext {
   /** wamid of the message this one replies to. */

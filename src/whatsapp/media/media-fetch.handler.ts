@@ -3,13 +3,13 @@ import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../../../config/configuration';
 import { LOGGER } from '../../common/logger';
 import { ConversationsRepository } from '../../conversations/conversations.repository';
-import type { OutboxTaskEntity } from '../../sync/entities/outbox-task.entity';
-import { OutboxRepository } from '../../sync/outbox.repository';
-import { QueueName } from '../../sync/sync.constants';
-import { TaskQueue } from '../../sync/task-queue';
-import { backoffDelayMs, type TaskHandler, type TaskResult } from '../../sync/task-handler';
+import type { OutboxTaskEntity } from '../../tasks/entities/outbox-task.entity';
+import { OutboxRepository } from '../../tasks/outbox.repository';
+import { QueueName } from '../../tasks/queues';
+import { TaskQueue } from '../../tasks/task-queue';
+import { backoffDelayMs, type TaskHandler, type TaskResult } from '../../tasks/task-handler';
 import { CloudApiClient, MediaTooLargeError, WhatsAppApiError } from '../cloud-api.client';
-import { MediaStore } from './media-store';
+import { MediaStore } from '../../common/media-store';
 
 /** After this many tries a download is given up and the message marked. */
 export const MEDIA_MAX_ATTEMPTS = 6;

@@ -4,9 +4,9 @@ import type { MessageCategory } from '../../consent/consent.types';
 import type { StatusUpdate } from '../../conversations/conversations.repository';
 import type { StoredMedia } from '../../conversations/entities/message.entity';
 import { returnedRows } from '../../database/query-result';
-import { insertReplyStatusTask } from '../../replies/reply-hooks';
-import type { TaskRef } from '../../sync/outbox.repository';
-import { QueueName } from '../../sync/sync.constants';
+import { insertReplyStatusTask } from '../../conversations/fan-out';
+import type { TaskRef } from '../../tasks/outbox.repository';
+import { QueueName } from '../../tasks/queues';
 
 /** Prefix of the wamid a pending outbound message holds until Meta gives it one (wamid is NOT NULL UNIQUE). */
 export const PENDING_WAMID_PREFIX = 'pending:';

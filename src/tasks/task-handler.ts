@@ -1,6 +1,6 @@
 import type { OutboxTaskEntity } from './entities/outbox-task.entity';
 import type { TaskRef } from './outbox.repository';
-import type { QueueName } from './sync.constants';
+import type { QueueName } from './queues';
 
 /** What a handler decided about a task it ran. */
 export type TaskResult =

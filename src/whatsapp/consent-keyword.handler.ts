@@ -2,15 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { LOGGER } from '../common/logger';
-import type { OutboxTaskEntity } from '../sync/entities/outbox-task.entity';
-import { QueueName } from '../sync/sync.constants';
-import type { TaskHandler, TaskResult } from '../sync/task-handler';
-import { WhatsAppSender } from '../whatsapp/outbound/whatsapp-sender.service';
-import { CONSENT_AUTHOR, CONSENT_ORIGIN, CUSTOMER_ACTOR, DEFAULT_START_CONFIRMATION, DEFAULT_STOP_CONFIRMATION } from './consent.constants';
-import { ContactNotFoundError } from './consent.errors';
-import { ConsentRepository } from './consent.repository';
-import { ConsentService } from './consent.service';
-import type { KeywordIntent } from './keywords';
+import type { OutboxTaskEntity } from '../tasks/entities/outbox-task.entity';
+import { QueueName } from '../tasks/queues';
+import type { TaskHandler, TaskResult } from '../tasks/task-handler';
+import { WhatsAppSender } from './outbound/whatsapp-sender.service';
+import { CONSENT_AUTHOR, CONSENT_ORIGIN, CUSTOMER_ACTOR, DEFAULT_START_CONFIRMATION, DEFAULT_STOP_CONFIRMATION } from '../consent/consent.constants';
+import { ContactNotFoundError } from '../consent/consent.errors';
+import { ConsentRepository } from '../consent/consent.repository';
+import { ConsentService } from '../consent/consent.service';
+import type { KeywordIntent } from '../consent/keywords';
 
 /**
  * Acts on a STOP or START a customer wrote (the webhook found the keyword and wrote this task, kind

@@ -5,7 +5,7 @@ import { LOGGER } from '../common/logger';
 import type { OutboxTaskEntity } from './entities/outbox-task.entity';
 import { LeaseHeartbeat, releaseWhenPossible } from './lease';
 import { OutboxRepository, type TaskRef } from './outbox.repository';
-import type { QueueName } from './sync.constants';
+import type { QueueName } from './queues';
 import { TASK_HANDLERS, type TaskHandler, type TaskResult } from './task-handler';
 import { TaskQueue } from './task-queue';
 

@@ -1,6 +1,6 @@
-import { startService } from '../bootstrap';
-import { Encryption } from '../common/encryption';
-import { ConnectionsService } from '../connections/connections.service';
+import { startService } from './bootstrap';
+import { Encryption } from './common/encryption';
+import { ConnectionsService } from './connections/connections.service';
 
 export interface RotationResult {
   /** Credentials rewritten under the current key. */

@@ -5,13 +5,13 @@ import { ConnectorError } from '../../connectors/_sdk/errors';
 import { LOGGER } from '../common/logger';
 import { ConnectionsService, type ResolvedConnection } from '../connections/connections.service';
 import { ConnectorFactory } from '../connections/connector-factory';
-import type { OutboxTaskEntity } from '../sync/entities/outbox-task.entity';
-import { decide } from '../sync/retry-policy';
-import { QueueName } from '../sync/sync.constants';
-import { SyncRepository } from '../sync/sync.repository';
-import type { TaskHandler, TaskResult } from '../sync/task-handler';
-import { ConsentRepository } from './consent.repository';
-import type { ConsentSyncPayload } from './consent.service';
+import type { OutboxTaskEntity } from '../tasks/entities/outbox-task.entity';
+import { decide } from '../connections/retry-policy';
+import { QueueName } from '../tasks/queues';
+import { SyncRepository } from './sync.repository';
+import type { TaskHandler, TaskResult } from '../tasks/task-handler';
+import { ConsentRepository } from '../consent/consent.repository';
+import type { ConsentSyncPayload } from '../consent/consent.service';
 
 /** A connection parked (disabled, needs new credentials) is looked at again this often; fixing it releases the task at once. */
 const PARKED_RECHECK_MS = 60 * 60_000;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returnedRows } from '../database/query-result';
 import { OutboxTaskEntity } from './entities/outbox-task.entity';
-import { ALL_QUEUES, QueueName } from './sync.constants';
+import { ALL_QUEUES, QueueName } from './queues';
 
 export interface NewTask {
   queue: QueueName;

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import type { TaskRef } from '../sync/outbox.repository';
-import { QueueName } from '../sync/sync.constants';
+import type { TaskRef } from '../tasks/outbox.repository';
+import { QueueName } from '../tasks/queues';
 
 /**
  * Outbox writes other modules make, inside their own transactions, for the reply flow. Plain

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { LOGGER } from '../../common/logger';
 import { ThrottledLog } from '../../common/throttled-log';
 import type { TaskRef } from '../outbox.repository';
-import { ALL_QUEUES, QueueName } from '../sync.constants';
+import { ALL_QUEUES, QueueName } from '../queues';
 import { TaskQueue } from '../task-queue';
 
 export interface TaskJobData {

@@ -5,7 +5,7 @@ import { BullmqTaskQueue } from './drivers/bullmq-task-queue';
 import { OutboxTaskQueue } from './drivers/outbox-task-queue';
 import { redisOptionsFromUrl } from './drivers/redis-options';
 import { OutboxRepository } from './outbox.repository';
-import { ALL_QUEUES } from './sync.constants';
+import { ALL_QUEUES } from './queues';
 import { InMemoryRequestBudgets, RedisRequestBudgets, RequestBudgets } from './request-budget';
 import { TaskQueue } from './task-queue';
 import Redis from 'ioredis';
