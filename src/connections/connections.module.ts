@@ -6,13 +6,14 @@ import { ConnectionsController } from './connections.controller';
 import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
 import { ConnectorFactory } from './connector-factory';
-import { ConnectorRegistry } from './connector-registry';
+import { ConnectorRegistry, SHIPPED_CONNECTORS } from './connector-registry';
 
 /** Connections: configured instances of connectors, their encrypted credentials and their API. */
 @Module({
   controllers: [ConnectionsController],
   providers: [
     ConnectionsRepository,
+    SHIPPED_CONNECTORS,
     ConnectorRegistry,
     ConnectorFactory,
     ConnectionsService,

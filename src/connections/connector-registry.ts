@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
 import { CAPABILITY_METHODS, type ConnectorCapabilities, type ConnectorDefinition, type CrmConnector } from '../../connectors/_sdk/contract';
@@ -7,6 +7,16 @@ import { InvalidConnectionInputError, UnknownConnectorError } from './connection
 import { CORE_SETTING_KEYS, CoreConnectionSettingsDto } from './core-settings';
 
 export { InvalidConnectionInputError, UnknownConnectorError };
+
+/**
+ * The connector definitions the registry serves. ConnectionsModule binds it to connectors/index.ts's
+ * list (the only list); tests of the core bind an in-memory connector instead
+ * (connectors/_sdk/testing/fake-crm.connector.ts) with overrideProvider.
+ */
+export const CONNECTOR_DEFINITIONS = Symbol('CONNECTOR_DEFINITIONS');
+
+/** CONNECTOR_DEFINITIONS bound to connectors/index.ts's list; this file stays the core's one door to it. */
+export const SHIPPED_CONNECTORS = { provide: CONNECTOR_DEFINITIONS, useValue: CONNECTORS as readonly ConnectorDefinition[] };
 
 export interface Budget {
   requests: number;
@@ -31,8 +41,8 @@ export interface ValidateOptions {
 export class ConnectorRegistry {
   private readonly byId: ReadonlyMap<string, ConnectorDefinition>;
 
-  constructor() {
-    this.byId = new Map(CONNECTORS.map((definition) => [definition.manifest.id, definition as ConnectorDefinition]));
+  constructor(@Optional() @Inject(CONNECTOR_DEFINITIONS) definitions: readonly ConnectorDefinition[] = SHIPPED_CONNECTORS.useValue) {
+    this.byId = new Map(definitions.map((definition) => [definition.manifest.id, definition]));
   }
 
   /** The connector with this id; UnknownConnectorError when this build has none. */
