@@ -5,6 +5,7 @@ import { ConnectionMetrics } from './connection-metrics';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
+import { ConnectorCalls } from './connector-calls';
 import { ConnectorFactory } from './connector-factory';
 import { ConnectorRegistry } from './connector-registry';
 
@@ -15,6 +16,7 @@ import { ConnectorRegistry } from './connector-registry';
     ConnectionsRepository,
     ConnectorRegistry,
     ConnectorFactory,
+    ConnectorCalls,
     ConnectionsService,
     ConnectionMetrics,
     {
@@ -27,6 +29,6 @@ import { ConnectorRegistry } from './connector-registry';
       inject: [APP_CONFIG],
     },
   ],
-  exports: [ConnectionsService, ConnectorRegistry, ConnectorFactory],
+  exports: [ConnectionsService, ConnectorRegistry, ConnectorFactory, ConnectorCalls],
 })
 export class ConnectionsModule {}
