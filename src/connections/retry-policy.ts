@@ -1,5 +1,5 @@
 import type { ConnectorErrorKind } from '../../connectors/_sdk/errors';
-import { backoffDelayMs, type TaskResult } from '../tasks/task-handler';
+import { backoffDelayMs } from '../tasks/task-handler';
 
 /** What the sync engine does about a connector failure. Decided by the error kind alone. */
 export type SyncDecision =
@@ -19,11 +19,6 @@ const DEFAULT_RATE_LIMIT_DELAY_MS = 10_000;
  * again this often; fixing the connection releases its tasks at once (ConnectionsService).
  */
 export const PARKED_RECHECK_MS = 60 * 60_000;
-
-/** Try again after `ms`; `refundAttempt` (the default): the task was only delayed, it did not really run. */
-export function later(ms: number, error?: string, refundAttempt = true): TaskResult {
-  return { outcome: 'retry', at: new Date(Date.now() + ms), error, refundAttempt };
-}
 
 /**
  * The retry policy, by ConnectorError kind only (connectors never decide it):

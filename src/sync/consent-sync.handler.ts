@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import type { RemoteRef } from '../../connectors/_sdk/contract';
 import { ConnectionsService } from '../connections/connections.service';
 import { ConnectorCalls } from '../connections/connector-calls';
-import { later, PARKED_RECHECK_MS } from '../connections/retry-policy';
+import { PARKED_RECHECK_MS } from '../connections/retry-policy';
 import type { OutboxTaskEntity } from '../tasks/entities/outbox-task.entity';
 import { QueueName } from '../tasks/queues';
 import { SyncRepository } from './sync.repository';
-import type { TaskHandler, TaskResult } from '../tasks/task-handler';
+import { later, type TaskHandler, type TaskResult } from '../tasks/task-handler';
 import { ConsentRepository } from '../consent/consent.repository';
 import type { ConsentSyncPayload } from '../consent/consent.service';
 
