@@ -5,6 +5,7 @@ import { ConnectionMetrics } from './connection-metrics';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
+import { ConnectorCalls } from './connector-calls';
 import { ConnectorFactory } from './connector-factory';
 import { ConnectorRegistry, SHIPPED_CONNECTORS } from './connector-registry';
 
@@ -16,6 +17,7 @@ import { ConnectorRegistry, SHIPPED_CONNECTORS } from './connector-registry';
     SHIPPED_CONNECTORS,
     ConnectorRegistry,
     ConnectorFactory,
+    ConnectorCalls,
     ConnectionsService,
     ConnectionMetrics,
     {
@@ -28,6 +30,6 @@ import { ConnectorRegistry, SHIPPED_CONNECTORS } from './connector-registry';
       inject: [APP_CONFIG],
     },
   ],
-  exports: [ConnectionsService, ConnectorRegistry, ConnectorFactory],
+  exports: [ConnectionsService, ConnectorRegistry, ConnectorFactory, ConnectorCalls],
 })
 export class ConnectionsModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { returnedRows } from '../database/query-result';
+import { fanOutTargets } from '../tasks/fan-out-rule';
 import type { TaskRef } from '../tasks/outbox.repository';
 import { type ConnectionStatus, ConnectionEntity } from './entities/connection.entity';
 
@@ -45,8 +46,9 @@ export class ConnectionsRepository {
     return this.repo().findOneBy({ name });
   }
 
+  /** The connections the fan-out rule names (tasks/fan-out-rule.ts), oldest first. */
   async findEnabled(): Promise<ConnectionEntity[]> {
-    return this.repo().find({ where: { enabled: true }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return this.repo().createQueryBuilder('c').where(fanOutTargets('c')).orderBy('c.createdAt', 'ASC').addOrderBy('c.id', 'ASC').getMany();
   }
 
   /** Inserts a connection; a taken name raises the unique violation (23505) to the caller. */

@@ -15,6 +15,12 @@ export type SyncDecision =
 const DEFAULT_RATE_LIMIT_DELAY_MS = 10_000;
 
 /**
+ * A task of a connection that cannot run now (disabled, waiting for new credentials) is looked at
+ * again this often; fixing the connection releases its tasks at once (ConnectionsService).
+ */
+export const PARKED_RECHECK_MS = 60 * 60_000;
+
+/**
  * The retry policy, by ConnectorError kind only (connectors never decide it):
  * transient → full-jitter backoff on the whole connection; rate_limited → the vendor's delay;
  * auth → needs_reauth; not_found → relink; invalid_request/permanent → dead letter.

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import type { TaskRef } from '../tasks/outbox.repository';
+import { fanOutTargets } from '../tasks/fan-out-rule';
 import { QueueName } from '../tasks/queues';
 
 /**
@@ -38,9 +39,10 @@ export async function insertReplyStatusTask(manager: EntityManager, message: { i
 }
 
 /**
- * When WhatsApp accepted an outbound message: a crm-sync task for every enabled connection except
- * the one the message was written in (it holds the reply already: writing it back would show it
- * twice, or send it again), and the conversation's first response time if this is its first.
+ * When WhatsApp accepted an outbound message: a crm-sync task for every connection the fan-out
+ * rule names (tasks/fan-out-rule.ts) except the one the message was written in (it holds the reply
+ * already: writing it back would show it twice, or send it again), and the conversation's first
+ * response time if this is its first.
  */
 export async function insertOutboundFanOut(manager: EntityManager, messageId: string): Promise<TaskRef[]> {
   await manager.query(
@@ -52,7 +54,7 @@ export async function insertOutboundFanOut(manager: EntityManager, messageId: st
     `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id, message_id)
      SELECT '${QueueName.CrmSync}', 'message', 'sync:' || c.id || ':' || m.id, c.id, m.conversation_id, m.id
      FROM messages m, connections c
-     WHERE m.id = $1 AND m.direction = 'outbound' AND c.enabled AND c.id::text IS DISTINCT FROM m.origin
+     WHERE m.id = $1 AND m.direction = 'outbound' AND ${fanOutTargets('c')} AND c.id::text IS DISTINCT FROM m.origin
      ON CONFLICT (dedupe_key) DO NOTHING
      ${RETURNING_TASK_REF}`,
     [messageId],

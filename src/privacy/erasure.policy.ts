@@ -1,11 +1,11 @@
 import type { ConnectorErrorKind } from '../../connectors/_sdk/errors';
-import { decide } from '../connections/retry-policy';
+import { decide, PARKED_RECHECK_MS, type SyncDecision } from '../connections/retry-policy';
 import type { ReceiptStatus } from './entities/erasure-receipt.entity';
 
 /** Pure rules of the erasure fan-out: what a receipt says, and what a vendor failure means for it. */
 
 /** A receipt waiting for new credentials (or a re-enabled connection) is looked at again this often. */
-export const PARKED_RECHECK_MS = 60 * 60_000;
+export { PARKED_RECHECK_MS };
 
 /** How long an erasure waits for a sync of the same connection that was running when it started. */
 export const SYNC_SETTLE_WAIT_MS = 2_000;
@@ -53,7 +53,11 @@ export type ErasureFailurePlan =
  * @param attempts calls made for this receipt so far, including this one
  */
 export function planForFailure(kind: ConnectorErrorKind, message: string, attempts: number, connectionName: string, retryAfterMs?: number, random = Math.random): ErasureFailurePlan {
-  const decision = decide(kind, message, attempts, retryAfterMs, random);
+  return receiptPlan(kind, decide(kind, message, attempts, retryAfterMs, random), connectionName);
+}
+
+/** What the retry policy's decision about a failed erasure call (ConnectorCalls applied it) means for the receipt. */
+export function receiptPlan(kind: ConnectorErrorKind, decision: SyncDecision, connectionName: string): ErasureFailurePlan {
   switch (decision.action) {
     case 'pause_connection':
       return {

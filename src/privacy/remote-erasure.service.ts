@@ -1,14 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Customer, ErasureReceipt, RemoteRef } from '../../connectors/_sdk/contract';
-import { ConnectorError } from '../../connectors/_sdk/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { LOGGER } from '../common/logger';
 import { redactText } from '../common/redaction';
-import { ConnectionsService } from '../connections/connections.service';
-import { ConnectorFactory } from '../connections/connector-factory';
+import { type CallFailure, type CallOutcome, ConnectorCalls } from '../connections/connector-calls';
 import type { ReceiptStatus } from './entities/erasure-receipt.entity';
-import { neverSyncedDetail, PARKED_RECHECK_MS, planForFailure, SYNC_SETTLE_MAX_MS, SYNC_SETTLE_WAIT_MS } from './erasure.policy';
+import { neverSyncedDetail, PARKED_RECHECK_MS, receiptPlan, SYNC_SETTLE_MAX_MS, SYNC_SETTLE_WAIT_MS } from './erasure.policy';
 import { PrivacyRepository } from './privacy.repository';
 import type { EraseContactPayload } from './privacy.types';
 
@@ -42,8 +40,7 @@ export class RemoteErasureService {
 
   constructor(
     private readonly repo: PrivacyRepository,
-    private readonly connections: ConnectionsService,
-    private readonly factory: ConnectorFactory,
+    private readonly calls: ConnectorCalls,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -65,41 +62,67 @@ export class RemoteErasureService {
     if (!receipt || receipt.status === 'done' || receipt.status === 'not_found') return { outcome: 'settled' };
     const name = p.connectionName;
 
-    const resolved = await this.connections.resolve(connectionId);
-    if (!resolved) return this.park(p, `waiting: the stored configuration of ${name} cannot be used; fix the connection and the erasure runs`);
-    if (!resolved.connection.enabled) return this.park(p, `waiting: ${name} is disabled; the erasure runs when it is enabled again`);
-    if (resolved.connection.status !== 'active') return this.park(p, `waiting for new credentials for ${name}: ${redactText(resolved.connection.lastError ?? 'the vendor refused them')}`);
-    if (!resolved.capabilities.erasure) return this.settle(task, p, 'failed', `${name} cannot erase any more (its settings switched erasure off): delete the customer there by hand`, false);
-    const retryAfter = resolved.connection.retryAfter;
-    if (retryAfter && retryAfter.getTime() > Date.now()) return { outcome: 'retry', at: retryAfter, waited: true };
-    // A sync that started before the local erasure may still be creating the contact remotely;
-    // once it has finished, its link (if any) is below and gets erased too.
-    if ((await this.repo.syncRunning(connectionId)) && Date.now() - new Date(task.createdAt).getTime() < this.settleMaxMs) {
-      return { outcome: 'retry', at: new Date(Date.now() + SYNC_SETTLE_WAIT_MS), waited: true };
-    }
-
-    const refs = distinctRefs([p.remote, (await this.repo.lateContactLink(connectionId, p.contactId)) ?? undefined]);
-    if (refs.length === 0) return this.settle(task, p, 'not_found', neverSyncedDetail(name), false);
-
-    const connector = this.factory.create(resolved);
-    const customer: Customer = p.customer ?? { contactId: p.contactId, waId: '', e164: '' };
-    const results: ErasureReceipt[] = [];
-    try {
-      for (const ref of refs) results.push(await connector.eraseContact!(ref, customer));
-    } catch (error) {
-      if (!ConnectorError.is(error)) throw error;
-      // A vendor's message may quote the customer's number: the receipt is kept, so scrub it.
-      const plan = planForFailure(error.kind, redactText(error.message), task.attempts, name, error.retryAfterMs);
-      this.logger.warn({ erasureId: p.erasureId, connectionId, kind: error.kind, vendorStatus: error.vendorStatus, receipt: plan.receipt }, 'remote erasure failed');
-      if (plan.receipt !== 'pending') return this.settle(task, p, plan.receipt, plan.detail, true);
-      if (plan.pauseConnectionMs) await this.connections.pause(connectionId, plan.pauseConnectionMs);
-      if (plan.needsReauth) await this.connections.markNeedsReauth(connectionId, redactText(error.message));
-      await this.repo.updateReceipt(p.receiptId, 'pending', plan.detail, true);
-      return { outcome: 'retry', at: new Date(Date.now() + plan.retryInMs), waited: false, reason: plan.detail };
-    }
-    const done = results.some((r) => r.outcome === 'done');
-    const detail = results.map((r) => r.detail).filter(Boolean).join('; ') || (done ? `erased from ${name}` : `${name} held no such contact`);
+    const result = await this.calls.run(
+      connectionId,
+      'erasure',
+      async (connector): Promise<'settling' | 'never_synced' | ErasureReceipt[]> => {
+        // A sync that started before the local erasure may still be creating the contact remotely;
+        // once it has finished, its link (if any) is below and gets erased too.
+        if ((await this.repo.syncRunning(connectionId)) && Date.now() - new Date(task.createdAt).getTime() < this.settleMaxMs) return 'settling';
+        const refs = distinctRefs([p.remote, (await this.repo.lateContactLink(connectionId, p.contactId)) ?? undefined]);
+        if (refs.length === 0) return 'never_synced';
+        const customer: Customer = p.customer ?? { contactId: p.contactId, waId: '', e164: '' };
+        const results: ErasureReceipt[] = [];
+        for (const ref of refs) results.push(await connector.eraseContact!(ref, customer));
+        return results;
+      },
+      {
+        attempts: task.attempts,
+        // Only this erasure backs off on a transient failure; a rate limit pauses the whole connection.
+        backoff: 'call',
+        // A vendor's message may quote the customer's number: the receipt is kept, so scrub it.
+        reason: (error) => redactText(error.message),
+        context: { erasureId: p.erasureId },
+      },
+    );
+    if (result.outcome !== 'done') return this.notErased(task, p, result);
+    if (result.value === 'settling') return { outcome: 'retry', at: new Date(Date.now() + SYNC_SETTLE_WAIT_MS), waited: true };
+    if (result.value === 'never_synced') return this.settle(task, p, 'not_found', neverSyncedDetail(name), false);
+    const done = result.value.some((r) => r.outcome === 'done');
+    const detail = result.value.map((r) => r.detail).filter(Boolean).join('; ') || (done ? `erased from ${name}` : `${name} held no such contact`);
     return this.settle(task, p, done ? 'done' : 'not_found', detail, true);
+  }
+
+  /** The guard refused the connection, or the vendor failed: the receipt says what happens next. */
+  private async notErased(task: EraseContactTask, p: EraseContactPayload, result: Exclude<CallOutcome<unknown>, { outcome: 'done' }>): Promise<RemoteErasureOutcome> {
+    const name = p.connectionName;
+    switch (result.outcome) {
+      case 'unsupported':
+        return this.settle(task, p, 'failed', `${name} cannot erase any more (its settings switched erasure off): delete the customer there by hand`, false);
+      case 'retry':
+        return result.failure ? this.failed(task, p, result.failure) : { outcome: 'retry', at: result.at, waited: true };
+      case 'parked':
+        if (result.failure) return this.failed(task, p, result.failure);
+        if (result.why === 'unusable') return this.park(p, `waiting: the stored configuration of ${name} cannot be used; fix the connection and the erasure runs`);
+        if (result.why === 'disabled') return this.park(p, `waiting: ${name} is disabled; the erasure runs when it is enabled again`);
+        return this.park(p, `waiting for new credentials for ${name}: ${redactText(result.connection?.lastError ?? 'the vendor refused them')}`);
+      case 'relinked':
+      case 'dead':
+      case 'isolated':
+        return this.failed(task, p, result.failure);
+    }
+  }
+
+  /**
+   * A failed call, as the retry policy decided it (erasure.policy.ts): not_found and refusals settle
+   * the receipt; otherwise it stays pending (ConnectorCalls paused the connection on a rate limit,
+   * or marked it needs_reauth) and the task runs again.
+   */
+  private async failed(task: EraseContactTask, p: EraseContactPayload, failure: CallFailure): Promise<RemoteErasureOutcome> {
+    const plan = receiptPlan(failure.kind, failure.decision, p.connectionName);
+    if (plan.receipt !== 'pending') return this.settle(task, p, plan.receipt, plan.detail, true);
+    await this.repo.updateReceipt(p.receiptId, 'pending', plan.detail, true);
+    return { outcome: 'retry', at: new Date(Date.now() + plan.retryInMs), waited: false, reason: plan.detail };
   }
 
   /** The connection cannot run now; it is released at once when fixed or re-enabled (ConnectionsService). */

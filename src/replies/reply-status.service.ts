@@ -1,26 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { ReplyStatus } from '../../connectors/_sdk/contract';
-import { ConnectorError } from '../../connectors/_sdk/errors';
 import { LOGGER } from '../common/logger';
-import { ConnectionsService } from '../connections/connections.service';
-import { ConnectorFactory } from '../connections/connector-factory';
+import { type CallOutcome, ConnectorCalls } from '../connections/connector-calls';
+import { PARKED_RECHECK_MS } from '../connections/retry-policy';
 import type { OutboxTaskEntity } from '../tasks/entities/outbox-task.entity';
-import { decide } from '../connections/retry-policy';
-import type { TaskResult } from '../tasks/task-handler';
+import { later, type TaskResult } from '../tasks/task-handler';
 import { AgentRepliesRepository } from './agent-replies.repository';
 import type { AgentReplyRow } from './replies.types';
 import { describeWhatsAppFailure, replyStateOf } from './reply-rules';
 
-/** A connection waiting for credentials or switched off is looked at again this often (released at once when fixed). */
-const PARKED_RECHECK_MS = 60 * 60_000;
 /** Transient failures of one report are retried this many times before it becomes a dead letter. */
 const MAX_REPORT_ATTEMPTS = 10;
 /** A status of a reply still being routed looks again this often, this many times (a minute or two). */
 const ROUTING_RECHECK_MS = 1_000;
 const MAX_ROUTING_WAITS = 90;
-
-const later = (ms: number, error?: string, refundAttempt = true): TaskResult => ({ outcome: 'retry', at: new Date(Date.now() + ms), error, refundAttempt });
 
 /**
  * Tells the system an agent replied from what became of the reply (reportReplyStatus): refused or
@@ -31,8 +25,7 @@ const later = (ms: number, error?: string, refundAttempt = true): TaskResult => 
 export class ReplyStatusService {
   constructor(
     private readonly replies: AgentRepliesRepository,
-    private readonly connections: ConnectionsService,
-    private readonly factory: ConnectorFactory,
+    private readonly calls: ConnectorCalls,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -51,20 +44,14 @@ export class ReplyStatusService {
     const status = replyId ? routerStatus(reply, task) : await this.messageStatus(task, reply);
     if (!status) return { outcome: 'done' };
 
-    const resolved = await this.connections.resolve(reply.connectionId);
-    if (!resolved) return later(PARKED_RECHECK_MS, 'the connection cannot be used (see its last error)');
-    const { connection } = resolved;
-    if (!connection.enabled || connection.status !== 'active') return later(PARKED_RECHECK_MS, `the connection is ${connection.enabled ? connection.status : 'disabled'}`);
-    if (!resolved.capabilities.replies) return { outcome: 'done' };
-    if (connection.retryAfter && connection.retryAfter.getTime() > Date.now()) return later(connection.retryAfter.getTime() - Date.now());
-
-    try {
-      const connector = this.factory.create(resolved);
-      await connector.reportReplyStatus!({ remoteId: reply.remoteId, remoteThreadId: reply.remoteThreadId ?? undefined }, status);
-    } catch (error) {
-      if (!(error instanceof ConnectorError)) throw error;
-      return this.onFailure(task, reply, error, resolved.definition.manifest.displayName);
-    }
+    const result = await this.calls.run(
+      reply.connectionId,
+      'replies',
+      (connector) => connector.reportReplyStatus!({ remoteId: reply.remoteId, remoteThreadId: reply.remoteThreadId ?? undefined }, status),
+      // A report is retried on its own: a failed one does not hold up the connection's other work.
+      { attempts: task.attempts, backoff: 'call', context: { replyId: reply.id } },
+    );
+    if (result.outcome !== 'done') return this.notReported(task, result);
     this.logger.info({ replyId: reply.id, connectionId: reply.connectionId, state: status.state }, 'reply status reported');
     return { outcome: 'done' };
   }
@@ -91,25 +78,28 @@ export class ReplyStatusService {
     return { state: 'failed', detail: describeWhatsAppFailure(message.errorCode, message.errorTitle, file), at };
   }
 
-  private async onFailure(task: OutboxTaskEntity, reply: AgentReplyRow, error: ConnectorError, system: string): Promise<TaskResult> {
-    const decision = decide(error.kind, error.message, task.attempts, error.retryAfterMs);
-    this.logger.warn({ replyId: reply.id, connectionId: reply.connectionId, kind: error.kind, action: decision.action }, 'reply status could not be reported');
-    switch (decision.action) {
-      case 'pause_connection':
-        if (error.kind === 'rate_limited') {
-          // Every call to this connection waits, not just this report.
-          await this.connections.pause(reply.connectionId, decision.delayMs);
-          return later(decision.delayMs, decision.reason);
-        }
-        if (task.attempts >= MAX_REPORT_ATTEMPTS) return { outcome: 'dead', error: `gave up after ${task.attempts} attempts: ${decision.reason}` };
-        return later(decision.delayMs, decision.reason, false);
-      case 'needs_reauth':
-        await this.connections.markNeedsReauth(reply.connectionId, decision.reason);
-        return later(PARKED_RECHECK_MS, decision.reason);
-      case 'relink':
-        return { outcome: 'dead', error: `the reply is gone from ${system}: ${decision.reason}` };
-      case 'dead_letter':
-        return { outcome: 'dead', error: decision.reason };
+  private notReported(task: OutboxTaskEntity, result: Exclude<CallOutcome<void>, { outcome: 'done' }>): TaskResult {
+    switch (result.outcome) {
+      case 'unsupported':
+        return { outcome: 'done' };
+      case 'parked':
+        if (result.failure) return later(PARKED_RECHECK_MS, result.failure.reason);
+        if (result.why === 'unusable') return later(PARKED_RECHECK_MS, 'the connection cannot be used (see its last error)');
+        return later(PARKED_RECHECK_MS, `the connection is ${result.why === 'disabled' ? 'disabled' : result.connection!.status}`);
+      case 'retry': {
+        if (!result.failure) return { outcome: 'retry', at: result.at, refundAttempt: true };
+        const { kind, reason } = result.failure;
+        if (kind === 'rate_limited') return { outcome: 'retry', at: result.at, error: reason, refundAttempt: true };
+        if (task.attempts >= MAX_REPORT_ATTEMPTS) return { outcome: 'dead', error: `gave up after ${task.attempts} attempts: ${reason}` };
+        return { outcome: 'retry', at: result.at, error: reason, refundAttempt: false };
+      }
+      case 'relinked':
+      case 'dead':
+      case 'isolated': {
+        const { kind, reason, resolved } = result.failure;
+        if (kind === 'not_found') return { outcome: 'dead', error: `the reply is gone from ${resolved.definition.manifest.displayName}: ${reason}` };
+        return { outcome: 'dead', error: reason };
+      }
     }
   }
 }

@@ -1,20 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
-import type { Logger } from 'pino';
+import { Injectable } from '@nestjs/common';
 import type { RemoteRef } from '../../connectors/_sdk/contract';
-import { ConnectorError } from '../../connectors/_sdk/errors';
-import { LOGGER } from '../common/logger';
-import { ConnectionsService, type ResolvedConnection } from '../connections/connections.service';
-import { ConnectorFactory } from '../connections/connector-factory';
+import { ConnectionsService } from '../connections/connections.service';
+import { ConnectorCalls } from '../connections/connector-calls';
+import { PARKED_RECHECK_MS } from '../connections/retry-policy';
 import type { OutboxTaskEntity } from '../tasks/entities/outbox-task.entity';
-import { decide } from '../connections/retry-policy';
 import { QueueName } from '../tasks/queues';
 import { SyncRepository } from './sync.repository';
-import type { TaskHandler, TaskResult } from '../tasks/task-handler';
+import { later, type TaskHandler, type TaskResult } from '../tasks/task-handler';
 import { ConsentRepository } from '../consent/consent.repository';
 import type { ConsentSyncPayload } from '../consent/consent.service';
 
-/** A connection parked (disabled, needs new credentials) is looked at again this often; fixing it releases the task at once. */
-const PARKED_RECHECK_MS = 60 * 60_000;
 /** While the sync engine has yet to create this customer in the CRM, look again this often. */
 const BUSY_RECHECK_MS = 2_000;
 /** A remote contact that keeps disappearing is given up after this many attempts. */
@@ -34,40 +29,58 @@ export class ConsentSyncHandler implements TaskHandler {
     private readonly repo: ConsentRepository,
     private readonly links: SyncRepository,
     private readonly connections: ConnectionsService,
-    private readonly factory: ConnectorFactory,
-    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly calls: ConnectorCalls,
   ) {}
 
   async handle(task: OutboxTaskEntity): Promise<TaskResult> {
     const payload = task.payload as ConsentSyncPayload | null;
     if (!task.connectionId || !payload?.contactId || !payload.scope) return { outcome: 'dead', error: 'consent-sync task without a connection or contact' };
-    const resolved = await this.connections.resolve(task.connectionId);
-    if (!resolved || !resolved.connection.enabled || resolved.connection.status !== 'active') return later(PARKED_RECHECK_MS);
-    const retryAfter = resolved.connection.retryAfter;
-    if (retryAfter && retryAfter.getTime() > Date.now()) return { outcome: 'retry', at: retryAfter, refundAttempt: true };
-    if (!resolved.capabilities.consent) return { outcome: 'done' }; // switched off in the connection's settings since
-
-    const customer = await this.repo.customer(payload.contactId);
-    if (!customer) return { outcome: 'done' }; // erased meanwhile
-    const scopeState = (await this.repo.state(payload.contactId))[payload.scope];
-    if (scopeState.status === 'unknown') return { outcome: 'done' };
-
-    const connector = this.factory.create(resolved);
-    try {
-      const contact = await this.remoteContact(resolved.connection.id, payload.contactId, () => connector.ensureContact(customer));
-      if (!contact) return later(BUSY_RECHECK_MS);
-      await connector.recordConsent!(contact, {
-        scope: payload.scope,
-        optedIn: scopeState.status === 'opted_in',
-        changedAt: new Date(scopeState.changedAt!),
-        source: scopeState.source!,
-      });
-    } catch (error) {
-      if (!(error instanceof ConnectorError)) throw error;
-      return this.onConnectorError(task, resolved, payload.contactId, error);
+    const { contactId, scope } = payload;
+    const connectionId = task.connectionId;
+    const result = await this.calls.run(
+      connectionId,
+      'consent',
+      async (connector): Promise<'done' | 'busy' | 'recorded'> => {
+        const customer = await this.repo.customer(contactId);
+        if (!customer) return 'done'; // erased meanwhile
+        const scopeState = (await this.repo.state(contactId))[scope];
+        if (scopeState.status === 'unknown') return 'done';
+        const contact = await this.remoteContact(connectionId, contactId, () => connector.ensureContact(customer));
+        if (!contact) return 'busy';
+        await connector.recordConsent!(contact, {
+          scope,
+          optedIn: scopeState.status === 'opted_in',
+          changedAt: new Date(scopeState.changedAt!),
+          source: scopeState.source!,
+        });
+        return 'recorded';
+      },
+      {
+        // The remote contact is gone (merged, deleted in the CRM): forget the link and find or create it
+        // again — a contact that keeps disappearing is given up after MAX_RELINKS attempts.
+        relink: task.attempts < MAX_RELINKS ? () => this.links.dropLinks(connectionId, 'contact', [contactId]) : undefined,
+        context: { task: 'consent-sync' },
+      },
+    );
+    switch (result.outcome) {
+      case 'done':
+        if (result.value === 'busy') return later(BUSY_RECHECK_MS);
+        if (result.value === 'recorded') await this.connections.recordSuccess(connectionId);
+        return { outcome: 'done' };
+      case 'unsupported':
+        return { outcome: 'done' }; // switched off in the connection's settings since
+      case 'parked':
+        // Released at once when an operator fixes the connection (ConnectionsService).
+        return later(PARKED_RECHECK_MS, result.failure?.reason);
+      case 'retry':
+        if (!result.failure) return { outcome: 'retry', at: result.at, refundAttempt: true };
+        return { outcome: 'retry', at: result.at, error: result.failure.reason, refundAttempt: result.failure.kind === 'rate_limited' };
+      case 'relinked':
+        return { outcome: 'retry', at: new Date(), error: result.failure.reason };
+      case 'dead':
+      case 'isolated':
+        return { outcome: 'dead', error: result.failure.reason };
     }
-    await this.connections.recordSuccess(resolved.connection.id);
-    return { outcome: 'done' };
   }
 
   /**
@@ -84,31 +97,4 @@ export class ConsentSyncHandler implements TaskHandler {
     await this.links.saveLinks(connectionId, [{ type: 'contact', localId: contactId, remote }]);
     return remote;
   }
-
-  private async onConnectorError(task: OutboxTaskEntity, resolved: ResolvedConnection, contactId: string, error: ConnectorError): Promise<TaskResult> {
-    const connectionId = resolved.connection.id;
-    const decision = decide(error.kind, error.message, resolved.connection.failureCount + 1, error.retryAfterMs);
-    this.logger.warn({ connectionId, kind: error.kind, vendorStatus: error.vendorStatus, action: decision.action }, 'consent sync failed');
-    switch (decision.action) {
-      case 'pause_connection': {
-        const until = await this.connections.pause(connectionId, decision.delayMs, error.kind === 'rate_limited' ? undefined : decision.reason);
-        return { outcome: 'retry', at: until, error: decision.reason, refundAttempt: error.kind === 'rate_limited' };
-      }
-      case 'needs_reauth':
-        // Released at once when an operator fixes the credentials (ConnectionsService).
-        await this.connections.markNeedsReauth(connectionId, decision.reason);
-        return later(PARKED_RECHECK_MS, decision.reason);
-      case 'relink':
-        // The remote contact is gone (merged, deleted in the CRM): forget the link and find or create it again.
-        if (task.attempts >= MAX_RELINKS) return { outcome: 'dead', error: decision.reason };
-        await this.links.dropLinks(connectionId, 'contact', [contactId]);
-        return { outcome: 'retry', at: new Date(), error: decision.reason };
-      case 'dead_letter':
-        return { outcome: 'dead', error: decision.reason };
-    }
-  }
-}
-
-function later(ms: number, error?: string): TaskResult {
-  return { outcome: 'retry', at: new Date(Date.now() + ms), error, refundAttempt: true };
 }

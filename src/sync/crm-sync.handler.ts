@@ -3,9 +3,9 @@ import type { OutboxTaskEntity } from '../tasks/entities/outbox-task.entity';
 import type { TaskRef } from '../tasks/outbox.repository';
 import { CrmSyncService } from './crm-sync.service';
 import { QueueName } from '../tasks/queues';
-import type { TaskHandler, TaskResult } from '../tasks/task-handler';
+import { later, type TaskHandler, type TaskResult } from '../tasks/task-handler';
+import { PARKED_RECHECK_MS } from '../connections/retry-policy';
 
-const PARKED_RECHECK_MS = 60 * 60_000;
 /**
  * A task behind another worker's drain is looked at again after this long. The drain syncs it
  * anyway; if that worker dies, the sweeper wakes the connection as soon as the drain's lease runs
@@ -32,7 +32,6 @@ export class CrmSyncHandler implements TaskHandler {
   async handle(task: OutboxTaskEntity, lease: AbortSignal): Promise<TaskResult> {
     if (!task.connectionId) return { outcome: 'dead', error: 'crm-sync task without a connection' };
     const result = await this.sync.drain(task.connectionId, lease);
-    const later = (ms: number): TaskResult => ({ outcome: 'retry', at: new Date(Date.now() + ms), refundAttempt: true });
     switch (result.outcome) {
       case 'idle':
         return { outcome: 'done' };

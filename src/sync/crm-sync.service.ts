@@ -6,12 +6,11 @@ import { ConnectorError } from '../../connectors/_sdk/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { LOGGER } from '../common/logger';
 import { ConnectionsService, type ResolvedConnection } from '../connections/connections.service';
-import { ConnectorFactory } from '../connections/connector-factory';
+import { ConnectorCalls } from '../connections/connector-calls';
 import { RequestBudgets } from '../tasks/request-budget';
 import { LeaseHeartbeat, LeaseLostError, releaseWhenPossible, unlessAborted } from '../tasks/lease';
 import type { TaskRef } from '../tasks/outbox.repository';
 import { TaskQueue } from '../tasks/task-queue';
-import { decide, type SyncDecision } from '../connections/retry-policy';
 import { readyMessages } from './ready-messages';
 import { buildTranscript, toCustomer, toThread, toUnifiedMessage } from './sync.mapper';
 import { SyncRepository, type SyncRow } from './sync.repository';
@@ -65,7 +64,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
   constructor(
     private readonly repo: SyncRepository,
     private readonly connections: ConnectionsService,
-    private readonly factory: ConnectorFactory,
+    private readonly calls: ConnectorCalls,
     private readonly budgets: RequestBudgets,
     private readonly queue: TaskQueue,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -109,10 +108,10 @@ export class CrmSyncService implements BeforeApplicationShutdown {
 
   private async drainOnce(connectionId: string, taskLease?: AbortSignal): Promise<DrainOutcome> {
     for (;;) {
-      const resolved = await this.connections.resolve(connectionId);
-      if (!resolved || !resolved.connection.enabled || resolved.connection.status !== 'active') return { outcome: 'parked' };
-      const retryAfter = resolved.connection.retryAfter;
-      if (retryAfter && retryAfter.getTime() > Date.now()) return { outcome: 'paused', until: retryAfter };
+      const guarded = await this.calls.guard(connectionId);
+      if (guarded.outcome === 'retry') return { outcome: 'paused', until: guarded.at };
+      if (guarded.outcome !== 'ready') return { outcome: 'parked' };
+      const { resolved } = guarded;
       const holder = randomUUID();
       const acquiredAt = Date.now();
       if (!(await this.repo.acquireLease(connectionId, 'drain', holder, this.leaseMs))) return { outcome: 'busy' };
@@ -120,7 +119,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       const ctx: DrainContext = { holder, signal: taskLease ? AbortSignal.any([taskLease, lease.signal]) : lease.signal, relinked: false };
       let progressed: boolean;
       try {
-        const connector = this.factory.create(resolved);
+        const connector = this.calls.create(resolved);
         progressed = await this.drainHeld(resolved, connector, ctx);
       } catch (error) {
         if (error instanceof StopDrain) return error.result;
@@ -313,9 +312,10 @@ export class CrmSyncService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Runs one connector call and applies the retry policy to a ConnectorError. Returns undefined
-   * when the affected rows were dead-lettered or handled by `isolate`; throws StopDrain when the
-   * connection must pause or wait for credentials.
+   * Runs one connector call through the one call path (ConnectorCalls: the retry policy by error
+   * kind). Returns undefined when the affected rows were dead-lettered, re-linked or handled by
+   * `isolate`; throws StopDrain when the connection must pause or wait for credentials, or when
+   * the drain is stopping or lost its lease.
    */
   private async call<T>(
     resolved: ResolvedConnection,
@@ -326,48 +326,50 @@ export class CrmSyncService implements BeforeApplicationShutdown {
   ): Promise<T | undefined> {
     if (this.stopping) throw new StopDrain({ outcome: 'interrupted' }); // resumed by the next worker
     if (ctx.signal.aborted) throw new StopDrain({ outcome: 'interrupted' }); // the heartbeat failed or another worker took over
-    try {
-      // A lost lease ends the wait at once: the call's answer is no longer ours to record (the
-      // rows are marked dispatched, so whoever drains next looks the remote object up first).
-      return await unlessAborted(fn(), ctx.signal);
-    } catch (error) {
-      if (ctx.signal.aborted) throw new StopDrain({ outcome: 'interrupted' });
-      if (!(error instanceof ConnectorError)) throw error;
-      if (this.stopping) throw new StopDrain({ outcome: 'interrupted' });
-      const connectionId = resolved.connection.id;
-      const failures = resolved.connection.failureCount + 1;
-      const decision: SyncDecision = decide(error.kind, error.message, failures, error.retryAfterMs);
-      this.logger.warn({ connectionId, kind: error.kind, vendorStatus: error.vendorStatus, action: decision.action, err: error }, 'connector call failed');
-      switch (decision.action) {
-        case 'pause_connection': {
-          const until = await this.connections.pause(connectionId, decision.delayMs, error.kind === 'rate_limited' ? undefined : decision.reason);
-          throw new StopDrain({ outcome: 'paused', until });
+    const { relink } = options;
+    const result = await this.calls.call(
+      resolved,
+      async () => {
+        try {
+          // A lost lease ends the wait at once: the call's answer is no longer ours to record (the
+          // rows are marked dispatched, so whoever drains next looks the remote object up first).
+          return await unlessAborted(fn(), ctx.signal);
+        } catch (error) {
+          // Neither a lost lease nor a stopping worker is the vendor's answer: the next drain resumes.
+          if (ctx.signal.aborted || (this.stopping && error instanceof ConnectorError)) throw new StopDrain({ outcome: 'interrupted' });
+          throw error;
         }
-        case 'needs_reauth':
-          await this.connections.markNeedsReauth(connectionId, decision.reason);
-          throw new StopDrain({ outcome: 'parked' });
-        case 'relink':
-          if (options.relink && !ctx.relinked) {
-            ctx.relinked = true;
-            await options.relink();
-            // The next pass re-creates or re-finds the remote object; nothing is lost meanwhile.
-            return undefined;
-          }
-          return this.deadLetter(connectionId, ctx.holder, affected, decision.reason, options.isolate);
-        case 'dead_letter':
-          return this.deadLetter(connectionId, ctx.holder, affected, decision.reason, options.isolate);
-      }
+      },
+      {
+        // A remote object is re-linked at most once per drain: one that keeps answering not_found ends in a dead letter.
+        relink:
+          relink && !ctx.relinked
+            ? async () => {
+                ctx.relinked = true;
+                await relink();
+              }
+            : undefined,
+        isolate: options.isolate,
+      },
+    );
+    switch (result.outcome) {
+      case 'done':
+        return result.value;
+      case 'retry':
+        throw new StopDrain({ outcome: 'paused', until: result.at });
+      case 'parked':
+      case 'unsupported':
+        throw new StopDrain({ outcome: 'parked' });
+      case 'relinked':
+        // The next pass re-creates or re-finds the remote object; nothing is lost meanwhile.
+        return undefined;
+      case 'isolated':
+        // The batch failed as a whole and was retried item by item, so only the bad one is set aside.
+        return undefined;
+      case 'dead':
+        for (const row of affected) await this.repo.deadLetter(resolved.connection.id, ctx.holder, row.taskId, result.failure.reason);
+        return undefined;
     }
-  }
-
-  private async deadLetter(connectionId: string, holder: string, affected: SyncRow[], reason: string, isolate?: () => Promise<void>): Promise<undefined> {
-    // A batch failed as a whole: try its items one by one so only the bad one is set aside.
-    if (isolate) {
-      await isolate();
-      return undefined;
-    }
-    for (const row of affected) await this.repo.deadLetter(connectionId, holder, row.taskId, reason);
-    return undefined;
   }
 }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returnedRows } from '../database/query-result';
 import { OutboxTaskEntity } from './entities/outbox-task.entity';
+import { fanOutTargets } from './fan-out-rule';
 import { ALL_QUEUES, QueueName } from './queues';
 
 export interface NewTask {
@@ -49,13 +50,13 @@ export class OutboxRepository {
     return inserted;
   }
 
-  /** A transcript task per enabled connection, for a conversation that just closed. */
+  /** A transcript task per connection the fan-out rule names (fan-out-rule.ts), for a conversation that just closed. */
   async insertTranscriptTasks(manager: EntityManager, conversationIds: string[]): Promise<TaskRef[]> {
     if (conversationIds.length === 0) return [];
     return manager.query(
       `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id)
        SELECT '${QueueName.CrmSync}', 'transcript', 'transcript:' || c.id || ':' || v, c.id, v
-       FROM connections c, unnest($1::uuid[]) AS v WHERE c.enabled
+       FROM connections c, unnest($1::uuid[]) AS v WHERE ${fanOutTargets('c')}
        ON CONFLICT (dedupe_key) DO NOTHING
        RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
       [conversationIds],

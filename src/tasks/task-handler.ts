@@ -29,6 +29,11 @@ export interface TaskHandler {
 
 export const TASK_HANDLERS = Symbol('TASK_HANDLERS');
 
+/** Try again after `ms`; `refundAttempt` (the default): the task was only delayed, it did not really run. */
+export function later(ms: number, error?: string, refundAttempt = true): TaskResult {
+  return { outcome: 'retry', at: new Date(Date.now() + ms), error, refundAttempt };
+}
+
 /** Full-jitter exponential backoff (AWS architecture blog): random in [0, min(cap, base·2^attempt)]. */
 export function backoffDelayMs(attempt: number, baseMs = 1000, capMs = 15 * 60_000, random = Math.random): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));

@@ -6,6 +6,10 @@
  * order so concurrent batches never deadlock. It is SQL rather than TypeScript because one
  * round trip per batch is why ingest runs near the bare INSERT baseline (npm run bench:ingest).
  *
+ * Its crm-sync rows (`FROM inserted n, connections cn WHERE cn.enabled`) apply the one fan-out rule,
+ * tasks/fan-out-rule.ts, written out here because this text is what the database runs;
+ * ingest.functions.spec.ts fails if they differ.
+ *
  * The database runs what the migrations deployed; ingest.functions.int-spec.ts checks that is
  * exactly this text. A change here ships with a new migration that runs it again (as
  * 1764700000000-IngestFunctionSource does); the migrations before it keep the versions of their day.

@@ -30,7 +30,10 @@ export interface KeywordHit {
 
 type IngestResult = { messageId: string; tasks: TaskRef[] } | null;
 
-/** Stores customer messages through tb_ingest_inbound (see its migration for the rules it applies). */
+/**
+ * Stores customer messages through tb_ingest_inbound (ingest.functions.ts holds the rules it applies,
+ * the fan-out to connections among them: tasks/fan-out-rule.ts).
+ */
 @Injectable()
 export class IngestRepository {
   /**

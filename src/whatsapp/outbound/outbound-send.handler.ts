@@ -11,7 +11,7 @@ import type { OutboxTaskEntity } from '../../tasks/entities/outbox-task.entity';
 import type { TaskRef } from '../../tasks/outbox.repository';
 import { type BudgetHold, RequestBudgets } from '../../tasks/request-budget';
 import { QueueName } from '../../tasks/queues';
-import type { TaskHandler, TaskResult } from '../../tasks/task-handler';
+import { later, type TaskHandler, type TaskResult } from '../../tasks/task-handler';
 import { TaskQueue } from '../../tasks/task-queue';
 import { MetricsService } from '../../health/metrics.service';
 import { CloudApiClient, WhatsAppApiError } from '../cloud-api.client';
@@ -168,9 +168,4 @@ export class OutboundSendHandler implements TaskHandler {
         return { outcome: 'retry', at: new Date(Date.now() + decision.delayMs), error: decision.reason };
     }
   }
-}
-
-/** Try again after `ms` without spending an attempt (the message was not refused, only delayed). */
-function later(ms: number, error?: string): TaskResult {
-  return { outcome: 'retry', at: new Date(Date.now() + ms), error, refundAttempt: true };
 }
