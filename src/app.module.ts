@@ -5,7 +5,7 @@ import { AccessControlModule } from './admin/access-control.module';
 import { EgressPolicy } from './common/egress';
 import { DirectoryMediaStore, MediaStore } from './common/media-store';
 import { LOGGER } from './common/logger';
-import { CONNECTION_ENV } from './connections/connections.service';
+import { CONNECTION_ENV } from './connections/declared-connections';
 import { ConnectionsModule } from './connections/connections.module';
 import { ConsentModule } from './consent/consent.module';
 import { ContactsModule } from './contacts/contacts.module';

@@ -9,7 +9,7 @@ import { type AppConfig, loadConfig } from '../config/configuration';
 import { ConfigValidationError } from '../config/env.validation';
 import { AppModule } from './app.module';
 import { TaskQueue } from './tasks/task-queue';
-import { configureApp } from './app.setup';
+import { configureApp } from './http-pipeline';
 import { EgressPolicy } from './common/egress';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { type DataDirLock, lockDataDir } from './database/data-dir-lock';

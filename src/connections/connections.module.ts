@@ -5,6 +5,8 @@ import { ConnectionMetrics } from './connection-metrics';
 import { ConnectionsController } from './connections.controller';
 import { ConnectionsRepository } from './connections.repository';
 import { ConnectionsService } from './connections.service';
+import { CredentialsCheck } from './credentials-check';
+import { DeclaredConnections } from './declared-connections';
 import { ConnectorCalls } from './connector-calls';
 import { ConnectorFactory } from './connector-factory';
 import { ConnectorRegistry, SHIPPED_CONNECTORS } from './connector-registry';
@@ -18,7 +20,9 @@ import { ConnectorRegistry, SHIPPED_CONNECTORS } from './connector-registry';
     ConnectorRegistry,
     ConnectorFactory,
     ConnectorCalls,
+    CredentialsCheck,
     ConnectionsService,
+    DeclaredConnections,
     ConnectionMetrics,
     {
       provide: Encryption,
@@ -30,6 +34,6 @@ import { ConnectorRegistry, SHIPPED_CONNECTORS } from './connector-registry';
       inject: [APP_CONFIG],
     },
   ],
-  exports: [ConnectionsService, ConnectorRegistry, ConnectorFactory, ConnectorCalls],
+  exports: [ConnectionsService, CredentialsCheck, ConnectorRegistry, ConnectorFactory, ConnectorCalls],
 })
 export class ConnectionsModule {}

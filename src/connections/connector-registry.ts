@@ -4,7 +4,7 @@ import { validate, type ValidationError } from 'class-validator';
 import { CAPABILITY_METHODS, type ConnectorCapabilities, type ConnectorDefinition, type CrmConnector } from '../../connectors/_sdk/contract';
 import { CONNECTORS } from '../../connectors/index';
 import { InvalidConnectionInputError, UnknownConnectorError } from './connections.errors';
-import { CORE_SETTING_KEYS, CoreConnectionSettingsDto } from './core-settings';
+import { CORE_SETTING_KEYS, CoreConnectionSettingsDto } from './connection-settings';
 
 export { InvalidConnectionInputError, UnknownConnectorError };
 

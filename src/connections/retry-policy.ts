@@ -1,5 +1,5 @@
 import type { ConnectorErrorKind } from '../../connectors/_sdk/errors';
-import { backoffDelayMs } from '../tasks/task-handler';
+import { backoffDelayMs } from '../tasks/backoff';
 
 /** What the sync engine does about a connector failure. Decided by the error kind alone. */
 export type SyncDecision =

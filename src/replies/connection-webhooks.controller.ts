@@ -7,7 +7,7 @@ import { WebhookReceiptDto } from './dto/webhook-receipt.dto';
 import { ConnectionWebhooksService } from './connection-webhooks.service';
 import { calledUrl } from './webhook-url';
 
-/** Webhooks of connected CRMs/helpdesks (agent replies). The body arrives raw (src/app.setup.ts). */
+/** Webhooks of connected CRMs/helpdesks (agent replies). The body arrives raw (src/http-pipeline.ts). */
 @ApiTags('webhooks')
 @Controller('webhooks/connections')
 export class ConnectionWebhooksController {

@@ -47,7 +47,7 @@ const DESCRIPTION_OF: Record<number, string> = {
 
 /**
  * The API docs' entry for POST /webhooks/whatsapp, which Nest's router never sees (see below), so
- * src/app.setup.ts adds it to the document. The statuses are the receiver's own (STATUS_OF).
+ * src/http-pipeline.ts adds it to the document. The statuses are the receiver's own (STATUS_OF).
  */
 export function webhookReceiverOperation(schemas: { ack: string; error: string }): OperationObject {
   const ref = (name: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${name}` } } });
@@ -75,7 +75,7 @@ export function webhookReceiverOperation(schemas: { ack: string; error: string }
 /**
  * POST /webhooks/whatsapp — Meta's notifications, the service's hottest path.
  *
- * Received by a plain Node request handler that runs before Express (src/app.setup.ts installs
+ * Received by a plain Node request handler that runs before Express (src/http-pipeline.ts installs
  * it on the HTTP server): Express's per-request set-up, router and body parser cost more CPU than
  * the rest of the work together (~80 µs of ~150 µs per delivery, measured with the ingest
  * benchmark's CPU-per-message figure), and Meta can send thousands per second. So this reads the

@@ -6,18 +6,16 @@ import * as net from 'node:net';
 import { type HubspotFake, startHubspotFake } from '../../connectors/hubspot/test/hubspot.fake-server';
 import { startZendeskFake, type ZendeskFake } from '../../connectors/zendesk/test/zendesk.fake-server';
 import { ConfigValidationError } from '../../config/env.validation';
-import { EgressPolicy } from '../../src/common/egress';
 import { Encryption } from '../../src/common/encryption';
 import { LOGGER } from '../../src/common/logger';
 import { ConnectionsRepository } from '../../src/connections/connections.repository';
 import { ConnectionsService } from '../../src/connections/connections.service';
-import { ConnectorFactory } from '../../src/connections/connector-factory';
+import { CredentialsCheck } from '../../src/connections/credentials-check';
+import { DeclaredConnections } from '../../src/connections/declared-connections';
 import { ConnectorRegistry } from '../../src/connections/connector-registry';
-import { TaskQueue } from '../../src/tasks/task-queue';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
 import { createTestRedis } from '../setup/test-redis';
 import { allowFakes, eventually, startTestService, TEST_ADMIN_KEY, type TestService } from '../setup/test-service';
-import { RequestBudgets } from '../../src/tasks/request-budget';
 
 const http = axios.create({ validateStatus: () => true });
 const auth = { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}` } };
@@ -442,14 +440,12 @@ describe('Connections declared by the environment, and key rotation', () => {
     // The service as the start builds it, but reading its declarations from an env of its own.
     const s = service!;
     const declaring = (env: Record<string, string>) =>
-      new ConnectionsService(
+      new DeclaredConnections(
         s.app.get(ConnectionsRepository),
         s.app.get(ConnectorRegistry),
-        s.app.get(ConnectorFactory),
+        s.app.get(CredentialsCheck),
+        s.app.get(ConnectionsService),
         s.app.get(Encryption),
-        s.app.get(TaskQueue),
-        s.app.get(RequestBudgets),
-        s.app.get(EgressPolicy),
         s.app.get(LOGGER),
         env,
       );
@@ -543,14 +539,12 @@ describe('the egress policy on connections', () => {
 
   it('refuses to start when a connection declared by the environment points at a refused address', async () => {
     const s = service;
-    const declaring = new ConnectionsService(
+    const declaring = new DeclaredConnections(
       s.app.get(ConnectionsRepository),
       s.app.get(ConnectorRegistry),
-      s.app.get(ConnectorFactory),
+      s.app.get(CredentialsCheck),
+      s.app.get(ConnectionsService),
       s.app.get(Encryption),
-      s.app.get(TaskQueue),
-      s.app.get(RequestBudgets),
-      s.app.get(EgressPolicy),
       s.app.get(LOGGER),
       { HUBSPOT_ACCESS_TOKEN: GOOD_TOKEN, HUBSPOT_BASE_URL: 'http://169.254.169.254' },
     );

@@ -21,7 +21,8 @@ import { APP_CONFIG, type AppConfig, loadConfig } from '../../config/configurati
 import { EgressPolicy } from '../../src/common/egress';
 import { createLogger, LOGGER } from '../../src/common/logger';
 import { DirectoryMediaStore, MediaStore } from '../../src/common/media-store';
-import { type ConnectionView, CONNECTION_ENV, ConnectionsService } from '../../src/connections/connections.service';
+import { type ConnectionView, ConnectionsService } from '../../src/connections/connections.service';
+import { CONNECTION_ENV } from '../../src/connections/declared-connections';
 import { CONNECTOR_DEFINITIONS } from '../../src/connections/connector-registry';
 import { ConsentModule } from '../../src/consent/consent.module';
 import { createDataSource } from '../../src/data-source';

@@ -19,7 +19,7 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
-import type { Json } from './plain-json';
+import type { Json } from './json-readers';
 
 /** Unix seconds as Meta sends them: a string of digits. Ten digits last until the year 2286. */
 const UNIX_SECONDS = /^\d{1,10}$/;

@@ -22,7 +22,7 @@ import type {
   MetaError,
   ParsedWebhook,
 } from './inbound.types';
-import { booleanOf, isJson, type Json, numberOf, objectOf, stringOf, textOf } from './plain-json';
+import { booleanOf, isJson, type Json, numberOf, objectOf, stringOf, textOf } from './json-readers';
 
 /** The whole body is unusable (not a JSON object, not a WhatsApp webhook, `entry` not an array…). */
 export class MalformedWebhookError extends Error {

@@ -4,7 +4,7 @@
  * is read defensively: an odd payload degrades to a generic label rather than throwing.
  */
 import type { InboundContext, InboundMedia, MetaError } from './inbound.types';
-import { arrayOf, type Json, numberOf, objectOf, textOf } from './plain-json';
+import { arrayOf, type Json, numberOf, objectOf, textOf } from './json-readers';
 
 export interface RenderableMessage {
   type: string;

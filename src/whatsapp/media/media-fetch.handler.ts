@@ -7,7 +7,8 @@ import type { OutboxTaskEntity } from '../../tasks/entities/outbox-task.entity';
 import { OutboxRepository } from '../../tasks/outbox.repository';
 import { QueueName } from '../../tasks/queues';
 import { TaskQueue } from '../../tasks/task-queue';
-import { backoffDelayMs, type TaskHandler, type TaskResult } from '../../tasks/task-handler';
+import { backoffDelayMs } from '../../tasks/backoff';
+import type { TaskHandler, TaskResult } from '../../tasks/task-handler';
 import { CloudApiClient, MediaTooLargeError, WhatsAppApiError } from '../cloud-api.client';
 import { MediaStore } from '../../common/media-store';
 

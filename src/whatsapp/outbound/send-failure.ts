@@ -1,4 +1,4 @@
-import { backoffDelayMs } from '../../tasks/task-handler';
+import { backoffDelayMs } from '../../tasks/backoff';
 
 /** What the sender does about a failed call to the Cloud API, decided from Meta's answer alone. */
 export type SendFailureDecision =
