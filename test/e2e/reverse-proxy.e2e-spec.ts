@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import axios from 'axios';
 import { createTestDatabase, type TestDatabase } from '../setup/test-database';
-import { startTestService, TEST_ADMIN_KEY, type TestService } from '../setup/test-service';
+import { eventually, startTestService, TEST_ADMIN_KEY, type TestService } from '../setup/test-service';
 
 const http = axios.create({ validateStatus: () => true });
 
@@ -30,7 +30,8 @@ describe('TRUST_PROXY', () => {
       { headers: { authorization: `Bearer ${TEST_ADMIN_KEY}`, 'x-forwarded-for': '203.0.113.9' } },
     );
     expect(res.status).toBe(201);
-    const [row] = await service.db.query(`SELECT ip FROM audit_log WHERE target_id = $1`, [res.data.id]);
+    // The audit row is written once the answer has gone out (AuditInterceptor): wait for it.
+    const row = await eventually(async () => (await service.db.query(`SELECT ip FROM audit_log WHERE target_id = $1`, [res.data.id]))[0] as { ip: string } | undefined, 'the audit row');
     return row.ip;
   }
 
