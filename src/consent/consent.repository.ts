@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Customer } from '../../connectors/_sdk/contract';
+import { returnedRows } from '../database/query-result';
 import { QueueName } from '../tasks/queues';
 import { type ConsentEvent, type ConsentScope, type ConsentState, type ConsentStatus, type NewConsentEvent, UNKNOWN_STATE } from './consent.types';
 
@@ -130,5 +131,14 @@ export class ConsentRepository {
       [messageId],
     );
     return row ?? null;
+  }
+
+  /**
+   * Erasure: the ledger is append-only for everything but this. Its evidence (the message text,
+   * who recorded it) is personal data; what proves the erasure is the erasure request. Returns how
+   * many events were deleted.
+   */
+  async eraseEventsOf(manager: EntityManager, contactId: string): Promise<number> {
+    return returnedRows(await manager.query(`DELETE FROM consent_events WHERE contact_id = $1 RETURNING 1`, [contactId])).length;
   }
 }

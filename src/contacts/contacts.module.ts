@@ -6,6 +6,6 @@ import { ContactsService } from './contacts.service';
 @Module({
   controllers: [ContactsController],
   providers: [ContactsRepository, ContactsService],
-  exports: [ContactsService],
+  exports: [ContactsService, ContactsRepository],
 })
 export class ContactsModule {}

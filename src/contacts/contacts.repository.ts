@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ContactEntity } from './entities/contact.entity';
 
 @Injectable()
@@ -22,5 +22,10 @@ export class ContactsRepository {
 
   async findById(id: string): Promise<ContactEntity | null> {
     return this.dataSource.getRepository(ContactEntity).findOneBy({ id });
+  }
+
+  /** Deletes the contact itself (erasure: its conversations, links and ledger are gone by then). */
+  async erase(manager: EntityManager, contactId: string): Promise<void> {
+    await manager.query(`DELETE FROM contacts WHERE id = $1`, [contactId]);
   }
 }

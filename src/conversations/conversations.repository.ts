@@ -112,4 +112,50 @@ export class ConversationsRepository {
       [messageId, reason],
     );
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Erasure (src/privacy asks; these tables are this module's)
+
+  /** Deletes the delivery statuses of a customer's messages and of sends to them; returns how many. */
+  async eraseStatusEventsOf(manager: EntityManager, contact: { id: string; waId: string }): Promise<number> {
+    return returnedRows(
+      await manager.query(`DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE contact_id = $1) OR recipient_id = $2 RETURNING 1`, [contact.id, contact.waId]),
+    ).length;
+  }
+
+  /** Deletes a customer's messages and conversations (their tasks go with them: foreign keys). */
+  async eraseConversationsOf(manager: EntityManager, contactId: string): Promise<void> {
+    await manager.query(`DELETE FROM messages WHERE contact_id = $1`, [contactId]);
+    await manager.query(`DELETE FROM conversations WHERE contact_id = $1`, [contactId]);
+  }
+
+  // Retention (src/privacy decides what is old enough)
+
+  /** Locks up to `limit` messages sent before `cutoff` (rows another run holds are skipped). */
+  async lockMessagesBefore(manager: EntityManager, cutoff: Date, limit: number): Promise<{ id: string; wamid: string; storageKey: string | null }[]> {
+    return manager.query(`SELECT id, wamid, media->>'storageKey' AS "storageKey" FROM messages WHERE wa_timestamp < $1 LIMIT $2 FOR UPDATE SKIP LOCKED`, [cutoff, limit]);
+  }
+
+  /** Deletes these messages with their delivery statuses (their tasks go by foreign key). */
+  async deleteMessages(manager: EntityManager, messages: { id: string; wamid: string }[]): Promise<void> {
+    await manager.query(`DELETE FROM message_status_events WHERE wamid = ANY($1::text[])`, [messages.map((m) => m.wamid)]);
+    await manager.query(`DELETE FROM messages WHERE id = ANY($1::uuid[])`, [messages.map((m) => m.id)]);
+  }
+
+  /** Deletes conversations left without messages whose last activity is before `cutoff`; returns their ids. */
+  async deleteEmptyConversationsBefore(manager: EntityManager, cutoff: Date): Promise<string[]> {
+    return returnedRows<{ id: string }>(
+      await manager.query(
+        `DELETE FROM conversations c WHERE COALESCE(c.last_message_at, c.opened_at) < $1
+           AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id)
+         RETURNING id`,
+        [cutoff],
+      ),
+    ).map((r) => r.id);
+  }
+
+  /** Delivery statuses received before `cutoff` (their messages are gone, or never arrived). */
+  async deleteStatusEventsBefore(cutoff: Date): Promise<number> {
+    return returnedRows(await this.dataSource.query(`DELETE FROM message_status_events WHERE received_at < $1 RETURNING 1`, [cutoff])).length;
+  }
 }

@@ -1,6 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import type { EntityManager } from 'typeorm';
 import { LOGGER } from '../common/logger';
+import { ConsentRepository } from '../consent/consent.repository';
+import { ContactsRepository } from '../contacts/contacts.repository';
+import { ConversationsRepository } from '../conversations/conversations.repository';
+import { SyncRepository } from '../sync/sync.repository';
+import { OutboundRepository } from '../whatsapp/outbound/outbound.repository';
+import { QuarantineRepository } from '../whatsapp/quarantine.repository';
 import { ConnectionsService } from '../connections/connections.service';
 import { OutboxRepository } from '../tasks/outbox.repository';
 import { QueueName } from '../tasks/queues';
@@ -23,6 +30,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class ErasureService {
   constructor(
     private readonly repo: PrivacyRepository,
+    private readonly conversations: ConversationsRepository,
+    private readonly contacts: ContactsRepository,
+    private readonly links: SyncRepository,
+    private readonly consent: ConsentRepository,
+    private readonly quarantine: QuarantineRepository,
+    private readonly refusals: OutboundRepository,
     private readonly connections: ConnectionsService,
     private readonly outbox: OutboxRepository,
     private readonly queue: TaskQueue,
@@ -53,7 +66,7 @@ export class ErasureService {
       const inventory = await this.repo.inventory(manager, contact.id);
 
       await this.repo.tombstoneMessages(manager, contact.id);
-      const deleted = await this.repo.deleteCustomer(manager, contact);
+      const deleted = await this.eraseLocally(manager, contact);
       const erased: ErasedCounts = {
         messages: inventory.messages,
         conversations: inventory.conversations,
@@ -144,6 +157,27 @@ export class ErasureService {
    */
   private async erasureTargets(): Promise<ConnectionForErasure[]> {
     return (await this.connections.list()).map((c) => ({ id: c.id, name: c.name, connectorId: c.connectorId, canErase: c.capabilities?.erasure === true }));
+  }
+
+  /**
+   * Deletes everything this database holds about the customer except the erasure's own records,
+   * in the caller's transaction, each table by the module that owns it: delivery statuses, remote
+   * links (contact, tickets, messages, transcripts), background tasks naming them, quarantined
+   * webhook content naming their number, the consent ledger, refused sends, messages,
+   * conversations and the contact. Links and statuses go first: they are found through the
+   * messages. Returns the counts the receipt reports.
+   */
+  private async eraseLocally(manager: EntityManager, contact: { id: string; waId: string }): Promise<{ statusEvents: number; remoteLinks: number; consentEvents: number }> {
+    const statusEvents = await this.conversations.eraseStatusEventsOf(manager, contact);
+    const remoteLinks = await this.links.eraseLinksOfContact(manager, contact.id);
+    // The erasure's own fan-out tasks are written after this.
+    await this.outbox.eraseTasksNaming(manager, contact.id, QueueName.Privacy);
+    await this.quarantine.eraseMentionsOf(manager, contact.waId);
+    const consentEvents = await this.consent.eraseEventsOf(manager, contact.id);
+    await this.refusals.eraseRefusalsOf(manager, contact.id);
+    await this.conversations.eraseConversationsOf(manager, contact.id);
+    await this.contacts.erase(manager, contact.id);
+    return { statusEvents, remoteLinks, consentEvents };
   }
 }
 

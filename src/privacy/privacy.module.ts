@@ -1,5 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ConnectionsModule } from '../connections/connections.module';
+import { ConsentModule } from '../consent/consent.module';
+import { ContactsModule } from '../contacts/contacts.module';
+import { ConversationsModule } from '../conversations/conversations.module';
+import { SyncModule } from '../sync/sync.module';
+import { OutboundModule } from '../whatsapp/outbound/outbound.module';
 import { WhatsappModule } from '../whatsapp/whatsapp.module';
 import { ErasureHandler } from './erasure.handler';
 import { ErasureService } from './erasure.service';
@@ -17,8 +22,9 @@ import { RetentionService } from './retention.service';
  * fan-out to every connection and per-system receipts, and the retention job (worker processes).
  */
 @Module({
-  // Connections resolve and build the connectors that erase remotely; WhatsApp holds the media store.
-  imports: [ConnectionsModule, WhatsappModule],
+  // Connections resolve and build the connectors that erase remotely. The others own the tables
+  // an erasure empties: it asks each of them, in one transaction.
+  imports: [ConnectionsModule, WhatsappModule, OutboundModule, ConversationsModule, ContactsModule, ConsentModule, SyncModule],
   controllers: [PrivacyController],
   providers: [PrivacyRepository, RetentionRepository, MediaCleanup, ExportService, ErasureService, RemoteErasureService, ErasureHandler, RetentionService, RetentionScheduler],
   exports: [ErasureHandler, ErasureService, ExportService, RetentionService],

@@ -3,7 +3,6 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { RemoteRef } from '../../connectors/_sdk/contract';
 import type { StoredMedia } from '../conversations/entities/message.entity';
 import { returnedRows } from '../database/query-result';
-import { QueueName } from '../tasks/queues';
 import type { ErasedCounts } from './entities/erasure-request.entity';
 import type { ErasureReceiptEntity, ReceiptStatus, ReceiptTarget } from './entities/erasure-receipt.entity';
 import type { ErasureRequestEntity } from './entities/erasure-request.entity';
@@ -237,37 +236,6 @@ export class PrivacyRepository {
     return rows.length;
   }
 
-  /**
-   * Deletes everything this database holds about the customer except the erasure's own records:
-   * delivery statuses, remote links (contact, tickets, messages, transcripts), background tasks
-   * about them, quarantined webhook fragments naming their number, the consent ledger, refused
-   * sends, messages, conversations and the contact. Returns the counts the receipt reports.
-   */
-  async deleteCustomer(manager: EntityManager, contact: { id: string; waId: string }): Promise<{ statusEvents: number; remoteLinks: number; consentEvents: number }> {
-    const statusEvents = returnedRows(
-      await manager.query(
-        `DELETE FROM message_status_events WHERE wamid IN (SELECT wamid FROM messages WHERE contact_id = $1) OR recipient_id = $2 RETURNING 1`,
-        [contact.id, contact.waId],
-      ),
-    ).length;
-    const remoteLinks = returnedRows(await manager.query(`DELETE FROM remote_links WHERE local_id IN ${LOCAL_IDS_OF_CONTACT} RETURNING 1`, [contact.id])).length;
-    // Tasks about the customer's messages and conversations go with them (foreign keys); tasks
-    // that only name the contact in their payload (e.g. consent changes) are removed here. The
-    // erasure's own fan-out tasks are written after this.
-    await manager.query(`DELETE FROM outbox WHERE payload->>'contactId' = $1::text AND queue <> '${QueueName.Privacy}'`, [contact.id]);
-    // A quarantined webhook fragment is raw JSON; one that carries the customer's wa_id as a
-    // value ("from", "wa_id", "recipient_id") is about them.
-    await manager.query(`DELETE FROM quarantine WHERE strpos(payload, $1) > 0`, [`"${contact.waId}"`]);
-    // The consent ledger is append-only for everything but erasure: its evidence (the message
-    // text, who recorded it) is personal data. What proves the erasure is the erasure request.
-    const consentEvents = returnedRows(await manager.query(`DELETE FROM consent_events WHERE contact_id = $1 RETURNING 1`, [contact.id])).length;
-    await manager.query(`DELETE FROM outbound_refusals WHERE contact_id = $1`, [contact.id]);
-    await manager.query(`DELETE FROM messages WHERE contact_id = $1`, [contact.id]);
-    await manager.query(`DELETE FROM conversations WHERE contact_id = $1`, [contact.id]);
-    await manager.query(`DELETE FROM contacts WHERE id = $1`, [contact.id]);
-    return { statusEvents, remoteLinks, consentEvents };
-  }
-
   /** Of these media files, those no remaining message refers to (safe to delete from the store). */
   async unreferencedMediaKeys(keys: string[]): Promise<string[]> {
     if (keys.length === 0) return [];
@@ -335,10 +303,7 @@ export class PrivacyRepository {
     return (await this.contactLinks(this.dataSource.manager, contactId)).get(connectionId) ?? null;
   }
 
-  /** Removes links a sync wrote for the erased contact after the local erasure. */
-  async dropLateLinks(connectionId: string, contactId: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM remote_links WHERE connection_id = $1 AND local_id = $2`, [connectionId, contactId]);
-  }
+
 
   /**
    * Whether a sync of this connection is running right now: the sync engine holds the
@@ -352,8 +317,5 @@ export class PrivacyRepository {
     return row.running === true;
   }
 
-  /** Drops the customer's identifiers from a finished erasure task (its ids stay). */
-  async scrubTaskPayload(taskId: string): Promise<void> {
-    await this.dataSource.query(`UPDATE outbox SET payload = payload - 'customer' - 'remote' WHERE id = $1`, [taskId]);
-  }
+
 }

@@ -5,6 +5,8 @@ import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { LOGGER } from '../common/logger';
 import { redactText } from '../common/redaction';
 import { type CallFailure, type CallOutcome, ConnectorCalls } from '../connections/connector-calls';
+import { SyncRepository } from '../sync/sync.repository';
+import { OutboxRepository } from '../tasks/outbox.repository';
 import type { ReceiptStatus } from './entities/erasure-receipt.entity';
 import { neverSyncedDetail, PARKED_RECHECK_MS, receiptPlan, SYNC_SETTLE_MAX_MS, SYNC_SETTLE_WAIT_MS } from './erasure.policy';
 import { PrivacyRepository } from './privacy.repository';
@@ -40,6 +42,8 @@ export class RemoteErasureService {
 
   constructor(
     private readonly repo: PrivacyRepository,
+    private readonly links: SyncRepository,
+    private readonly outbox: OutboxRepository,
     private readonly calls: ConnectorCalls,
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -139,8 +143,8 @@ export class RemoteErasureService {
     await this.repo.updateReceipt(p.receiptId, status, detail, called);
     this.logger.info({ erasureId: p.erasureId, connectionId: task.connectionId, outcome: status }, 'remote erasure settled');
     if (status === 'failed') return { outcome: 'failed', reason: detail };
-    if (task.connectionId) await this.repo.dropLateLinks(task.connectionId, p.contactId);
-    await this.repo.scrubTaskPayload(task.id);
+    if (task.connectionId) await this.links.dropContactLinks(task.connectionId, p.contactId);
+    await this.outbox.scrubCustomerFromPayload(task.id);
     return { outcome: 'settled' };
   }
 }

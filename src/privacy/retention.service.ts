@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
+import type { EntityManager } from 'typeorm';
 import { LOGGER } from '../common/logger';
+import { ConversationsRepository } from '../conversations/conversations.repository';
+import { SyncRepository } from '../sync/sync.repository';
+import { OutboxRepository } from '../tasks/outbox.repository';
+import { QueueName } from '../tasks/queues';
+import { QuarantineRepository } from '../whatsapp/quarantine.repository';
 import type { RetentionStatEntity } from './entities/retention-stat.entity';
 import { MediaCleanup } from './media-cleanup';
 import { noCounts, RETENTION_BATCH, retentionCutoff, retentionDaysOf, type RetentionCounts, utcDay } from './retention.policy';
@@ -28,6 +34,10 @@ export interface RetentionOverview {
 export class RetentionService {
   constructor(
     private readonly repo: RetentionRepository,
+    private readonly conversations: ConversationsRepository,
+    private readonly links: SyncRepository,
+    private readonly quarantine: QuarantineRepository,
+    private readonly outbox: OutboxRepository,
     private readonly media: MediaCleanup,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -43,18 +53,23 @@ export class RetentionService {
     if (days) {
       const cutoff = retentionCutoff(now, days);
       for (;;) {
-        const batch = await this.repo.transaction((manager) => this.repo.deleteMessagesBefore(manager, cutoff, RETENTION_BATCH));
+        const batch = await this.repo.transaction((manager) => this.deleteMessagesBefore(manager, cutoff));
         counts.messages += batch.messages;
         // After the commit: a rolled-back batch must not have lost its files.
         counts.media += (await this.media.removeUnreferenced(batch.storageKeys)).removed;
         if (batch.messages < RETENTION_BATCH) break;
       }
-      counts.conversations = await this.repo.deleteEmptyConversationsBefore(cutoff);
-      counts.statusEvents = await this.repo.deleteStatusEventsBefore(cutoff);
-      counts.quarantine = await this.repo.deleteQuarantineBefore(cutoff);
+      counts.conversations = await this.repo.transaction(async (manager) => {
+        // With their ticket and transcript links.
+        const ids = await this.conversations.deleteEmptyConversationsBefore(manager, cutoff);
+        await this.links.deleteLinksOf(manager, ids);
+        return ids.length;
+      });
+      counts.statusEvents = await this.conversations.deleteStatusEventsBefore(cutoff);
+      counts.quarantine = await this.quarantine.deleteBefore(cutoff);
     }
     for (const connection of connections) {
-      if (connection.days) counts.syncRecords += await this.repo.deleteSyncRecordsBefore(connection.id, retentionCutoff(now, connection.days));
+      if (connection.days) counts.syncRecords += await this.deleteSyncRecordsBefore(connection.id, retentionCutoff(now, connection.days));
     }
     await this.repo.recordRun(utcDay(now), counts);
     this.logger.info({ ...counts }, 'retention run finished');
@@ -69,5 +84,29 @@ export class RetentionService {
       return { id: c.id, name: c.name, retentionDays: own ?? global, override: own !== undefined };
     });
     return { retentionDays: global, connections, days: await this.repo.recentStats(days) };
+  }
+
+  /**
+   * Deletes up to a batch of messages sent before `cutoff`, with their remote links and delivery
+   * statuses (their tasks go by foreign key). Returns how many went and the media files they used.
+   */
+  private async deleteMessagesBefore(manager: EntityManager, cutoff: Date): Promise<{ messages: number; storageKeys: string[] }> {
+    const rows = await this.conversations.lockMessagesBefore(manager, cutoff, RETENTION_BATCH);
+    if (rows.length === 0) return { messages: 0, storageKeys: [] };
+    await this.links.deleteLinksOf(manager, rows.map((r) => r.id));
+    await this.conversations.deleteMessages(manager, rows);
+    return { messages: rows.length, storageKeys: [...new Set(rows.flatMap((r) => (r.storageKey ? [r.storageKey] : [])))] };
+  }
+
+  /**
+   * A connection's sync records older than `cutoff`: finished sync tasks (done or dead) and the
+   * links of messages and transcripts. Erasure tasks belong to their erasure's record.
+   */
+  private deleteSyncRecordsBefore(connectionId: string, cutoff: Date): Promise<number> {
+    return this.repo.transaction(async (manager) => {
+      const links = await this.links.deleteRecordLinksBefore(manager, connectionId, cutoff);
+      const tasks = await this.outbox.deleteFinishedBefore(manager, connectionId, cutoff, QueueName.Privacy);
+      return links + tasks;
+    });
   }
 }

@@ -289,4 +289,38 @@ export class SyncRepository {
       [conversationId],
     );
   }
+
+  /**
+   * Erasure: deletes the remote links of a customer — their contact, tickets, messages and
+   * transcripts — in every connection; returns how many. Runs before their conversations and
+   * messages are deleted (it finds the links by those ids).
+   */
+  async eraseLinksOfContact(manager: EntityManager, contactId: string): Promise<number> {
+    return returnedRows(
+      await manager.query(
+        `DELETE FROM remote_links WHERE local_id IN (SELECT $1::uuid UNION ALL SELECT id FROM conversations WHERE contact_id = $1 UNION ALL SELECT id FROM messages WHERE contact_id = $1) RETURNING 1`,
+        [contactId],
+      ),
+    ).length;
+  }
+
+  /** A link a drain wrote for an erased customer after the erasure (it was mid-call): dropped. */
+  async dropContactLinks(connectionId: string, contactId: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM remote_links WHERE connection_id = $1 AND local_id = $2`, [connectionId, contactId]);
+  }
+
+  /** Retention: the links of these local objects (messages, conversations), in every connection. */
+  async deleteLinksOf(manager: EntityManager, localIds: string[]): Promise<void> {
+    if (localIds.length) await manager.query(`DELETE FROM remote_links WHERE local_id = ANY($1::uuid[])`, [localIds]);
+  }
+
+  /**
+   * Retention: a connection's message and transcript links not touched since `cutoff`. Contact and
+   * ticket links stay while their local objects do: erasure and ticket threading need them.
+   */
+  async deleteRecordLinksBefore(manager: EntityManager, connectionId: string, cutoff: Date): Promise<number> {
+    return returnedRows(
+      await manager.query(`DELETE FROM remote_links WHERE connection_id = $1 AND entity_type IN ('message', 'transcript') AND updated_at < $2 RETURNING 1`, [connectionId, cutoff]),
+    ).length;
+  }
 }

@@ -215,4 +215,25 @@ export class OutboxRepository {
     const rows: OutboxTaskEntity[] = await this.dataSource.query(`SELECT ${TASK_COLUMNS} FROM outbox WHERE id = $1`, [id]);
     return rows[0] ?? null;
   }
+
+  /**
+   * Erasure: deletes tasks that name a customer only in their payload (e.g. consent changes); tasks
+   * about their messages and conversations go with those rows (foreign keys). `keepQueue`'s tasks
+   * stay (the erasure's own fan-out).
+   */
+  async eraseTasksNaming(manager: EntityManager, contactId: string, keepQueue: QueueName): Promise<void> {
+    await manager.query(`DELETE FROM outbox WHERE payload->>'contactId' = $1::text AND queue <> $2`, [contactId, keepQueue]);
+  }
+
+  /** Removes what a finished task's payload said about a customer (their details, remote ids). */
+  async scrubCustomerFromPayload(taskId: string): Promise<void> {
+    await this.dataSource.query(`UPDATE outbox SET payload = payload - 'customer' - 'remote' WHERE id = $1`, [taskId]);
+  }
+
+  /** Retention: a connection's finished tasks (done or dead) not touched since `cutoff`, except `keepQueue`'s. */
+  async deleteFinishedBefore(manager: EntityManager, connectionId: string, cutoff: Date, keepQueue: QueueName): Promise<number> {
+    return returnedRows(
+      await manager.query(`DELETE FROM outbox WHERE connection_id = $1 AND status IN ('done', 'dead') AND updated_at < $2 AND queue <> $3 RETURNING 1`, [connectionId, cutoff, keepQueue]),
+    ).length;
+  }
 }

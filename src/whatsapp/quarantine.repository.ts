@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { returnedRows } from '../database/query-result';
 import { QuarantineEntity } from './entities/quarantine.entity';
 
 @Injectable()
@@ -37,5 +38,18 @@ export class QuarantineRepository {
     if (cursor) qb.where('(q.created_at, q.id) < (:createdAt::timestamptz, :id::uuid)', cursor);
     const { entities, raw } = await qb.getRawAndEntities();
     return entities.map((item, i) => ({ item, createdAtExact: raw[i].exact_created_at as string, rawBase64: (raw[i].raw_base64 as string | null) ?? null }));
+  }
+
+  /**
+   * Erasure: deletes quarantined webhook content about a customer. A quarantined fragment is raw
+   * JSON; one that carries their wa_id as a value ("from", "wa_id", "recipient_id") is about them.
+   */
+  async eraseMentionsOf(manager: EntityManager, waId: string): Promise<void> {
+    await manager.query(`DELETE FROM quarantine WHERE strpos(payload, $1) > 0`, [`"${waId}"`]);
+  }
+
+  /** Retention: quarantined webhook content (raw payloads, personal data included) stored before `cutoff`. */
+  async deleteBefore(cutoff: Date): Promise<number> {
+    return returnedRows(await this.dataSource.query(`DELETE FROM quarantine WHERE created_at < $1 RETURNING 1`, [cutoff])).length;
   }
 }

@@ -21,6 +21,6 @@ import { WhatsappWebhookController } from './whatsapp-webhook.controller';
     CloudApiClient,
     MediaFetchHandler,
   ],
-  exports: [MediaFetchHandler, CloudApiClient],
+  exports: [MediaFetchHandler, CloudApiClient, QuarantineRepository],
 })
 export class WhatsappModule {}

@@ -13,6 +13,6 @@ import { WhatsAppSender } from './whatsapp-sender.service';
   imports: [ConsentGateModule, ConsentModule, ConversationsModule, WhatsappModule],
   // ConsentKeywordHandler: a STOP/START keyword is recorded in the ledger and confirmed by a send.
   providers: [OutboundRepository, WhatsAppSender, OutboundSendHandler, ConsentKeywordHandler],
-  exports: [WhatsAppSender, OutboundSendHandler, ConsentKeywordHandler, ConsentGateModule],
+  exports: [WhatsAppSender, OutboundSendHandler, ConsentKeywordHandler, ConsentGateModule, OutboundRepository],
 })
 export class OutboundModule {}

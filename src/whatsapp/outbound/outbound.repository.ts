@@ -226,4 +226,9 @@ export class OutboundRepository {
       return failed ? insertReplyStatusTask(manager, { id: failed.id, origin: failed.origin, status: 'failed' }) : [];
     });
   }
+
+  /** Erasure: deletes the record of sends to a customer that were refused. */
+  async eraseRefusalsOf(manager: EntityManager, contactId: string): Promise<void> {
+    await manager.query(`DELETE FROM outbound_refusals WHERE contact_id = $1`, [contactId]);
+  }
 }
