@@ -3,6 +3,7 @@ import { MetricsService } from '../health/metrics.service';
 import { OutboxRepository } from '../tasks/outbox.repository';
 import { QueueName } from '../tasks/queues';
 import { ConnectionsRepository } from './connections.repository';
+import type { ConnectionEntity } from './entities/connection.entity';
 
 /** Every status a connection can show on the dashboard: the stored ones, and paused/disabled as the sync sees them. */
 const STATUSES = ['active', 'paused', 'needs_reauth', 'disabled'] as const;
@@ -21,16 +22,19 @@ export class ConnectionMetrics implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    // Both gauges read the connections once per scrape (as the outbox gauges share their query).
+    let rows: Promise<ConnectionEntity[]> | undefined;
+    const connections = () => (rows ??= this.connections.list().finally(() => setTimeout(() => (rows = undefined), 100)));
     this.metrics.gauge('threadbridge_sync_lag_seconds', 'Age of the oldest message not yet delivered to each connection (0: none waiting)', ['connection'], async (gauge) => {
-      const [rows, lag] = await Promise.all([this.connections.list(), this.outbox.oldestOpenByConnection(QueueName.CrmSync)]);
+      const [all, lag] = await Promise.all([connections(), this.outbox.oldestOpenByConnection(QueueName.CrmSync)]);
       gauge.reset();
-      for (const row of rows) gauge.set({ connection: row.name }, lag.get(row.id) ?? 0);
+      for (const row of all) gauge.set({ connection: row.name }, lag.get(row.id) ?? 0);
     });
     this.metrics.gauge('threadbridge_connection_status', 'Status of each connection: 1 for the one it has, 0 for the others', ['connection', 'status'], async (gauge) => {
-      const rows = await this.connections.list();
+      const all = await connections();
       const now = Date.now();
       gauge.reset();
-      for (const row of rows) {
+      for (const row of all) {
         const status = !row.enabled ? 'disabled' : row.status === 'active' && row.retryAfter && row.retryAfter.getTime() > now ? 'paused' : row.status;
         for (const s of STATUSES) gauge.set({ connection: row.name, status: s }, s === status ? 1 : 0);
       }

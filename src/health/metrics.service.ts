@@ -98,16 +98,10 @@ export class MetricsService {
         this.set((await read().catch(() => ({ oldestAgeSeconds: NaN }))).oldestAgeSeconds);
       },
     });
-    new Gauge({
-      name: 'threadbridge_dead_letters',
-      help: 'Dead-lettered tasks waiting for an operator, by queue',
-      labelNames: ['queue'],
-      registers: [this.registry],
-      async collect() {
-        const counts = await outbox.deadCounts().catch(() => undefined);
-        this.reset();
-        for (const { queue, count } of counts ?? []) this.set({ queue }, count);
-      },
+    this.gauge('threadbridge_dead_letters', 'Dead-lettered tasks waiting for an operator, by queue', ['queue'], async (gauge) => {
+      const counts = await outbox.deadCounts();
+      gauge.reset();
+      for (const { queue, count } of counts) gauge.set({ queue }, count);
     });
   }
 }
