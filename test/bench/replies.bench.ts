@@ -25,6 +25,7 @@ import { startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';
 import { benchRedisUrl, databaseUrl, startBenchService, stopChild } from './bench-utils';
 import { peakInWindow } from '../setup/time-windows';
+import { allowFakes } from '../setup/test-env';
 
 const SECRET = 'bench-app-secret';
 const ADMIN = 'bench-admin-key-0123456789';
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
       WHATSAPP_ACCESS_TOKEN: META_TOKEN,
       WHATSAPP_THROUGHPUT_PER_SECOND: String(THROUGHPUT),
       // The fakes are on loopback, which the egress policy refuses unless named.
-      EGRESS_ALLOW: [meta.url, zendesk.url].map((u) => new URL(u).host).join(','),
+      EGRESS_ALLOW: allowFakes(meta, zendesk),
     },
   });
   const base = service.url;

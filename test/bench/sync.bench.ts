@@ -20,6 +20,7 @@ import { anImageMessageWebhook, aTextMessageWebhook, nextWamid } from '../factor
 import { startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';
 import { benchRedisUrl, databaseUrl, startBenchService, stopChild } from './bench-utils';
+import { allowFakes } from '../setup/test-env';
 
 const SECRET = 'bench-app-secret';
 const ADMIN = 'bench-admin-key-0123456789';
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
       WHATSAPP_API_URL: meta.url,
       WHATSAPP_ACCESS_TOKEN: 'bench-whatsapp-token',
       // The fakes are on loopback, which the egress policy refuses unless named.
-      EGRESS_ALLOW: [meta.url, hubspot.url].map((u) => new URL(u).host).join(','),
+      EGRESS_ALLOW: allowFakes(meta, hubspot),
     },
   });
   const base = service.url;

@@ -20,6 +20,7 @@ import { createLogger } from '../../src/common/logger';
 import { aLocationMessageWebhook, anImageMessageWebhook, aStatusWebhook, aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { type MetaGraphFake, type SentMessage, startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';
+import { allowFakes } from '../setup/test-env';
 
 const APP_SECRET = 'demo-app-secret';
 const ADMIN_KEY = 'demo-admin-key-0123456789';
@@ -179,7 +180,7 @@ async function start(dataDir: string, out: Printer, stepTimeoutMs: number): Prom
       WHATSAPP_PHONE_NUMBER_ID: '106540352242922',
       WHATSAPP_API_URL: meta.url,
       // The demo's fakes run on loopback, which the egress policy refuses unless named.
-      EGRESS_ALLOW: [meta.url, hubspot.url, zendesk.url].map((u) => new URL(u).host).join(','),
+      EGRESS_ALLOW: allowFakes(meta, hubspot, zendesk),
       LOG_LEVEL: 'warn',
     },
     { logger: createLogger({ level: 'warn', redact: true }) },

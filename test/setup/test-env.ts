@@ -14,3 +14,14 @@ export function databaseUrl(name: string): string {
   u.pathname = `/${name}`;
   return u.toString();
 }
+
+/**
+ * EGRESS_ALLOW naming exactly these fakes (each one's host:port), for a service that must reach
+ * them: the egress policy refuses loopback otherwise, as it would in production.
+ */
+export function allowFakes(...fakes: ({ url: string } | string | undefined)[]): string {
+  return fakes
+    .filter((f): f is { url: string } | string => f !== undefined)
+    .map((f) => new URL(typeof f === 'string' ? f : f.url).host)
+    .join(',');
+}

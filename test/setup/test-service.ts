@@ -7,6 +7,8 @@ import { DataSource } from 'typeorm';
 import { type RunningService, startService } from '../../src/bootstrap';
 import { createLogger } from '../../src/common/logger';
 
+export { allowFakes } from './test-env';
+
 export const TEST_APP_SECRET = 'test-app-secret';
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
 export const TEST_VERIFY_TOKEN = 'test-verify-token';
@@ -53,17 +55,6 @@ export async function startTestService(
     },
   );
   return Object.assign(service, { db: service.app.get(DataSource) });
-}
-
-/**
- * EGRESS_ALLOW naming exactly these fakes (each one's host:port), for a service that must reach
- * them: the egress policy refuses loopback otherwise, as it would in production.
- */
-export function allowFakes(...fakes: ({ url: string } | string | undefined)[]): string {
-  return fakes
-    .filter((f): f is { url: string } | string => f !== undefined)
-    .map((f) => new URL(typeof f === 'string' ? f : f.url).host)
-    .join(',');
 }
 
 /** Polls until `check` returns a truthy value, or fails after `timeoutMs` with `what`. */
