@@ -12,22 +12,26 @@ import type { ConnectorError } from './errors';
 // ---------------------------------------------------------------------------------------------
 // Manifest
 
+/**
+ * What a connection can do, as the API shows it: derived from the facets its connector has
+ * ({@link capabilitiesOf}), never declared beside them.
+ */
 export interface ConnectorCapabilities {
   /** Finds or creates the customer as a contact/user. Every connector has this. */
   contacts: true;
-  /** Logs each WhatsApp message on the customer's record (appendMessages). */
+  /** Logs each WhatsApp message on the customer's record (facet `timeline`). */
   history: boolean;
-  /** Opens/reuses/reopens a ticket per conversation (ensureTicket). */
+  /** Opens/reuses/reopens a ticket per conversation (facet `tickets`). */
   tickets: boolean;
-  /** Attaches the whole transcript when a conversation closes (attachTranscript). */
+  /** Attaches the whole transcript when a conversation closes (facet `transcripts`). */
   transcripts: boolean;
-  /** Receives agent replies by webhook (verifyWebhook + parseWebhook) and reports what became of them (reportReplyStatus). */
+  /** Receives agent replies by webhook and reports what became of them (facet `replies`). */
   replies: boolean;
-  /** Mirrors consent changes onto the remote contact (recordConsent). */
+  /** Mirrors consent changes onto the remote contact (facet `consent`). */
   consent: boolean;
-  /** Erases the customer remotely on a right-to-be-forgotten request (eraseContact). */
+  /** Erases the customer remotely on a right-to-be-forgotten request (facet `erasure`). */
   erasure: boolean;
-  /** Uploads media files rather than linking to them. */
+  /** Uploads media files rather than linking to them (`timeline.uploadsMedia`). */
   attachments: boolean;
 }
 
@@ -35,7 +39,8 @@ export interface ConnectorCapabilities {
  * How a connector settles a message flagged maybeCreated: an earlier call may have written it
  * (it timed out, or its connection was reset after sending) and the connector must find that
  * write before creating the message again. The core retries such a call soon (a backoff from
- * 200 ms), so the lookup must see writes that are seconds old.
+ * 200 ms), so the lookup must see writes that are seconds old. Part of the `timeline` facet: a
+ * connector that logs messages must say how.
  */
 export type MaybeCreatedReconciliation =
   /**
@@ -54,19 +59,13 @@ export interface ConnectorManifest {
   id: string;
   displayName: string;
   docsUrl: string;
-  capabilities: ConnectorCapabilities;
   /**
    * The vendor's default request budget per account. The core enforces it across all workers
    * (deps.budget); a connection's settings may override it (e.g. a higher HubSpot tier).
    */
   defaultBudget: { requests: number; perMs: number };
-  /** Most messages appendMessages accepts in one call (e.g. a vendor batch endpoint's limit). */
+  /** Most items any facet's batch call takes at once (e.g. a vendor batch endpoint's limit). */
   maxBatch: number;
-  /**
-   * Capability `history`: how appendMessages finds messages flagged maybeCreated (the conformance
-   * suite requires it then, and replays a lost create against the fake's lagging search).
-   */
-  reconcile?: MaybeCreatedReconciliation;
 }
 
 /** A class with class-validator decorators; the core validates plain JSON against it. */
@@ -98,11 +97,10 @@ export interface ConnectorDefinition<C extends object = object, S extends object
    */
   budgetFor?(settings: S): { requests: number; perMs: number };
   /**
-   * The capabilities a connection with these settings has, when its settings can switch a
-   * feature off (e.g. tickets disabled). Never more than manifest.capabilities. Absent: the manifest's.
+   * Builds a connector for one job. Cheap: called once per job with fresh credentials. The facets
+   * it returns are what a connection with these settings can do (a setting that switches tickets
+   * off leaves the `tickets` facet out).
    */
-  capabilitiesFor?(settings: S): ConnectorCapabilities;
-  /** Builds a connector for one job. Cheap: called once per job with fresh credentials. */
   create(credentials: C, settings: S, deps: ConnectorDeps): CrmConnector;
   /**
    * The base URLs a connection with these credentials and settings calls (its API, and any fixed
@@ -191,9 +189,9 @@ export interface Thread {
   /** threadbridge's conversation id (uuid). */
   conversationId: string;
   customer: Customer;
-  /** The remote contact, as returned by ensureContact. */
+  /** The remote contact, as contacts.ensure returned it. */
   contact: RemoteRef;
-  /** The ticket of this conversation, once ensureTicket returned one. */
+  /** The ticket of this conversation, once tickets.ensure returned one. */
   ticket?: RemoteRef;
   /** The business phone number (display form) the customer wrote to. */
   businessNumber: string;
@@ -233,7 +231,7 @@ export interface UnifiedMessage {
   /**
    * True when an earlier attempt may already have created this message remotely (a worker died
    * or a call timed out after sending). The connector must look it up before creating it again,
-   * as its manifest's `reconcile` declares.
+   * as its `timeline.reconcile` declares.
    */
   maybeCreated: boolean;
 }
@@ -285,7 +283,7 @@ export interface RawWebhook {
 
 /** A file attached to an agent's reply, as the vendor names it. */
 export interface ReplyAttachment {
-  /** Where the vendor serves the file; it may need the connection's credentials (downloadAttachment). */
+  /** Where the vendor serves the file; it may need the connection's credentials (replies.download). */
   url?: string;
   /** The vendor's id of the file, when the event gives one (with or instead of a URL). */
   remoteId?: string;
@@ -293,7 +291,7 @@ export interface ReplyAttachment {
   mimeType?: string;
 }
 
-/** What downloadAttachment fetched. */
+/** What replies.download fetched. */
 export type AttachmentDownload =
   | { status: 'ok'; bytes: Buffer; /** As the vendor served it (Content-Type), when it said. */ mimeType?: string; filename?: string }
   /** Larger than the `maxBytes` asked for: not read further. `sizeBytes` when the vendor said. */
@@ -332,24 +330,144 @@ export interface ReplyStatus {
   at: Date;
 }
 
-/** What appendMessages returns for each message, in the order given. */
+/** What timeline.append returns for each message it logged. */
 export interface AppendResult {
   messageId: string;
   remote: RemoteRef;
 }
 
 // ---------------------------------------------------------------------------------------------
-// The connector
+// The connector: `contacts` and optional facets, each with batch forms only. A vendor's rate
+// limit counts calls per account, so a batch endpoint lets the core sync a burst from many
+// conversations in a few calls; a vendor without one uses oneByOne() (./batch.ts). Each batch
+// call takes at most manifest.maxBatch items and answers one result per item, in order.
 
-export interface CrmConnector {
+export interface ContactRequest {
+  customer: Customer;
+  /** The link the core holds already; the connector may return it as is or re-check it. */
+  known?: RemoteRef;
+}
+
+export interface TicketRequest {
+  thread: Thread;
+  /** The conversation's ticket as the core knows it (or the customer's latest ticket). */
+  known?: RemoteRef;
+}
+
+/** One conversation's messages, in WhatsApp order. */
+export interface ThreadMessages {
+  thread: Thread;
+  messages: UnifiedMessage[];
+}
+
+export interface TranscriptRequest {
+  thread: Thread;
+  transcript: Transcript;
+}
+
+export interface ConsentRequest {
+  contact: RemoteRef;
+  consent: ConsentState;
+}
+
+export interface ErasureRequest {
+  contact: RemoteRef;
+  customer: Customer;
+}
+
+export interface ReplyStatusReport {
+  reply: ReplyRef;
+  status: ReplyStatus;
+}
+
+export interface ContactsFacet {
   /**
-   * Optional. How long a conversation must have been quiet before the core hands its new messages
-   * over (never more than 30 s after the first of them arrived), so a burst of messages reaches the
-   * vendor in one call. For vendors that limit updates per record (a Zendesk ticket takes about
-   * 30 updates in 10 minutes). Absent or 0: messages go as soon as they arrive.
+   * Finds each customer (by every phone format the vendor may hold) or creates them. Idempotent:
+   * two calls for the same customer return the same RemoteRef, also when several run at once.
+   */
+  ensure(requests: ContactRequest[]): Promise<RemoteRef[]>;
+}
+
+export interface TimelineFacet {
+  /**
+   * Records messages on each customer's record, each thread's in the order given. Returns an
+   * AppendResult per message logged; a message it does not report stays open and is retried
+   * (with maybeCreated). Idempotent for messages flagged maybeCreated, as `reconcile` says.
+   */
+  append(batches: ThreadMessages[]): Promise<AppendResult[]>;
+  /** How a maybe-created message is found before it is created again. */
+  readonly reconcile: MaybeCreatedReconciliation;
+  /**
+   * How long a conversation must have been quiet before the core hands its new messages over
+   * (never more than 30 s after the first of them arrived), so a burst reaches the vendor in one
+   * call. For vendors that limit updates per record (a Zendesk ticket takes about 30 updates in
+   * 10 minutes). Absent or 0: messages go as soon as they arrive.
    */
   readonly quietPeriodMs?: number;
+  /** True when media files are uploaded to the vendor, false when they are linked. */
+  readonly uploadsMedia: boolean;
+}
 
+export interface TicketsFacet {
+  /**
+   * The ticket for each conversation: `known` while it is open, `known` reopened when the
+   * customer wrote within the reopen window, else a new ticket.
+   */
+  ensure(requests: TicketRequest[]): Promise<RemoteRef[]>;
+}
+
+export interface TranscriptsFacet {
+  /** Attaches each closed conversation's whole transcript to the customer's record (or ticket). */
+  attach(requests: TranscriptRequest[]): Promise<RemoteRef[]>;
+}
+
+export interface RepliesFacet {
+  /** Constant-time check of the vendor's signature; false rejects with 401. */
+  verify(req: RawWebhook): boolean;
+  /** Turns a verified webhook into events; ignores what isn't for us. */
+  parse(req: RawWebhook): ConnectorEvent[];
+  /**
+   * Tells the origin system what became of agents' replies (a FAILED status in an inbox, an
+   * internal note on a ticket…), so an agent never wonders why a reply didn't arrive.
+   */
+  reportStatus(reports: ReplyStatusReport[]): Promise<void>;
+  /**
+   * Optional. Fetches a file attached to an agent's reply with the connection's credentials
+   * (helpdesk attachment links are often private), so the core can send it to the customer as
+   * WhatsApp media. Stops reading once the file passes `maxBytes` and answers `too_large`.
+   * Throws ConnectorError: `not_found` when the file is gone, `auth` when the credentials are
+   * refused, `transient`/`rate_limited` when trying again later can help. Without it, a reply's
+   * attachments cannot be sent and the agent is told so.
+   */
+  download?(attachment: ReplyAttachment, options: { maxBytes: number }): Promise<AttachmentDownload>;
+}
+
+/** Values a set-up step stores with the connection. */
+export interface ConnectionUpdate {
+  credentials?: Record<string, string>;
+  settings?: Record<string, unknown>;
+}
+
+export interface ReplySetupFacet {
+  /**
+   * Sets up the vendor's side of agent replies (webhooks, triggers, channels) pointing at
+   * `callbackUrl`, and returns values to store with the connection (a webhook signing secret, a
+   * channel id) — with which the connection then has the `replies` facet.
+   */
+  setUp(callbackUrl: string): Promise<ConnectionUpdate>;
+}
+
+export interface ConsentFacet {
+  /** Writes each consent state onto the remote contact. */
+  record(requests: ConsentRequest[]): Promise<void>;
+}
+
+export interface ErasureFacet {
+  /** Erases each customer remotely; one receipt per request, in order. */
+  erase(requests: ErasureRequest[]): Promise<ErasureReceipt[]>;
+}
+
+export interface CrmConnector {
   /** Throws ConnectorError('auth') when the credentials are wrong. */
   verifyCredentials(): Promise<void>;
 
@@ -363,92 +481,39 @@ export interface CrmConnector {
    */
   learnCredentials?(): Promise<Record<string, string>>;
 
-  /**
-   * Finds the customer (by every phone format the vendor may hold) or creates them. Idempotent:
-   * two calls for the same customer return the same RemoteRef. `known` is the link the core
-   * holds already; the connector may return it as is or re-check it.
-   */
-  ensureContact(customer: Customer, known?: RemoteRef): Promise<RemoteRef>;
-
-  /**
-   * Capability `tickets`. Returns the ticket for this conversation: `known` while it is open,
-   * `known` reopened when the customer wrote within the reopen window, else a new ticket.
-   */
-  ensureTicket?(thread: Thread, known?: RemoteRef): Promise<RemoteRef>;
-
-  /**
-   * Capability `history`. Records messages on the customer's record, in the given order (already
-   * WhatsApp order), at most manifest.maxBatch at a time. Returns one result per message.
-   * Idempotent for messages flagged maybeCreated.
-   */
-  appendMessages?(thread: Thread, messages: UnifiedMessage[]): Promise<AppendResult[]>;
-
-  /** Capability `transcripts`. */
-  attachTranscript?(thread: Thread, transcript: Transcript): Promise<RemoteRef>;
-
-  // ---- Batch forms (optional). A vendor's rate limit counts calls per account, so a connector
-  // whose API has batch endpoints should implement these: the core then syncs a burst from many
-  // conversations in a few calls. Absent, the core calls the single forms above, one per item.
-
-  /**
-   * ensureContact for many customers at once (at most manifest.maxBatch). Same rules as
-   * ensureContact; returns one RemoteRef per request, in order.
-   */
-  ensureContacts?(requests: { customer: Customer; known?: RemoteRef }[]): Promise<RemoteRef[]>;
-
-  /** ensureTicket for many threads at once; one RemoteRef per request, in order. */
-  ensureTickets?(requests: { thread: Thread; known?: RemoteRef }[]): Promise<RemoteRef[]>;
-
-  /**
-   * appendMessages for several threads in one go (at most manifest.maxBatch messages in all).
-   * Each thread's messages are in WhatsApp order. Returns one AppendResult per message.
-   */
-  appendToThreads?(batches: { thread: Thread; messages: UnifiedMessage[] }[]): Promise<AppendResult[]>;
-
-  /** Capability `replies`. Constant-time check of the vendor's signature; false rejects with 401. */
-  verifyWebhook?(req: RawWebhook): boolean;
-  /** Capability `replies`. Turns a verified webhook into events; ignores what isn't for us. */
-  parseWebhook?(req: RawWebhook): ConnectorEvent[];
-
-  /**
-   * Capability `replies`. Tells the origin system what became of an agent's reply (a FAILED status
-   * in an inbox, an internal note on a ticket…), so an agent never wonders why a reply didn't arrive.
-   */
-  reportReplyStatus?(reply: ReplyRef, status: ReplyStatus): Promise<void>;
-
-  /**
-   * Capability `replies`, optional. Sets up the vendor's side of agent replies (webhooks, triggers,
-   * channels) pointing at `callbackUrl`, and returns credential/setting values to store with the
-   * connection (e.g. a webhook signing secret, a channel id).
-   */
-  setUpReplies?(callbackUrl: string): Promise<{ credentials?: Record<string, string>; settings?: Record<string, unknown> }>;
-
-  /**
-   * Capability `replies`, optional. Fetches a file attached to an agent's reply with the
-   * connection's credentials (helpdesk attachment links are often private), so the core can send
-   * it to the customer as WhatsApp media. Stops reading once the file passes `maxBytes` and answers
-   * `too_large` instead. Throws ConnectorError: `not_found` when the file is gone, `auth` when the
-   * credentials are refused, `transient`/`rate_limited` when trying again later can help.
-   * Without it, a reply's attachments cannot be sent and the agent is told so.
-   */
-  downloadAttachment?(attachment: ReplyAttachment, options: { maxBytes: number }): Promise<AttachmentDownload>;
-
-  /** Capability `consent`. */
-  recordConsent?(contact: RemoteRef, consent: ConsentState): Promise<void>;
-
-  /** Capability `erasure`. */
-  eraseContact?(contact: RemoteRef, customer: Customer): Promise<ErasureReceipt>;
+  contacts: ContactsFacet;
+  timeline?: TimelineFacet;
+  tickets?: TicketsFacet;
+  transcripts?: TranscriptsFacet;
+  replies?: RepliesFacet;
+  replySetup?: ReplySetupFacet;
+  consent?: ConsentFacet;
+  erasure?: ErasureFacet;
 }
 
-/** Method names each capability requires; the conformance suite and the registry check them. */
-export const CAPABILITY_METHODS: Record<Exclude<keyof ConnectorCapabilities, 'attachments'>, (keyof CrmConnector)[]> = {
-  contacts: ['verifyCredentials', 'ensureContact'],
-  history: ['appendMessages'],
-  tickets: ['ensureTicket'],
-  transcripts: ['attachTranscript'],
-  replies: ['verifyWebhook', 'parseWebhook', 'reportReplyStatus'],
-  consent: ['recordConsent'],
-  erasure: ['eraseContact'],
-};
+/** The facets a connector may have besides `contacts`. */
+export type FacetName = 'timeline' | 'tickets' | 'transcripts' | 'replies' | 'replySetup' | 'consent' | 'erasure';
+
+/** A connector that has facet `K`, as the type checker sees it once the facet was found present. */
+export type WithFacet<K extends FacetName> = CrmConnector & { [P in K]-?: NonNullable<CrmConnector[P]> };
+
+/** Whether the connector has facet `name` (narrows its type). */
+export function hasFacet<K extends FacetName>(connector: CrmConnector, name: K): connector is WithFacet<K> {
+  return connector[name] !== undefined && connector[name] !== null;
+}
+
+/** What a connector can do, as the API shows it: one flag per facet present. */
+export function capabilitiesOf(connector: CrmConnector): ConnectorCapabilities {
+  return {
+    contacts: true,
+    history: hasFacet(connector, 'timeline'),
+    tickets: hasFacet(connector, 'tickets'),
+    transcripts: hasFacet(connector, 'transcripts'),
+    replies: hasFacet(connector, 'replies'),
+    consent: hasFacet(connector, 'consent'),
+    erasure: hasFacet(connector, 'erasure'),
+    attachments: connector.timeline?.uploadsMedia === true,
+  };
+}
 
 export type { ConnectorError };

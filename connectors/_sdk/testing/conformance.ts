@@ -5,26 +5,21 @@
  *
  * It checks what the core relies on without knowing the vendor: idempotent contact lookup across
  * phone formats, error translation (auth / rate_limited with Retry-After / transient on 5xx and
- * timeouts), capabilities matching the methods, DTO validation, that every request spent the
- * request budget, (capability `replies`) webhook signatures checked with a real HMAC, and
- * (capability `history`) that a create whose answer was lost is not repeated when replayed with
- * maybeCreated while the vendor's search lags 3 s, as the manifest's `reconcile` promises.
+ * timeouts), the facets the harness's settings give, batch calls answering one result per item in
+ * order, DTO validation, that every request spent the request budget, (facet `replies`) webhook
+ * signatures checked with a real HMAC, and (facet `timeline`) that a create whose answer was lost
+ * is not repeated when replayed with maybeCreated while the vendor's search lags 3 s, as
+ * `timeline.reconcile` promises.
  * A connector is done when this suite passes against a fake that behaves like the vendor.
  */
 import { describe, it, expect } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import {
-  CAPABILITY_METHODS,
-  type ConnectorCapabilities,
-  type ConnectorDefinition,
-  type CrmConnector,
-  type Customer,
-  type RawWebhook,
-} from '../contract';
+import { hasFacet, type ConnectorDefinition, type CrmConnector, type Customer, type FacetName, type RawWebhook } from '../contract';
 import { ConnectorError } from '../errors';
 import { aCustomer, aMessage, aThread, aTranscript, someMessages } from './builders';
+import { oneAtATime } from './one-at-a-time';
 import { testDeps, type TestDeps } from './ports';
 
 export { testDeps } from './ports';
@@ -46,7 +41,7 @@ export interface ConformanceFake {
   /** Every request the fake received, answered or not. */
   requestCount(): number;
 
-  // Required with capability `history` (the maybe-created case): the vendor's awkward parts.
+  // Required with facet `timeline` (the maybe-created case): the vendor's awkward parts.
   /** From now on, the fake's search index sees a write only `ms` after it. */
   setSearchLag?(ms: number): void;
   /** The next write that creates a record is carried out, then its connection is reset without an answer. */
@@ -62,7 +57,7 @@ export interface ConformanceSetup {
   fake: ConformanceFake;
 }
 
-/** A signed vendor webhook for capability `replies`. */
+/** A signed vendor webhook for facet `replies`. */
 export interface WebhookRequest {
   method: string;
   /** Full URL the vendor calls (scheme, host, path, query). */
@@ -72,13 +67,18 @@ export interface WebhookRequest {
 }
 
 export interface ConformanceHarness {
+  /**
+   * The facets a connector built with the harness's settings has (besides `contacts`): the suite
+   * checks each of them, and that the connector has no other.
+   */
+  facets: FacetName[];
   /** Starts a fresh fake server and returns credentials/settings pointing at it. */
   start(): Promise<ConformanceSetup>;
   /** Credentials (for the same fake) that the vendor rejects with 401. */
   badCredentials?(valid: object): object;
   /** More plain inputs the credentials DTO must reject (besides {} and wrongly typed fields). */
   invalidCredentials?: object[];
-  /** Required when the manifest declares capability `replies`. */
+  /** Required with facet `replies`. */
   replies?: {
     /** A webhook the connector accepts and parses into at least one event. */
     webhookSample(setup: ConformanceSetup): WebhookRequest;
@@ -137,7 +137,10 @@ export function runConnectorConformance<C extends object, S extends object>(
   harness: ConformanceHarness,
 ): void {
   const { manifest } = definition;
-  const caps = manifest.capabilities;
+  const has = (facet: FacetName): boolean => harness.facets.includes(facet);
+  const caps = { tickets: has('tickets'), history: has('timeline'), transcripts: has('transcripts'), consent: has('consent'), erasure: has('erasure'), replies: has('replies') };
+  /** The connector for `setup`, its facets called one item at a time. */
+  const singles = (setup: { credentials: object; settings: object }, deps?: TestDeps) => oneAtATime(createForTest(definition, setup, deps).connector);
 
   async function withFake<T>(fn: (setup: ConformanceSetup) => Promise<T>): Promise<T> {
     const setup = await harness.start();
@@ -154,22 +157,18 @@ export function runConnectorConformance<C extends object, S extends object>(
         expect(manifest.id).toMatch(/^[a-z][a-z0-9_-]*$/);
         expect(manifest.displayName.trim()).not.toBe('');
         expect(() => new URL(manifest.docsUrl)).not.toThrow();
-        expect(caps.contacts).toBe(true);
         expect(manifest.defaultBudget.requests).toBeGreaterThan(0);
         expect(manifest.defaultBudget.perMs).toBeGreaterThan(0);
         expect(Number.isInteger(manifest.maxBatch) && manifest.maxBatch >= 1).toBe(true);
       });
 
-      it('implements exactly the methods its capabilities declare', async () => {
+      it('has exactly the facets the harness expects, each with its methods', async () => {
         await withFake(async (setup) => {
           const { connector } = createForTest(definition, setup);
-          for (const [capability, methods] of Object.entries(CAPABILITY_METHODS)) {
-            const declared = caps[capability as keyof ConnectorCapabilities];
-            for (const method of methods) {
-              const implemented = typeof connector[method] === 'function';
-              expect({ capability, method, implemented }).toEqual({ capability, method, implemented: declared });
-            }
-          }
+          const all: FacetName[] = ['timeline', 'tickets', 'transcripts', 'replies', 'replySetup', 'consent', 'erasure'];
+          expect(all.filter((f) => hasFacet(connector, f))).toEqual(all.filter((f) => harness.facets.includes(f)));
+          expect(typeof connector.contacts.ensure).toBe('function');
+          expect(typeof connector.verifyCredentials).toBe('function');
         });
       });
 
@@ -196,17 +195,22 @@ export function runConnectorConformance<C extends object, S extends object>(
         if (definition.fromEnv) expect(definition.fromEnv({})).toBeUndefined();
       });
 
-      it('declares how maybe-created messages are settled when it records history', () => {
+      it('declares how maybe-created messages are settled when it records history', async () => {
         if (!caps.history) return;
-        expect(manifest.reconcile).toBeDefined();
-        if (manifest.reconcile?.maybeCreated === 'search') expect(manifest.reconcile.indexLagMs).toBeGreaterThan(0);
+        await withFake(async (setup) => {
+          const { connector } = createForTest(definition, setup);
+          if (!hasFacet(connector, 'timeline')) throw new Error('the harness expects a timeline facet');
+          const { reconcile } = connector.timeline;
+          expect(['consistent_read', 'search']).toContain(reconcile.maybeCreated);
+          if (reconcile.maybeCreated === 'search') expect(reconcile.indexLagMs).toBeGreaterThan(0);
+        });
       });
     });
 
     describe('contacts', () => {
       it('ensureContact is idempotent: twice gives the same id and one remote contact', async () => {
         await withFake(async (setup) => {
-          const { connector } = createForTest(definition, setup);
+          const connector = singles(setup);
           const customer = aCustomer({ waId: '48601234567' });
           const first = await connector.ensureContact(customer);
           const second = await connector.ensureContact(customer);
@@ -220,7 +224,7 @@ export function runConnectorConformance<C extends object, S extends object>(
 
       it('creates the contact when `known` points at a contact that is gone', async () => {
         await withFake(async (setup) => {
-          const { connector } = createForTest(definition, setup);
+          const connector = singles(setup);
           const customer = aCustomer({ waId: '48601234568' });
           const ref = await connector.ensureContact(customer, { id: '999999999', type: 'contact' });
           expect(ref.id).not.toBe('999999999');
@@ -239,9 +243,23 @@ export function runConnectorConformance<C extends object, S extends object>(
         ['16505551234', '(650) 555-1234'],
         ['16505551234', '+1 650 555 1234'],
       ];
-      it.each(formats)('finds wa_id %s stored remotely as %j instead of creating a contact', async (waId, formatted) => {
+      it('ensures several customers in one call: one ref per request, in order, one remote contact each', async () => {
         await withFake(async (setup) => {
           const { connector } = createForTest(definition, setup);
+          const a = aCustomer({ waId: '48601234572' });
+          const b = aCustomer({ waId: '48601234573' });
+          const refs = await connector.contacts.ensure([{ customer: a }, { customer: b }]);
+          expect(refs).toHaveLength(2);
+          expect(refs[0].id).not.toBe(refs[1].id);
+          const again = await connector.contacts.ensure([{ customer: b }, { customer: a, known: refs[0] }]);
+          expect(again.map((r) => r.id)).toEqual([refs[1].id, refs[0].id]);
+          expect([await setup.fake.contactsMatching(a.e164), await setup.fake.contactsMatching(b.e164)]).toEqual([1, 1]);
+        });
+      });
+
+      it.each(formats)('finds wa_id %s stored remotely as %j instead of creating a contact', async (waId, formatted) => {
+        await withFake(async (setup) => {
+          const connector = singles(setup);
           const seededId = await setup.fake.seedContactWithPhone(formatted);
           const ref = await connector.ensureContact(aCustomer({ waId }));
           expect(ref.id).toBe(seededId);
@@ -254,7 +272,7 @@ export function runConnectorConformance<C extends object, S extends object>(
 
       it('401 → auth', async () => {
         await withFake(async (setup) => {
-          const { connector } = createForTest(definition, setup);
+          const connector = singles(setup);
           setup.fake.failNext(401);
           await expectConnectorError(connector.ensureContact(customer()), 'auth');
         });
@@ -276,7 +294,7 @@ export function runConnectorConformance<C extends object, S extends object>(
 
       it('429 with Retry-After: 2 → rate_limited, retryAfterMs 2000', async () => {
         await withFake(async (setup) => {
-          const { connector } = createForTest(definition, setup);
+          const connector = singles(setup);
           setup.fake.failNext(429, { retryAfterSec: 2 });
           const err = await expectConnectorError(connector.ensureContact(customer()), 'rate_limited');
           expect(err.retryAfterMs).toBe(2000);
@@ -285,7 +303,7 @@ export function runConnectorConformance<C extends object, S extends object>(
 
       it.each([[500], [502], [503]])('%i → transient', async (status) => {
         await withFake(async (setup) => {
-          const { connector } = createForTest(definition, setup);
+          const connector = singles(setup);
           setup.fake.failNext(status);
           await expectConnectorError(connector.ensureContact(customer()), 'transient');
         });
@@ -293,7 +311,7 @@ export function runConnectorConformance<C extends object, S extends object>(
 
       it('a request that gets no answer within deps.timeoutMs → transient, promptly', async () => {
         await withFake(async (setup) => {
-          const { connector } = createForTest(definition, setup, testDeps({ timeoutMs: 300 }));
+          const connector = singles(setup, testDeps({ timeoutMs: 300 }));
           setup.fake.hang(5_000);
           const started = Date.now();
           await expectConnectorError(connector.ensureContact(customer()), 'transient');
@@ -303,7 +321,7 @@ export function runConnectorConformance<C extends object, S extends object>(
 
       it('works again after a failure (nothing stuck in the client)', async () => {
         await withFake(async (setup) => {
-          const { connector } = createForTest(definition, setup);
+          const connector = singles(setup);
           setup.fake.failNext(503);
           await expectConnectorError(connector.ensureContact(customer()), 'transient');
           await expect(connector.ensureContact(customer())).resolves.toHaveProperty('id');
@@ -315,38 +333,38 @@ export function runConnectorConformance<C extends object, S extends object>(
       it('spends the budget for every vendor request', async () => {
         await withFake(async (setup) => {
           const deps = testDeps();
-          const { connector } = createForTest(definition, setup, deps);
+          const connector = singles(setup, deps);
           const customer = aCustomer({ waId: '48601234570', profileName: 'Jan Kowalski' });
           await connector.verifyCredentials();
           const contact = await connector.ensureContact(customer);
           await connector.ensureContact(customer, contact);
           let thread = aThread(customer, contact);
           if (caps.tickets) {
-            const ticket = await connector.ensureTicket!(thread);
+            const ticket = await connector.ensureTicket(thread);
             expect(ticket.id).toBeTruthy();
-            expect((await connector.ensureTicket!(thread, ticket)).id).toBe(ticket.id);
+            expect((await connector.ensureTicket(thread, ticket)).id).toBe(ticket.id);
             thread = { ...thread, ticket };
           }
           const messages = someMessages(3);
-          if (caps.attachments && caps.history) {
+          if (createForTest(definition, setup).connector.timeline?.uploadsMedia) {
             deps.media.put('conformance/photo.jpg', Buffer.from('jpeg bytes'));
             messages.push(aMessage({ type: 'image', text: 'a photo <b>&</b>', media: { storageKey: 'conformance/photo.jpg', mimeType: 'image/jpeg', filename: 'photo.jpg', sizeBytes: 10 } }));
           }
           if (caps.history) {
-            const results = await connector.appendMessages!(thread, messages);
+            const results = await connector.appendMessages(thread, messages);
             expect(results.map((r) => r.messageId)).toEqual(messages.map((m) => m.id));
-            const replay = await connector.appendMessages!(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
+            const replay = await connector.appendMessages(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
             expect(replay.map((r) => r.remote.id)).toEqual(results.map((r) => r.remote.id));
           }
           if (caps.transcripts) {
-            const note = await connector.attachTranscript!({ ...thread, status: 'closed' }, aTranscript(thread, messages));
+            const note = await connector.attachTranscript({ ...thread, status: 'closed' }, aTranscript(thread, messages));
             expect(note.id).toBeTruthy();
           }
           if (caps.consent) {
-            await connector.recordConsent!(contact, { scope: 'marketing', optedIn: false, changedAt: new Date(), source: 'keyword:STOP' });
+            await connector.recordConsent(contact, { scope: 'marketing', optedIn: false, changedAt: new Date(), source: 'keyword:STOP' });
           }
           if (caps.erasure) {
-            await expect(connector.eraseContact!(contact, customer)).resolves.toMatchObject({ outcome: 'done' });
+            await expect(connector.eraseContact(contact, customer)).resolves.toMatchObject({ outcome: 'done' });
             expect(await setup.fake.contactsMatching(customer.e164)).toBe(0);
           }
 
@@ -363,39 +381,41 @@ export function runConnectorConformance<C extends object, S extends object>(
       });
     });
 
-    if (caps.history && manifest.reconcile) {
-      const reconcile = manifest.reconcile;
-      describe(`maybe-created messages (${reconcile.maybeCreated})`, () => {
+    if (caps.history) {
+      describe('maybe-created messages (timeline.reconcile)', () => {
         it('a create whose answer was lost, replayed with maybeCreated while search lags 3 s, leaves each message once', async () => {
           await withFake(async (setup) => {
             const { fake } = setup;
             if (!fake.setSearchLag || !fake.resetAfterNextCreate || !fake.recordsContaining) {
               throw new Error(`${manifest.id} records history: its fake must implement setSearchLag, resetAfterNextCreate and recordsContaining`);
             }
-            const { connector } = createForTest(definition, setup);
+            const built = createForTest(definition, setup).connector;
+            if (!hasFacet(built, 'timeline')) throw new Error('the harness expects a timeline facet');
+            const { reconcile } = built.timeline;
+            const connector = oneAtATime(built);
             const customer = aCustomer({ waId: '48601234571' });
             const contact = await connector.ensureContact(customer);
             let thread = aThread(customer, contact);
-            if (caps.tickets) thread = { ...thread, ticket: await connector.ensureTicket!(thread) };
+            if (caps.tickets) thread = { ...thread, ticket: await connector.ensureTicket(thread) };
             const tag = randomUUID().slice(0, 8);
             const messages = someMessages(5).map((m, i) => ({ ...m, text: `lost answer ${tag} no. ${i + 1}` }));
 
             fake.setSearchLag(3_000);
             fake.resetAfterNextCreate();
             const attemptedAt = Date.now();
-            await expectConnectorError(connector.appendMessages!(thread, messages), 'transient');
+            await expectConnectorError(connector.appendMessages(thread, messages), 'transient');
             // The core retries after a backoff of 200 ms or more, and no sooner than the declared
             // index lag after the attempt for a connector that searches.
             const retryAt = attemptedAt + (reconcile.maybeCreated === 'search' ? reconcile.indexLagMs : 200);
             await new Promise((resolve) => setTimeout(resolve, Math.max(0, retryAt - Date.now())));
-            const replay = await connector.appendMessages!(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
+            const replay = await connector.appendMessages(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
             expect(replay.map((r) => r.messageId)).toEqual(messages.map((m) => m.id));
 
             const held = [];
             for (const m of messages) held.push({ text: m.text, records: await fake.recordsContaining(m.text) });
             expect(held).toEqual(messages.map((m) => ({ text: m.text, records: 1 })));
             // Once more, as a second retry would: still nothing new.
-            await connector.appendMessages!(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
+            await connector.appendMessages(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
             for (const m of messages) expect(await fake.recordsContaining(m.text)).toBe(1);
           });
         }, 20_000);
@@ -412,54 +432,54 @@ export function runConnectorConformance<C extends object, S extends object>(
           receivedAt: new Date(),
         });
         const replies = (): NonNullable<ConformanceHarness['replies']> => {
-          if (!harness.replies) throw new Error(`${manifest.id} declares capability replies: the harness must provide replies.sign/webhookSample`);
+          if (!harness.replies) throw new Error(`${manifest.id} has facet replies: the harness must provide replies.sign/webhookSample`);
           return harness.replies;
         };
 
         it('accepts a correctly signed webhook and parses it into events', async () => {
           await withFake(async (setup) => {
-            const { connector } = createForTest(definition, setup);
+            const connector = singles(setup);
             const sample = replies().webhookSample(setup);
             const req = rawWebhook(sample, replies().sign(sample, setup));
-            expect(connector.verifyWebhook!(req)).toBe(true);
-            expect(connector.parseWebhook!(req).length).toBeGreaterThan(0);
+            expect(connector.verifyWebhook(req)).toBe(true);
+            expect(connector.parseWebhook(req).length).toBeGreaterThan(0);
           });
         });
 
         it('rejects a tampered body', async () => {
           await withFake(async (setup) => {
-            const { connector } = createForTest(definition, setup);
+            const connector = singles(setup);
             const sample = replies().webhookSample(setup);
             const headers = replies().sign(sample, setup);
             const tampered = Buffer.from(sample.rawBody.toString('utf8').replace(/.$/s, (c) => ` ${c}`));
-            expect(connector.verifyWebhook!(rawWebhook(sample, headers, tampered))).toBe(false);
+            expect(connector.verifyWebhook(rawWebhook(sample, headers, tampered))).toBe(false);
           });
         });
 
         it('rejects a signature made with another secret', async () => {
           await withFake(async (setup) => {
-            const { connector } = createForTest(definition, setup);
+            const connector = singles(setup);
             const sample = replies().webhookSample(setup);
             const req = rawWebhook(sample, replies().sign(sample, setup, { secret: 'not-the-connection-secret' }));
-            expect(connector.verifyWebhook!(req)).toBe(false);
+            expect(connector.verifyWebhook(req)).toBe(false);
           });
         });
 
         it('rejects a request without signature headers', async () => {
           await withFake(async (setup) => {
-            const { connector } = createForTest(definition, setup);
+            const connector = singles(setup);
             const sample = replies().webhookSample(setup);
-            expect(connector.verifyWebhook!(rawWebhook(sample, {}))).toBe(false);
+            expect(connector.verifyWebhook(rawWebhook(sample, {}))).toBe(false);
           });
         });
 
         it('rejects a stale timestamp (10 minutes old)', async () => {
           if (replies().timestamped === false) return;
           await withFake(async (setup) => {
-            const { connector } = createForTest(definition, setup);
+            const connector = singles(setup);
             const sample = replies().webhookSample(setup);
             const req = rawWebhook(sample, replies().sign(sample, setup, { at: new Date(Date.now() - 10 * 60_000) }));
-            expect(connector.verifyWebhook!(req)).toBe(false);
+            expect(connector.verifyWebhook(req)).toBe(false);
           });
         });
       });

@@ -8,33 +8,43 @@
  *   … run the service …
  *   expect(crm.timelineOf(contactId).map((r) => r.text)).toEqual([...]);
  *
- * It implements every capability of the contract (connectors/_sdk/contract.ts) the way a careful
- * vendor would: contacts found by any written form of the phone number (through a search that may
- * lag behind writes, setSearchLag), messages on the contact's timeline (a message flagged
- * maybeCreated is looked up by its id first: `reconcile: consistent_read`, like the real
- * connectors), tickets per conversation, transcripts, consent on the contact, erasure, and agent
- * replies delivered by an HMAC-signed webhook. It records every call it got (`calls`), spends the
- * request budget once per call and honours deps.timeoutMs. No Jest here: demos may use it too.
+ * It has every facet of the contract (connectors/_sdk/contract.ts) and behaves as a careful vendor
+ * would: contacts found by any written form of the phone number (through a search that may lag
+ * behind writes, setSearchLag), messages on the contact's timeline (a message flagged maybeCreated
+ * is looked up by its id first: `reconcile: consistent_read`, like the real connectors), tickets
+ * per conversation, transcripts, consent on the contact, erasure, and agent replies delivered by an
+ * HMAC-signed webhook. Its API writes one record per call, so its facets are oneByOne() batches
+ * (connectors/_sdk/batch.ts), as a connector for such a vendor would be. It records every vendor
+ * call it got (`calls`, named as in FakeCrmMethod), spends the request budget once per call and
+ * honours deps.timeoutMs. No Jest here: demos may use it too.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { IsNotEmpty, IsOptional, IsString } from 'class-validator';
+import { oneByOne } from '../batch';
 import type {
   AgentReplyEvent,
   AppendResult,
   ConnectorDefinition,
   ConnectorDeps,
   ConnectorEvent,
+  ConsentFacet,
   ConsentScope,
   ConsentState,
+  ContactsFacet,
   CrmConnector,
   Customer,
+  ErasureFacet,
   ErasureReceipt,
   RawWebhook,
   RemoteRef,
+  RepliesFacet,
   ReplyRef,
   ReplyStatus,
   Thread,
+  TicketsFacet,
+  TimelineFacet,
   Transcript,
+  TranscriptsFacet,
   UnifiedMessage,
 } from '../contract';
 import { ConnectorError, type ConnectorErrorKind } from '../errors';
@@ -54,7 +64,7 @@ export class FakeCrmCredentials {
   @IsNotEmpty()
   token!: string;
 
-  /** Signs the agent-reply webhooks the fake sends (capability `replies`). */
+  /** Signs the agent-reply webhooks the fake sends (facet `replies`). */
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -62,6 +72,17 @@ export class FakeCrmCredentials {
 }
 
 export class FakeCrmSettings {}
+
+/** The fake vendor's API calls (one record each), as `calls` names them. */
+export type FakeCrmMethod =
+  | 'verifyCredentials'
+  | 'ensureContact'
+  | 'ensureTicket'
+  | 'appendMessages'
+  | 'attachTranscript'
+  | 'reportReplyStatus'
+  | 'recordConsent'
+  | 'eraseContact';
 
 /** What the fake can be told to do to the next call. */
 export type FakeCrmFault =
@@ -73,13 +94,13 @@ export interface FakeCrmFaultOptions {
   /** For rate_limited: the vendor's Retry-After. */
   retryAfterMs?: number;
   /** Only a call of this method takes the fault (default: the next call of any method). */
-  method?: keyof CrmConnector;
+  method?: FakeCrmMethod;
   /** How many calls in a row take it (default 1). */
   times?: number;
 }
 
 export interface FakeCrmCall {
-  method: string;
+  method: FakeCrmMethod;
   at: Date;
   /** The call's arguments, as the connector received them. */
   args: unknown[];
@@ -174,11 +195,8 @@ export class FakeCrm {
         id: FAKE_CRM_ID,
         displayName: 'Fake CRM',
         docsUrl: 'https://example.com/threadbridge/fake-crm',
-        capabilities: { contacts: true, history: true, tickets: true, transcripts: true, replies: true, consent: true, erasure: true, attachments: false },
         defaultBudget: { requests: 1_000, perMs: 1_000 },
         maxBatch: options.maxBatch ?? 50,
-        // Records are looked up by threadbridge's message id, which the fake reads back at once.
-        reconcile: { maybeCreated: 'consistent_read' },
       },
       credentials: FakeCrmCredentials,
       settings: FakeCrmSettings,
@@ -242,7 +260,7 @@ export class FakeCrm {
   }
 
   /** The calls of one method. */
-  callsOf(method: keyof CrmConnector): FakeCrmCall[] {
+  callsOf(method: FakeCrmMethod): FakeCrmCall[] {
     return this.calls.filter((c) => c.method === method);
   }
 
@@ -270,7 +288,7 @@ export class FakeCrm {
   // ---- what the connectors call
 
   /** @internal Runs one call: records it, spends the budget, applies a scripted fault. */
-  async handle<T>(method: keyof CrmConnector, args: unknown[], deps: ConnectorDeps, work: () => T): Promise<T> {
+  async handle<T>(method: FakeCrmMethod, args: unknown[], deps: ConnectorDeps, work: () => T): Promise<T> {
     const call: FakeCrmCall = { method, at: new Date(), args, outcome: 'ok' };
     this.calls.push(call);
     await deps.budget.acquire();
@@ -346,6 +364,20 @@ export function signFakeCrmWebhook(secret: string, body: Buffer, at: Date = new 
   return { [FAKE_CRM_SIGNATURE_HEADER]: signature, [FAKE_CRM_TIMESTAMP_HEADER]: timestamp };
 }
 
+function parseFakeCrmWebhook(req: RawWebhook): ConnectorEvent[] {
+  let body: { replies?: { id?: unknown; ticketId?: unknown; contactId?: unknown; text?: unknown; author?: unknown }[] };
+  try {
+    body = JSON.parse(req.rawBody.toString('utf8'));
+  } catch (error) {
+    throw new ConnectorError('invalid_request', 'fake crm: the webhook body is not JSON', { cause: error });
+  }
+  return (body.replies ?? []).flatMap((r): AgentReplyEvent[] =>
+    typeof r.id === 'string' && typeof r.text === 'string'
+      ? [{ kind: 'agent_reply', remoteId: r.id, remoteThreadId: typeof r.ticketId === 'string' ? r.ticketId : undefined, remoteContactId: typeof r.contactId === 'string' ? r.contactId : undefined, text: r.text, author: typeof r.author === 'string' ? r.author : 'Agent', attachments: [] }]
+      : [],
+  );
+}
+
 const header = (req: RawWebhook, name: string): string | undefined => {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -353,46 +385,104 @@ const header = (req: RawWebhook, name: string): string | undefined => {
 
 /** One job's connector for a FakeCrm account. */
 export class FakeCrmConnector implements CrmConnector {
+  readonly contacts: ContactsFacet = {
+    ensure: oneByOne(({ customer, known }) =>
+      this.call('ensureContact', [customer, known], () => {
+        const contact = this.crm.findContact(customer, known) ?? this.crm.createContact(customer);
+        return { id: contact.id, type: 'contact' };
+      }),
+    ),
+  };
+
+  readonly tickets: TicketsFacet = {
+    ensure: oneByOne(({ thread, known }) =>
+      this.call('ensureTicket', [thread, known], (): RemoteRef => {
+        const existing = known ? this.crm.tickets.get(known.id) : undefined;
+        if (existing) {
+          existing.status = 'open';
+          return { id: existing.id, type: 'ticket' };
+        }
+        this.contactOrThrow(thread.contact.id);
+        const ticket: FakeTicket = { id: this.crm.nextId('t'), contactId: thread.contact.id, conversationId: thread.conversationId, status: 'open' };
+        this.crm.tickets.set(ticket.id, ticket);
+        return { id: ticket.id, type: 'ticket' };
+      }),
+    ),
+  };
+
+  readonly timeline: TimelineFacet = {
+    // Records are looked up by threadbridge's message id, which the fake reads back at once.
+    reconcile: { maybeCreated: 'consistent_read' },
+    uploadsMedia: false,
+    append: async (batches) => (await this.appendEach(batches)).flat(),
+  };
+
+  readonly transcripts: TranscriptsFacet = {
+    attach: oneByOne(({ thread, transcript }) =>
+      this.call('attachTranscript', [thread, transcript], (): RemoteRef => {
+        this.contactOrThrow(thread.contact.id);
+        const note: FakeTranscript = { id: this.crm.nextId('n'), contactId: thread.contact.id, ticketId: thread.ticket?.id, conversationId: thread.conversationId, text: transcript.text };
+        this.crm.transcripts.push(note);
+        return { id: note.id, type: 'note' };
+      }),
+    ),
+  };
+
+  readonly replies: RepliesFacet = {
+    verify: (req) => this.verifyWebhook(req),
+    parse: (req) => parseFakeCrmWebhook(req),
+    reportStatus: async (reports) => {
+      await oneByOne(({ reply, status }: { reply: ReplyRef; status: ReplyStatus }) =>
+        this.call('reportReplyStatus', [reply, status], () => {
+          this.crm.replyStatuses.push({ reply, status });
+        }),
+      )(reports);
+    },
+  };
+
+  readonly consent: ConsentFacet = {
+    record: async (requests) => {
+      await oneByOne(({ contact, consent }: { contact: RemoteRef; consent: ConsentState }) =>
+        this.call('recordConsent', [contact, consent], () => {
+          this.contactOrThrow(contact.id).consent[consent.scope] = consent;
+        }),
+      )(requests);
+    },
+  };
+
+  readonly erasure: ErasureFacet = {
+    erase: oneByOne(({ contact }) =>
+      this.call('eraseContact', [contact], (): ErasureReceipt => {
+        const held = this.crm.contacts.delete(contact.id);
+        // Like a vendor's GDPR delete: the contact goes with everything recorded on it.
+        this.crm.forget(contact.id);
+        const outcome = held ? 'done' : 'not_found';
+        this.crm.erasures.push({ contactId: contact.id, outcome, at: new Date() });
+        return { outcome };
+      }),
+    ),
+  };
+
   constructor(
     private readonly crm: FakeCrm,
     private readonly credentials: FakeCrmCredentials,
     private readonly deps: ConnectorDeps,
   ) {}
 
-  private call<T>(method: keyof CrmConnector, args: unknown[], work: () => T): Promise<T> {
+  verifyCredentials(): Promise<void> {
+    return this.call('verifyCredentials', [], () => undefined);
+  }
+
+  private call<T>(method: FakeCrmMethod, args: unknown[], work: () => T): Promise<T> {
     return this.crm.handle(method, args, this.deps, () => {
       if (this.credentials.token !== this.crm.token) throw new ConnectorError('auth', 'fake crm: the token was refused', { vendorStatus: 401 });
       return work();
     });
   }
 
-  verifyCredentials(): Promise<void> {
-    return this.call('verifyCredentials', [], () => undefined);
-  }
-
-  ensureContact(customer: Customer, known?: RemoteRef): Promise<RemoteRef> {
-    return this.call('ensureContact', [customer, known], () => {
-      const contact = this.crm.findContact(customer, known) ?? this.crm.createContact(customer);
-      return { id: contact.id, type: 'contact' };
-    });
-  }
-
-  ensureTicket(thread: Thread, known?: RemoteRef): Promise<RemoteRef> {
-    return this.call('ensureTicket', [thread, known], () => {
-      const existing = known ? this.crm.tickets.get(known.id) : undefined;
-      if (existing) {
-        existing.status = 'open';
-        return { id: existing.id, type: 'ticket' };
-      }
-      this.contactOrThrow(thread.contact.id);
-      const ticket: FakeTicket = { id: this.crm.nextId('t'), contactId: thread.contact.id, conversationId: thread.conversationId, status: 'open' };
-      this.crm.tickets.set(ticket.id, ticket);
-      return { id: ticket.id, type: 'ticket' };
-    });
-  }
-
-  appendMessages(thread: Thread, messages: UnifiedMessage[]): Promise<AppendResult[]> {
-    return this.call('appendMessages', [thread, messages], () => {
+  /** One vendor call per thread: its messages, each looked up first when it may exist already. */
+  private readonly appendEach = oneByOne(({ thread, messages }: { thread: Thread; messages: UnifiedMessage[] }) =>
+    this.call('appendMessages', [thread, messages], (): AppendResult[] => {
       this.contactOrThrow(thread.contact.id);
       return messages.map((m) => {
         // consistent_read: a message that may exist already is looked up by its id first.
@@ -400,19 +490,10 @@ export class FakeCrmConnector implements CrmConnector {
         const record = found ?? this.write(thread, m);
         return { messageId: m.id, remote: { id: record.id, type: 'communication' } };
       });
-    });
-  }
+    }),
+  );
 
-  attachTranscript(thread: Thread, transcript: Transcript): Promise<RemoteRef> {
-    return this.call('attachTranscript', [thread, transcript], () => {
-      this.contactOrThrow(thread.contact.id);
-      const note: FakeTranscript = { id: this.crm.nextId('n'), contactId: thread.contact.id, ticketId: thread.ticket?.id, conversationId: thread.conversationId, text: transcript.text };
-      this.crm.transcripts.push(note);
-      return { id: note.id, type: 'note' };
-    });
-  }
-
-  verifyWebhook(req: RawWebhook): boolean {
+  private verifyWebhook(req: RawWebhook): boolean {
     const secret = this.credentials.webhookSecret;
     const signature = header(req, FAKE_CRM_SIGNATURE_HEADER);
     const timestamp = header(req, FAKE_CRM_TIMESTAMP_HEADER);
@@ -421,43 +502,6 @@ export class FakeCrmConnector implements CrmConnector {
     const expected = Buffer.from(signFakeCrmWebhook(secret, req.rawBody, new Date(Number(timestamp)))[FAKE_CRM_SIGNATURE_HEADER], 'hex');
     const given = Buffer.from(signature, 'hex');
     return given.length === expected.length && timingSafeEqual(given, expected);
-  }
-
-  parseWebhook(req: RawWebhook): ConnectorEvent[] {
-    let body: { replies?: { id?: unknown; ticketId?: unknown; contactId?: unknown; text?: unknown; author?: unknown }[] };
-    try {
-      body = JSON.parse(req.rawBody.toString('utf8'));
-    } catch (error) {
-      throw new ConnectorError('invalid_request', 'fake crm: the webhook body is not JSON', { cause: error });
-    }
-    return (body.replies ?? []).flatMap((r): AgentReplyEvent[] =>
-      typeof r.id === 'string' && typeof r.text === 'string'
-        ? [{ kind: 'agent_reply', remoteId: r.id, remoteThreadId: typeof r.ticketId === 'string' ? r.ticketId : undefined, remoteContactId: typeof r.contactId === 'string' ? r.contactId : undefined, text: r.text, author: typeof r.author === 'string' ? r.author : 'Agent', attachments: [] }]
-        : [],
-    );
-  }
-
-  reportReplyStatus(reply: ReplyRef, status: ReplyStatus): Promise<void> {
-    return this.call('reportReplyStatus', [reply, status], () => {
-      this.crm.replyStatuses.push({ reply, status });
-    });
-  }
-
-  recordConsent(contact: RemoteRef, consent: ConsentState): Promise<void> {
-    return this.call('recordConsent', [contact, consent], () => {
-      this.contactOrThrow(contact.id).consent[consent.scope] = consent;
-    });
-  }
-
-  eraseContact(contact: RemoteRef): Promise<ErasureReceipt> {
-    return this.call('eraseContact', [contact], (): ErasureReceipt => {
-      const held = this.crm.contacts.delete(contact.id);
-      // Like a vendor's GDPR delete: the contact goes with everything recorded on it.
-      this.crm.forget(contact.id);
-      const outcome = held ? 'done' : 'not_found';
-      this.crm.erasures.push({ contactId: contact.id, outcome, at: new Date() });
-      return { outcome };
-    });
   }
 
   private contactOrThrow(id: string): FakeContact {
