@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { QueryFailedError } from 'typeorm';
-import type { ConnectorCapabilities } from '../../connectors/_sdk/contract';
+import type { ConnectorCapabilities, ConnectorDefinition } from '../../connectors/_sdk/contract';
 import { DecryptionError, Encryption } from '../common/encryption';
 import { LOGGER } from '../common/logger';
 import { RequestBudgets } from '../tasks/request-budget';
@@ -9,6 +9,7 @@ import { TaskQueue } from '../tasks/task-queue';
 import { ConnectionNotFoundError, DuplicateConnectionNameError, InvalidConnectionInputError } from './connections.errors';
 import { type ConnectionChanges, ConnectionsRepository } from './connections.repository';
 import type { ResolvedConnection } from './connections.types';
+import { ConnectorFactory } from './connector-factory';
 import { ConnectorRegistry } from './connector-registry';
 import { CredentialsCheck } from './credentials-check';
 import type { ConnectionEntity, ConnectionStatus } from './entities/connection.entity';
@@ -66,9 +67,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 @Injectable()
 export class ConnectionsService {
+  /** Capabilities by connection and version (id@updatedAt): building a connector to read its facets once per change is enough. */
+  private readonly capabilityCache = new Map<string, ConnectorCapabilities>();
+
   constructor(
     private readonly repo: ConnectionsRepository,
     private readonly registry: ConnectorRegistry,
+    private readonly factory: ConnectorFactory,
     private readonly credentials: CredentialsCheck,
     private readonly encryption: Encryption,
     private readonly queue: TaskQueue,
@@ -307,9 +312,21 @@ export class ConnectionsService {
       definition,
       credentials,
       settings,
-      capabilities: this.registry.capabilities(definition, settings),
+      capabilities: this.capabilitiesOf(connection, definition, credentials, settings),
       budget: this.registry.budget(definition, settings),
     };
+  }
+
+  /** What the connection can do: the facets of its connector with these credentials and settings. */
+  private capabilitiesOf(row: ConnectionEntity, definition: ConnectorDefinition, credentials: object, settings: object): ConnectorCapabilities {
+    const key = `${row.id}@${row.updatedAt.getTime()}`;
+    let capabilities = this.capabilityCache.get(key);
+    if (!capabilities) {
+      capabilities = this.factory.capabilities(definition, credentials, settings);
+      if (this.capabilityCache.size >= 1_000) this.capabilityCache.clear();
+      this.capabilityCache.set(key, capabilities);
+    }
+    return capabilities;
   }
 
 
@@ -322,12 +339,13 @@ export class ConnectionsService {
       try {
         const effective = await this.registry.validateSettings(definition, row.settings);
         settings = JSON.parse(JSON.stringify(effective)) as Record<string, unknown>;
-        capabilities = this.registry.capabilities(definition, effective);
         budget = this.registry.budget(definition, effective);
+        const credentials = await this.readCredentials(row, definition);
+        // Unreadable credentials: no capabilities to show; the connection is marked needs_reauth when it next syncs.
+        capabilities = credentials ? this.capabilitiesOf(row, definition, credentials, effective) : null;
       } catch (error) {
         if (!(error instanceof InvalidConnectionInputError)) throw error;
         // Shown as stored; the connection is marked needs_reauth with the problems when it next syncs.
-        capabilities = definition.manifest.capabilities;
         budget = definition.manifest.defaultBudget;
       }
     }
@@ -349,6 +367,16 @@ export class ConnectionsService {
       updatedAt: row.updatedAt,
       credentials: this.credentialFieldsSet(row),
     };
+  }
+
+  /** The stored credentials as the connector's DTO, or null when they cannot be read or are not valid. */
+  private async readCredentials(row: ConnectionEntity, definition: ConnectorDefinition): Promise<object | null> {
+    try {
+      return await this.registry.validateCredentials(definition, JSON.parse(this.encryption.decrypt(row.credentialsEnc)));
+    } catch (error) {
+      if (error instanceof DecryptionError || error instanceof SyntaxError || error instanceof InvalidConnectionInputError) return null;
+      throw error;
+    }
   }
 
   private credentialFieldsSet(row: ConnectionEntity): Record<string, 'set'> {

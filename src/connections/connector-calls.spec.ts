@@ -27,8 +27,10 @@ class FakeConnections {
   }
 }
 
-const connector = { kind: 'fake connector' } as unknown as CrmConnector;
-const factory = { create: () => connector } as unknown as ConnectorFactory;
+const connector = { kind: 'fake connector', consent: { record: async () => undefined } } as unknown as CrmConnector;
+/** A connector whose settings switched consent off: it has no consent facet. */
+const withoutConsent = { kind: 'fake connector without consent' } as unknown as CrmConnector;
+const factory = { create: (resolved: ResolvedConnection) => (resolved.capabilities.consent === false ? withoutConsent : connector) } as unknown as ConnectorFactory;
 const quiet = { warn: () => undefined } as unknown as Logger;
 
 function aConnection(row: Partial<ResolvedConnection['connection']> = {}, capabilities: Partial<ResolvedConnection['capabilities']> = { consent: true }): ResolvedConnection {

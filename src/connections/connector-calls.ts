@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { ConnectorCapabilities, CrmConnector } from '../../connectors/_sdk/contract';
+import { hasFacet, type CrmConnector, type FacetName, type WithFacet } from '../../connectors/_sdk/contract';
 import { ConnectorError, type ConnectorErrorKind } from '../../connectors/_sdk/errors';
 import { LOGGER } from '../common/logger';
 import type { ConnectionEntity } from './entities/connection.entity';
@@ -27,8 +27,6 @@ export type Guarded =
   | { outcome: 'ready'; resolved: ResolvedConnection }
   /** Not called: the connection cannot run now. */
   | { outcome: 'parked'; why: ParkedWhy; connection?: ConnectionEntity }
-  /** Not called: the connection's settings switched the capability off. */
-  | { outcome: 'unsupported'; resolved: ResolvedConnection }
   /** Not called: the connection is paused (rate limit, backoff) until `at`. */
   | { outcome: 'retry'; at: Date };
 
@@ -41,7 +39,7 @@ export type CallOutcome<T> =
    * its credentials (the connection is marked needs_reauth). Fixing it releases the task at once.
    */
   | { outcome: 'parked'; why: ParkedWhy | 'needs_reauth'; connection?: ConnectionEntity; failure?: CallFailure }
-  /** Not called: the connection's settings switched the capability off. */
+  /** Not called: the connection's connector has not the facet (its settings switched it off). */
   | { outcome: 'unsupported'; resolved: ResolvedConnection }
   /**
    * Try again at `at`. Without `failure` nothing was called: the connection was paused until then.
@@ -80,7 +78,7 @@ export interface CallHooks {
 
 /**
  * The one path for calling a connector (DESIGN §3): resolve the connection → guard (enabled, active,
- * not paused, the capability present) → create the connector → call → a ConnectorError becomes an
+ * not paused) → create the connector, which must have the facet the call needs → call → a ConnectorError becomes an
  * outcome through the one retry policy (decide(), by error kind alone), and this path alone pauses
  * the connection, marks it needs_reauth, or relinks. Callers map the outcome to their task result.
  */
@@ -94,15 +92,14 @@ export class ConnectorCalls {
 
   /**
    * The connection, if it may be called now: it resolves (its stored configuration can be used),
-   * is enabled and active, has `capability` (when one is named) and is not paused.
+   * is enabled and active, and is not paused.
    */
-  async guard(connectionId: string, capability?: keyof ConnectorCapabilities): Promise<Guarded> {
+  async guard(connectionId: string): Promise<Guarded> {
     const resolved = await this.connections.resolve(connectionId);
     if (!resolved) return { outcome: 'parked', why: 'unusable' };
     const { connection } = resolved;
     if (!connection.enabled) return { outcome: 'parked', why: 'disabled', connection };
     if (connection.status !== 'active') return { outcome: 'parked', why: 'inactive', connection };
-    if (capability && !resolved.capabilities[capability]) return { outcome: 'unsupported', resolved };
     const retryAfter = connection.retryAfter;
     if (retryAfter && retryAfter.getTime() > Date.now()) return { outcome: 'retry', at: retryAfter };
     return { outcome: 'ready', resolved };
@@ -113,17 +110,23 @@ export class ConnectorCalls {
     return this.factory.create(resolved);
   }
 
-  /** Guard, create, call: the whole path for a task that makes one call of a `capability`. */
-  async run<T>(
+  /**
+   * Guard, create, call: the whole path for a task that uses one `facet` of the connector. `fn`
+   * gets the connector with that facet present (the type says so); a connector without it (its
+   * settings switched it off) is not called: `unsupported`.
+   */
+  async run<K extends FacetName, T>(
     connectionId: string,
-    capability: keyof ConnectorCapabilities | undefined,
-    fn: (connector: CrmConnector, resolved: ResolvedConnection) => Promise<T>,
+    facet: K,
+    fn: (connector: WithFacet<K>, resolved: ResolvedConnection) => Promise<T>,
     hooks: CallHooks = {},
   ): Promise<CallOutcome<T>> {
-    const guarded = await this.guard(connectionId, capability);
+    const guarded = await this.guard(connectionId);
     if (guarded.outcome !== 'ready') return guarded;
     const { resolved } = guarded;
-    return this.call(resolved, () => fn(this.create(resolved), resolved), hooks);
+    const connector = this.create(resolved);
+    if (!hasFacet(connector, facet)) return { outcome: 'unsupported', resolved };
+    return this.call(resolved, () => fn(connector, resolved), hooks);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { ConnectorDefinition, ConnectorDeps, ConnectorLogger, CrmConnector, MediaReader, RequestBudget } from '../../connectors/_sdk/contract';
+import { capabilitiesOf, type ConnectorCapabilities, type ConnectorDefinition, type ConnectorDeps, type ConnectorLogger, type CrmConnector, type FacetName, type MediaReader, type RequestBudget } from '../../connectors/_sdk/contract';
 import { ConnectorError, type ConnectorErrorKind } from '../../connectors/_sdk/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { EgressPolicy } from '../common/egress';
@@ -10,7 +10,6 @@ import { redactText } from '../common/redaction';
 import { RequestBudgets } from '../tasks/request-budget';
 import { MediaStore } from '../common/media-store';
 import type { ResolvedConnection } from './connections.types';
-import { ConnectorRegistry } from './connector-registry';
 
 /** A single credentials check spends one request; there is no connection to hold a budget yet. */
 const UNMETERED: RequestBudget = { acquire: async () => undefined };
@@ -23,7 +22,6 @@ const UNMETERED: RequestBudget = { acquire: async () => undefined };
 @Injectable()
 export class ConnectorFactory {
   constructor(
-    private readonly registry: ConnectorRegistry,
     private readonly budgets: RequestBudgets,
     private readonly mediaStore: MediaStore,
     private readonly egress: EgressPolicy,
@@ -34,10 +32,17 @@ export class ConnectorFactory {
 
   /** A connector for one job of a resolved connection. Cheap: call it once per job. */
   create(resolved: ResolvedConnection): CrmConnector {
-    const { connection, definition, credentials, settings, budget, capabilities } = resolved;
+    const { connection, definition, credentials, settings, budget } = resolved;
     const connector = definition.create(credentials, settings, this.deps(definition, connection.id, this.budgets.forConnection(connection.id, budget)));
-    this.registry.assertImplements(definition, connector, capabilities);
     return measured(connector, definition.manifest.id, this.metrics);
+  }
+
+  /**
+   * What a connection with these credentials and settings can do: the facets of a connector built
+   * for them (nothing is called; a connector leaves out what its settings switch off).
+   */
+  capabilities(definition: ConnectorDefinition, credentials: object, settings: object): ConnectorCapabilities {
+    return capabilitiesOf(definition.create(credentials, settings, this.deps(definition, undefined, UNMETERED)));
   }
 
   /**
@@ -97,23 +102,29 @@ const OUTCOME_OF_KIND: Record<ConnectorErrorKind, CrmOutcome> = {
   permanent: 'invalid',
 };
 
+const FACETS: ReadonlySet<string> = new Set<FacetName | 'contacts'>(['contacts', 'timeline', 'tickets', 'transcripts', 'replies', 'replySetup', 'consent', 'erasure']);
+
 /**
  * The connector with every asynchronous method (a call to the vendor) counted and timed in
  * threadbridge_crm_requests_total / threadbridge_crm_request_seconds, its outcome read from the
  * ConnectorError kind, so every caller (sync, replies, privacy, set-up) is measured the same way.
+ * A facet's methods are named `<facet>.<method>` (e.g. timeline.append).
  */
-function measured(connector: CrmConnector, connectorId: string, metrics: MetricsService): CrmConnector {
+function measured<T extends object>(connector: T, connectorId: string, metrics: MetricsService, prefix = ''): T {
   return new Proxy(connector, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function' || typeof key !== 'string') return value;
+      if (typeof key !== 'string') return value;
+      if (!prefix && FACETS.has(key) && value && typeof value === 'object') return measured(value, connectorId, metrics, `${key}.`);
+      if (typeof value !== 'function') return value;
+      const operation = prefix + key;
       return (...args: unknown[]) => {
         const started = performance.now();
         const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args);
         if (!(result instanceof Promise)) return result;
         const record = (outcome: CrmOutcome) => {
-          metrics.crmRequests.inc({ connector: connectorId, operation: key, outcome });
-          metrics.crmRequestSeconds.observe({ connector: connectorId, operation: key }, (performance.now() - started) / 1000);
+          metrics.crmRequests.inc({ connector: connectorId, operation, outcome });
+          metrics.crmRequestSeconds.observe({ connector: connectorId, operation }, (performance.now() - started) / 1000);
         };
         return result.then(
           (v: unknown) => {

@@ -1,13 +1,19 @@
 import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
 import { IsString, Matches } from 'class-validator';
-import type { ConnectorDefinition } from '../../connectors/_sdk/contract';
+import { capabilitiesOf, type ConnectorDefinition } from '../../connectors/_sdk/contract';
+import { testDeps } from '../../connectors/_sdk/testing/ports';
 import { CONNECTOR_IDS } from '../../connectors/index';
 import { ConnectorRegistry, InvalidConnectionInputError, UnknownConnectorError } from './connector-registry';
 
 const registry = new ConnectorRegistry();
 const hubspot = registry.get('hubspot');
 const zendesk = registry.get('zendesk');
+/** Credentials each shipped connector accepts, to build one (nothing is called). */
+const credentialsOf: Record<string, object> = {
+  hubspot: { accessToken: 'pat-na1-abc' },
+  zendesk: { subdomain: 'acme', email: 'agent@example.com', apiToken: 'token-abc' },
+};
 
 /** The problems an invalid input is refused with (fails when it is accepted). */
 async function problemsOf(promise: Promise<unknown>): Promise<string[]> {
@@ -27,19 +33,17 @@ class TokenDto {
 
 class EmptySettings {}
 
-/** A connector of this test only, claiming more in capabilitiesFor than its manifest allows. */
+/** A connector of this test only, whose credentials DTO quotes the value in its message. */
 const boastful: ConnectorDefinition = {
   manifest: {
     id: 'boastful',
     displayName: 'Boastful',
     docsUrl: 'https://example.com',
-    capabilities: { contacts: true, history: true, tickets: false, transcripts: false, replies: false, consent: false, erasure: false, attachments: false },
     defaultBudget: { requests: 5, perMs: 1000 },
     maxBatch: 1,
   },
   credentials: TokenDto,
   settings: EmptySettings,
-  capabilitiesFor: () => ({ contacts: true, history: false, tickets: true, transcripts: true, replies: true, consent: true, erasure: true, attachments: true }),
   endpoints: () => ['https://example.com'],
   create: () => {
     throw new Error('not used');
@@ -134,23 +138,14 @@ describe('ConnectorRegistry', () => {
   });
 
   describe('capabilities and budget', () => {
-    it('follows the settings where the connector lets them switch a feature off', async () => {
+    it('follows the settings where the connector lets them switch a feature off (the facets its connector has)', async () => {
+      const withSettings = async (definition: ConnectorDefinition, plain: object) =>
+        capabilitiesOf(definition.create(await registry.validateCredentials(definition, credentialsOf[definition.manifest.id]), await registry.validateSettings(definition, plain), testDeps()));
+      const all = { contacts: true, history: true, tickets: true, transcripts: true, replies: true, consent: true, erasure: true, attachments: true };
       // Agent replies through HubSpot's inbox are off until the connection enables conversations.
-      expect(registry.capabilities(hubspot, await registry.validateSettings(hubspot, {}))).toEqual({ ...hubspot.manifest.capabilities, replies: false });
-      const noTickets = registry.capabilities(hubspot, await registry.validateSettings(hubspot, { tickets: { enabled: false } }));
-      expect(noTickets).toEqual({ ...hubspot.manifest.capabilities, tickets: false, replies: false });
-      expect(registry.capabilities(zendesk, {})).toEqual(zendesk.manifest.capabilities);
-    });
-
-    it('never grants more than the manifest declares', () => {
-      expect(registry.capabilities(boastful, {})).toEqual({ contacts: true, history: false, tickets: false, transcripts: false, replies: false, consent: false, erasure: false, attachments: false });
-    });
-
-    it('checks that a connector has the methods its capabilities need', () => {
-      const partial = { verifyCredentials: async () => undefined, ensureContact: async () => ({ id: '1', type: 'contact' }) };
-      const capabilities = boastful.manifest.capabilities;
-      expect(() => registry.assertImplements(boastful, partial, capabilities)).toThrow('the Boastful connector lacks methods its capabilities need: appendMessages (history)');
-      expect(() => registry.assertImplements(boastful, partial, { ...capabilities, history: false })).not.toThrow();
+      expect(await withSettings(hubspot, {})).toEqual({ ...all, replies: false });
+      expect(await withSettings(hubspot, { tickets: { enabled: false } })).toEqual({ ...all, tickets: false, replies: false });
+      expect(await withSettings(zendesk, {})).toEqual({ ...all, consent: false });
     });
 
     it('uses the budget the settings set, else the manifest default', async () => {

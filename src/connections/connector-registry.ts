@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
-import { CAPABILITY_METHODS, type ConnectorCapabilities, type ConnectorDefinition, type CrmConnector } from '../../connectors/_sdk/contract';
+import type { ConnectorDefinition } from '../../connectors/_sdk/contract';
 import { CONNECTORS } from '../../connectors/index';
 import { InvalidConnectionInputError, UnknownConnectorError } from './connections.errors';
 import { CORE_SETTING_KEYS, CoreConnectionSettingsDto } from './connection-settings';
@@ -34,7 +34,8 @@ export interface ValidateOptions {
 
 /**
  * The connectors of this build (connectors/index.ts is the only list) and what the core needs to
- * know about each: its DTOs, capabilities and request budget. The core reaches vendor code only
+ * know about each: its DTOs and request budget (what a connection can do is the facets its
+ * connector has: ConnectorFactory.capabilities). The core reaches vendor code only
  * through this class and never branches on a connector's id.
  */
 @Injectable()
@@ -61,37 +62,10 @@ export class ConnectorRegistry {
     return [...this.byId.values()];
   }
 
-  /**
-   * What a connection with these settings can do: the connector's own answer for the settings
-   * (e.g. tickets switched off), never more than its manifest declares.
-   */
-  capabilities(definition: ConnectorDefinition, settings: object): ConnectorCapabilities {
-    const declared = definition.manifest.capabilities;
-    const forSettings = definition.capabilitiesFor?.(settings) ?? declared;
-    const result = { ...declared };
-    for (const key of Object.keys(declared) as (keyof ConnectorCapabilities)[]) {
-      if (key !== 'contacts') result[key] = Boolean(declared[key] && forSettings[key]);
-    }
-    return result;
-  }
-
   /** The request budget of a connection with these settings (a higher vendor tier, or the default). */
   budget(definition: ConnectorDefinition, settings: object): Budget {
     const budget = definition.budgetFor?.(settings) ?? definition.manifest.defaultBudget;
     return { requests: budget.requests, perMs: budget.perMs };
-  }
-
-  /**
-   * Throws when a connector lacks a method one of these capabilities needs: a connector bug the
-   * conformance suite should have caught, reported before the sync engine calls the method.
-   */
-  assertImplements(definition: ConnectorDefinition, connector: CrmConnector, capabilities: ConnectorCapabilities): void {
-    const missing: string[] = [];
-    for (const [capability, methods] of Object.entries(CAPABILITY_METHODS) as [keyof typeof CAPABILITY_METHODS, (keyof CrmConnector)[]][]) {
-      if (!capabilities[capability]) continue;
-      for (const method of methods) if (typeof connector[method] !== 'function') missing.push(`${method} (${capability})`);
-    }
-    if (missing.length > 0) throw new Error(`the ${definition.manifest.displayName} connector lacks methods its capabilities need: ${missing.join(', ')}`);
   }
 
   /** Credentials as an instance of the connector's credentials DTO, or InvalidConnectionInputError. */

@@ -54,7 +54,7 @@ export class RemoteErasureService {
 
   /**
    * Runs one erasure task: guards (receipt still pending, connection usable, not paused), then
-   * the connector's eraseContact for the remote contact the task captured (and any link a sync
+   * the connector's erasure facet for the remote contact the task captured (and any link a sync
    * running at erasure time wrote afterwards), then the receipt. Vendor failures follow the retry
    * policy by error kind (erasure.policy.ts).
    */
@@ -76,9 +76,7 @@ export class RemoteErasureService {
         const refs = distinctRefs([p.remote, (await this.repo.lateContactLink(connectionId, p.contactId)) ?? undefined]);
         if (refs.length === 0) return 'never_synced';
         const customer: Customer = p.customer ?? { contactId: p.contactId, waId: '', e164: '' };
-        const results: ErasureReceipt[] = [];
-        for (const ref of refs) results.push(await connector.eraseContact!(ref, customer));
-        return results;
+        return connector.erasure.erase(refs.map((contact) => ({ contact, customer })));
       },
       {
         attempts: task.attempts,

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
-import type { AgentReplyEvent, RawWebhook } from '../../connectors/_sdk/contract';
+import { hasFacet, type AgentReplyEvent, type RawWebhook } from '../../connectors/_sdk/contract';
 import { ConnectorError } from '../../connectors/_sdk/errors';
 import { LOGGER } from '../common/logger';
 import { ConnectionsService } from '../connections/connections.service';
@@ -43,15 +43,17 @@ export class ConnectionWebhooksService {
   /** Verifies, parses and stores one delivery. The caller answers 200 only for `accepted`. */
   async receive(connectionId: string, webhook: RawWebhook): Promise<WebhookReceipt> {
     const resolved = await this.connections.resolve(connectionId);
-    if (!resolved || !resolved.connection.enabled || !resolved.capabilities.replies) return { outcome: 'not_found' };
+    if (!resolved || !resolved.connection.enabled) return { outcome: 'not_found' };
     const connector = this.factory.create(resolved);
-    if (!connector.verifyWebhook!(webhook)) {
+    // Without the replies facet (not set up, or switched off) the connection takes no webhooks.
+    if (!hasFacet(connector, 'replies')) return { outcome: 'not_found' };
+    if (!connector.replies.verify(webhook)) {
       this.logger.warn({ connectionId }, 'connection webhook with a bad signature refused');
       return { outcome: 'unauthorized' };
     }
     let events: AgentReplyEvent[];
     try {
-      events = connector.parseWebhook!(webhook).filter((e) => e.kind === 'agent_reply');
+      events = connector.replies.parse(webhook).filter((e) => e.kind === 'agent_reply');
     } catch (error) {
       if (!(error instanceof ConnectorError)) throw error;
       this.logger.warn({ connectionId, kind: error.kind, reason: error.message }, 'connection webhook not understood');

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { CrmConnector, ReplyAttachment } from '../../connectors/_sdk/contract';
+import type { AttachmentDownload, CrmConnector, ReplyAttachment } from '../../connectors/_sdk/contract';
 import { ConnectorError } from '../../connectors/_sdk/errors';
 import { LOGGER } from '../common/logger';
 import { describeTooLarge, MAX_MEDIA_BYTES, MEDIA_LIMITS, mediaKindOf, mimeTypeOfName, normaliseMimeType } from '../whatsapp/outbound/outbound-media';
@@ -66,13 +66,13 @@ export class ReplyAttachmentsService {
   }
 
   private async sendOne(source: AttachmentsSource, attachment: ReplyAttachment, name: string, key: string): Promise<{ messageId: string } | { notSent: string }> {
-    const connector = source.connector;
-    if (!connector?.downloadAttachment) return { notSent: `${name} could not be fetched from ${source.system}` };
+    const replies = source.connector?.replies;
+    if (!replies?.download) return { notSent: `${name} could not be fetched from ${source.system}` };
     // The type the system declares (or the name suggests) bounds the download; unknown: the largest.
     const declared = normaliseMimeType(attachment.mimeType) ?? mimeTypeOfName(name);
-    let download: Awaited<ReturnType<NonNullable<CrmConnector['downloadAttachment']>>>;
+    let download: AttachmentDownload;
     try {
-      download = await connector.downloadAttachment(attachment, { maxBytes: declared ? MEDIA_LIMITS[mediaKindOf(declared)] : MAX_MEDIA_BYTES });
+      download = await replies.download(attachment, { maxBytes: declared ? MEDIA_LIMITS[mediaKindOf(declared)] : MAX_MEDIA_BYTES });
     } catch (error) {
       if (!ConnectorError.is(error) || error.kind === 'transient' || error.kind === 'rate_limited') throw error;
       return { notSent: `${name} could not be fetched from ${source.system} (${error.message})` };

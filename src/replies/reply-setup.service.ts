@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { hasFacet, type ConnectionUpdate } from '../../connectors/_sdk/contract';
 import { ConnectorError } from '../../connectors/_sdk/errors';
 import { LOGGER } from '../common/logger';
 import { ConnectionsService, type ConnectionView } from '../connections/connections.service';
@@ -38,13 +39,13 @@ export class ReplySetupService {
     if (!resolved) throw new ReplyTargetNotFoundError('connection', connectionId);
     const { definition } = resolved;
     const connector = this.factory.create(resolved);
-    if (!definition.manifest.capabilities.replies || !connector.setUpReplies) {
+    if (!hasFacet(connector, 'replySetup')) {
       throw new RepliesNotSupportedError(`${definition.manifest.displayName} connections cannot set up agent replies through threadbridge`);
     }
     const callbackUrl = `${publicBase}${connectionWebhookPath(connectionId)}`;
-    let result: Awaited<ReturnType<NonNullable<typeof connector.setUpReplies>>>;
+    let result: ConnectionUpdate;
     try {
-      result = await connector.setUpReplies(callbackUrl);
+      result = await connector.replySetup.setUp(callbackUrl);
     } catch (error) {
       if (!(error instanceof ConnectorError)) throw error;
       const retryable = error.kind === 'transient' || error.kind === 'rate_limited';

@@ -17,7 +17,7 @@ const ROUTING_RECHECK_MS = 1_000;
 const MAX_ROUTING_WAITS = 90;
 
 /**
- * Tells the system an agent replied from what became of the reply (reportReplyStatus): refused or
+ * Tells the system an agent replied from what became of the reply (replies.reportStatus): refused or
  * failed by threadbridge, or WhatsApp's sent / delivered / read / failed. Failures of the report
  * follow the sync engine's policy by ConnectorError kind (retry-policy.ts).
  */
@@ -47,7 +47,7 @@ export class ReplyStatusService {
     const result = await this.calls.run(
       reply.connectionId,
       'replies',
-      (connector) => connector.reportReplyStatus!({ remoteId: reply.remoteId, remoteThreadId: reply.remoteThreadId ?? undefined }, status),
+      (connector) => connector.replies.reportStatus([{ reply: { remoteId: reply.remoteId, remoteThreadId: reply.remoteThreadId ?? undefined }, status }]),
       // A report is retried on its own: a failed one does not hold up the connection's other work.
       { attempts: task.attempts, backoff: 'call', context: { replyId: reply.id } },
     );

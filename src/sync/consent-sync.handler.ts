@@ -45,14 +45,10 @@ export class ConsentSyncHandler implements TaskHandler {
         if (!customer) return 'done'; // erased meanwhile
         const scopeState = (await this.repo.state(contactId))[scope];
         if (scopeState.status === 'unknown') return 'done';
-        const contact = await this.remoteContact(connectionId, contactId, () => connector.ensureContact(customer));
+        const contact = await this.remoteContact(connectionId, contactId, async () => (await connector.contacts.ensure([{ customer }]))[0]);
         if (!contact) return 'busy';
-        await connector.recordConsent!(contact, {
-          scope,
-          optedIn: scopeState.status === 'opted_in',
-          changedAt: new Date(scopeState.changedAt!),
-          source: scopeState.source!,
-        });
+        const consent = { scope, optedIn: scopeState.status === 'opted_in', changedAt: new Date(scopeState.changedAt!), source: scopeState.source! };
+        await connector.consent.record([{ contact, consent }]);
         return 'recorded';
       },
       {

@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AppendResult, CrmConnector, RemoteRef, Thread, UnifiedMessage } from '../../connectors/_sdk/contract';
+import type { AppendResult, CrmConnector, RemoteRef, Thread, TicketsFacet, TimelineFacet, UnifiedMessage } from '../../connectors/_sdk/contract';
 import { ConnectorError } from '../../connectors/_sdk/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { LOGGER } from '../common/logger';
@@ -27,8 +27,6 @@ export type DrainOutcome =
 const ROWS_PER_PASS = 500;
 /** A ticket link older than this is re-checked (closed meanwhile? reopen or open a new one). */
 const TICKET_RECHECK_MS = 5 * 60_000;
-/** Per-thread calls in flight at once, for connectors without batch forms. */
-const THREAD_CONCURRENCY = 4;
 const WAIT_RETRY_MS = 5_000;
 
 /** State of one drain: a remote object is re-linked at most once per drain, so a vendor that keeps
@@ -162,13 +160,13 @@ export class CrmSyncService implements BeforeApplicationShutdown {
   /** One pass over a set of open rows. */
   private async syncRows(resolved: ResolvedConnection, connector: CrmConnector, rows: SyncRow[], ctx: DrainContext): Promise<void> {
     const connectionId = resolved.connection.id;
-    const { capabilities } = resolved;
+    const { timeline, tickets: ticketsFacet, transcripts } = connector;
     const homeless = rows.filter((r) => !r.contactId);
     for (const row of homeless) await this.repo.deadLetter(connectionId, ctx.holder, row.taskId, 'the conversation of this task no longer exists');
     rows = rows.filter((r) => r.contactId);
     const held = readyMessages(
       rows.filter((r) => r.kind === 'message' && r.messageId),
-      { quietPeriodMs: connector.quietPeriodMs ?? 0, reconcile: resolved.definition.manifest.reconcile },
+      { quietPeriodMs: timeline?.quietPeriodMs ?? 0, reconcile: timeline?.reconcile },
       Date.now(),
     );
     if (held.heldUntil !== undefined) ctx.heldUntil = Math.min(ctx.heldUntil ?? Infinity, held.heldUntil);
@@ -189,15 +187,15 @@ export class CrmSyncService implements BeforeApplicationShutdown {
 
     const contacts = await this.ensureContacts(resolved, connector, work, ctx);
     const syncable = work.filter((r) => contacts.has(r.contactId));
-    const tickets = capabilities.tickets ? await this.ensureTickets(resolved, connector, syncable, contacts, ctx) : new Map<string, RemoteRef>();
+    const tickets = ticketsFacet ? await this.ensureTickets(resolved, ticketsFacet, syncable, contacts, ctx) : new Map<string, RemoteRef>();
     const thread = (row: SyncRow) => toThread(row, contacts.get(row.contactId)!, tickets.get(row.conversationId));
 
     const messages = syncable.filter((r) => r.kind === 'message');
-    if (!capabilities.history) await this.repo.completeWithLinks(connectionId, ctx.holder, [], messages.map((r) => r.taskId));
-    else await this.appendMessages(resolved, connector, messages, thread, ctx);
+    if (!timeline) await this.repo.completeWithLinks(connectionId, ctx.holder, [], messages.map((r) => r.taskId));
+    else await this.appendMessages(resolved, timeline, messages, thread, ctx);
 
     for (const row of syncable.filter((r) => r.kind === 'transcript')) {
-      if (!capabilities.transcripts || !connector.attachTranscript) {
+      if (!transcripts) {
         await this.repo.completeWithLinks(connectionId, ctx.holder, [], [row.taskId]);
         continue;
       }
@@ -205,7 +203,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
         { conversationId: row.conversationId, openedAt: new Date(row.openedAt), closedAt: new Date(row.closedAt ?? Date.now()), customerName: row.profileName ?? row.e164 },
         await this.repo.conversationMessages(row.conversationId),
       );
-      const remote = await this.call(resolved, () => connector.attachTranscript!(thread(row), transcript), [row], ctx);
+      const remote = await this.call(resolved, async () => (await transcripts.attach([{ thread: thread(row), transcript }]))[0], [row], ctx);
       if (remote) await this.repo.completeWithLinks(connectionId, ctx.holder, [{ type: 'transcript', localId: row.conversationId, remote }], [row.taskId]);
     }
     await this.connections.recordSuccess(connectionId);
@@ -223,7 +221,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       const affected = rows.filter((r) => chunk.some((c) => c.contactId === r.contactId));
       const refs = await this.call(
         resolved,
-        () => (connector.ensureContacts ? connector.ensureContacts(requests) : mapLimit(requests, THREAD_CONCURRENCY, (q) => connector.ensureContact(q.customer))),
+        () => connector.contacts.ensure(requests),
         affected,
         ctx,
         { isolate: chunk.length > 1 ? () => this.ensureContactsOneByOne(resolved, connector, chunk, rows, result, ctx) : undefined },
@@ -237,7 +235,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
 
   private async ensureContactsOneByOne(resolved: ResolvedConnection, connector: CrmConnector, chunk: SyncRow[], rows: SyncRow[], result: Map<string, RemoteRef>, ctx: DrainContext): Promise<void> {
     for (const r of chunk) {
-      const ref = await this.call(resolved, () => connector.ensureContact(toCustomer(r)), rows.filter((x) => x.contactId === r.contactId), ctx);
+      const ref = await this.call(resolved, async () => (await connector.contacts.ensure([{ customer: toCustomer(r) }]))[0], rows.filter((x) => x.contactId === r.contactId), ctx);
       if (!ref) continue;
       result.set(r.contactId, ref);
       await this.repo.saveLinks(resolved.connection.id, [{ type: 'contact', localId: r.contactId, remote: ref }], ctx.holder);
@@ -248,7 +246,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
    * The ticket of every conversation in `rows`. New conversations, and tickets not checked for a
    * while, go through the connector's thread policy (append while open, reopen, or a new one).
    */
-  private async ensureTickets(resolved: ResolvedConnection, connector: CrmConnector, rows: SyncRow[], contacts: Map<string, RemoteRef>, ctx: DrainContext): Promise<Map<string, RemoteRef>> {
+  private async ensureTickets(resolved: ResolvedConnection, tickets: TicketsFacet, rows: SyncRow[], contacts: Map<string, RemoteRef>, ctx: DrainContext): Promise<Map<string, RemoteRef>> {
     const connectionId = resolved.connection.id;
     const conversations = new Map(rows.map((r) => [r.conversationId, r]));
     const links = await this.repo.links(connectionId, 'ticket', [...conversations.keys()]);
@@ -264,7 +262,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       const affected = rows.filter((r) => chunk.some((c) => c.row.conversationId === r.conversationId));
       const refs = await this.call(
         resolved,
-        () => (connector.ensureTickets ? connector.ensureTickets(requests) : mapLimit(requests, THREAD_CONCURRENCY, (q) => connector.ensureTicket!(q.thread, q.known))),
+        () => tickets.ensure(requests),
         affected,
         ctx,
         { relink: () => this.repo.dropLinks(connectionId, 'ticket', chunk.map((c) => c.row.conversationId), ctx.holder) },
@@ -277,18 +275,18 @@ export class CrmSyncService implements BeforeApplicationShutdown {
   }
 
   /** Sends messages in chunks of the connector's batch size, across conversations, in order. */
-  private async appendMessages(resolved: ResolvedConnection, connector: CrmConnector, rows: SyncRow[], thread: (row: SyncRow) => Thread, ctx: DrainContext): Promise<void> {
+  private async appendMessages(resolved: ResolvedConnection, timeline: TimelineFacet, rows: SyncRow[], thread: (row: SyncRow) => Thread, ctx: DrainContext): Promise<void> {
     const connectionId = resolved.connection.id;
     for (const chunk of chunksOfWholeConversations(rows, resolved.definition.manifest.maxBatch)) {
       const batches = groupByThread(chunk, thread);
       await this.repo.markDispatched(chunk.map((r) => r.taskId));
       const results = await this.call(
         resolved,
-        () => (connector.appendToThreads ? connector.appendToThreads(batches) : mapLimit(batches, THREAD_CONCURRENCY, (b) => connector.appendMessages!(b.thread, b.messages)).then((r) => r.flat())),
+        () => timeline.append(batches),
         chunk,
         ctx,
         {
-          isolate: chunk.length > 1 ? () => this.appendOneByOne(resolved, connector, chunk, thread, ctx) : undefined,
+          isolate: chunk.length > 1 ? () => this.appendOneByOne(resolved, timeline, chunk, thread, ctx) : undefined,
           relink: () => this.repo.dropLinks(connectionId, 'ticket', [...new Set(chunk.map((r) => r.conversationId))], ctx.holder),
         },
       );
@@ -296,10 +294,10 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     }
   }
 
-  private async appendOneByOne(resolved: ResolvedConnection, connector: CrmConnector, chunk: SyncRow[], thread: (row: SyncRow) => Thread, ctx: DrainContext): Promise<void> {
+  private async appendOneByOne(resolved: ResolvedConnection, timeline: TimelineFacet, chunk: SyncRow[], thread: (row: SyncRow) => Thread, ctx: DrainContext): Promise<void> {
     for (const row of chunk) {
       const [batch] = groupByThread([row], thread);
-      const results = await this.call(resolved, () => (connector.appendToThreads ? connector.appendToThreads([batch]) : connector.appendMessages!(batch.thread, batch.messages)), [row], ctx);
+      const results = await this.call(resolved, () => timeline.append([batch]), [row], ctx);
       if (results) await this.completeMessages(resolved.connection.id, ctx.holder, [row], results);
     }
   }
@@ -416,18 +414,4 @@ function groupByThread(rows: SyncRow[], thread: (row: SyncRow) => Thread): { thr
     groups.set(row.conversationId, group);
   }
   return [...groups.values()];
-}
-
-/** Maps with at most `limit` promises in flight; results in input order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  });
-  await Promise.all(workers);
-  return results;
 }

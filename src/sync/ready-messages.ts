@@ -4,14 +4,14 @@ import type { SyncRow } from './sync.repository';
 
 /** A message whose media is still downloading waits this long before syncing without the file. */
 export const MEDIA_WAIT_MS = 5 * 60_000;
-/** A connector's quiet period (CrmConnector.quietPeriodMs) never holds a message longer than this. */
+/** A connector's quiet period (TimelineFacet.quietPeriodMs) never holds a message longer than this. */
 export const MAX_QUIET_HOLD_MS = 30_000;
 
 /** What may hold a connection's messages back, from its connector. */
 export interface HoldRules {
-  /** CrmConnector.quietPeriodMs (0: none). */
+  /** TimelineFacet.quietPeriodMs (0: none). */
   quietPeriodMs: number;
-  /** The manifest's `reconcile`; absent counts as a consistent read (no hold). */
+  /** TimelineFacet.reconcile; absent counts as a consistent read (no hold). */
   reconcile?: MaybeCreatedReconciliation;
 }
 
