@@ -15,22 +15,9 @@ export const zendesk: ConnectorDefinition<ZendeskCredentialsDto, ZendeskSettings
     id: 'zendesk',
     displayName: 'Zendesk Support',
     docsUrl: 'https://developer.zendesk.com/api-reference/ticketing/introduction/',
-    capabilities: {
-      contacts: true,
-      history: true,
-      tickets: true,
-      transcripts: true,
-      replies: true,
-      consent: false,
-      erasure: true,
-      attachments: true,
-    },
     // Growth/Professional plans allow 400 Support API requests a minute (Team 200, Enterprise 700).
     defaultBudget: { requests: 400, perMs: 60_000 },
     maxBatch: ZENDESK_MAX_BATCH,
-    // A maybe-created message is looked for in its ticket's audits (GET /tickets/{id}/audits),
-    // which list an update at once; Zendesk's search index (users by phone) is never used for it.
-    reconcile: { maybeCreated: 'consistent_read' },
   },
   credentials: ZendeskCredentialsDto,
   settings: ZendeskSettingsDto,

@@ -1,23 +1,37 @@
 /**
  * Zendesk Support as a threadbridge connector: orchestration only. Wire calls live in
  * zendesk.client.ts, translations in zendesk.mapper.ts, webhook rules in zendesk.webhooks.ts.
+ *
+ * Zendesk's API writes one record per call (no batch endpoint for users, tickets or comments), so
+ * every facet takes its batch one item at a time through oneByOne(), as many at once as the core
+ * used to run single-item connectors with.
  */
+import { oneByOne } from '../_sdk/batch';
 import type {
   AgentReplyEvent,
   AppendResult,
   AttachmentDownload,
   ConnectorDeps,
+  ContactsFacet,
   CrmConnector,
   Customer,
+  ErasureFacet,
   ErasureReceipt,
   MediaRef,
   RawWebhook,
   RemoteRef,
+  RepliesFacet,
   ReplyAttachment,
   ReplyRef,
+  ReplySetupFacet,
   ReplyStatus,
+  ReplyStatusReport,
   Thread,
+  ThreadMessages,
+  TicketsFacet,
+  TimelineFacet,
   Transcript,
+  TranscriptsFacet,
   UnifiedMessage,
 } from '../_sdk/contract';
 import { ConnectorError } from '../_sdk/errors';
@@ -64,7 +78,7 @@ import {
   verifyZendeskSignature,
 } from './zendesk.webhooks';
 
-/** Most messages one appendMessages call accepts (manifest.maxBatch). */
+/** Most messages one thread of a timeline.append call may carry (manifest.maxBatch). */
 export const ZENDESK_MAX_BATCH = 50;
 
 export interface WebhookSetupResult {
@@ -76,7 +90,39 @@ export interface WebhookSetupResult {
 }
 
 export class ZendeskConnector implements CrmConnector {
-  readonly quietPeriodMs: number;
+  readonly contacts: ContactsFacet = {
+    ensure: oneByOne(({ customer, known }) => this.ensureContact(customer, known)),
+  };
+
+  readonly tickets: TicketsFacet = {
+    ensure: oneByOne(({ thread, known }) => this.ensureTicket(thread, known)),
+  };
+
+  /** Built in the constructor: its quiet period comes from the resolved settings. */
+  readonly timeline: TimelineFacet;
+
+  readonly transcripts: TranscriptsFacet = {
+    attach: oneByOne(({ thread, transcript }) => this.attachTranscript(thread, transcript)),
+  };
+
+  /** Zendesk serves reply attachments, so `download` is always there. */
+  readonly replies: Required<RepliesFacet> = {
+    verify: (req) => this.verifyWebhook(req),
+    parse: (req) => this.parseWebhook(req),
+    reportStatus: async (reports) => {
+      await this.reportEach(reports);
+    },
+    download: (attachment, options) => this.downloadAttachment(attachment, options),
+  };
+
+  readonly replySetup: ReplySetupFacet = {
+    setUp: (callbackUrl) => this.setUpReplies(callbackUrl),
+  };
+
+  readonly erasure: ErasureFacet = {
+    erase: oneByOne(({ contact }) => this.eraseContact(contact)),
+  };
+
   private readonly client: ZendeskClient;
   private readonly settings: ResolvedZendeskSettings;
   private readonly origin: string;
@@ -88,9 +134,17 @@ export class ZendeskConnector implements CrmConnector {
     private readonly deps: ConnectorDeps,
   ) {
     this.settings = resolveZendeskSettings(settings);
-    // Messages closer together than this become one comment; waiting until the chat is quiet that
-    // long lets a burst become one comment, i.e. one of the ticket's scarce updates.
-    this.quietPeriodMs = this.settings.commentCoalesceMs;
+    this.timeline = {
+      // A maybe-created message is looked for in its ticket's audits (GET /tickets/{id}/audits),
+      // which list an update at once; Zendesk's search index (users by phone) is never used for it.
+      reconcile: { maybeCreated: 'consistent_read' },
+      // Messages closer together than this become one comment; waiting until the chat is quiet that
+      // long lets a burst become one comment, i.e. one of the ticket's scarce updates.
+      quietPeriodMs: this.settings.commentCoalesceMs,
+      uploadsMedia: true,
+      // One ticket update sequence per thread; the results of all threads, in the order given.
+      append: async (batches) => (await this.appendEach(batches)).flat(),
+    };
     this.origin = zendeskOrigin(credentials);
     this.apiUserId = credentials.apiUserId;
     this.client = new ZendeskClient(
@@ -118,7 +172,7 @@ export class ZendeskConnector implements CrmConnector {
    * external_id `whatsapp:<wa_id>` (exact) → phone search over every written form → create with
    * create_or_update, which matches by external_id, so concurrent creations converge on one user.
    */
-  async ensureContact(customer: Customer, known?: RemoteRef): Promise<RemoteRef> {
+  private async ensureContact(customer: Customer, known?: RemoteRef): Promise<RemoteRef> {
     const knownId = known ? parseId(known.id) : undefined;
     if (knownId !== undefined) {
       const user = await this.orNotFound(this.client.showUser(knownId));
@@ -143,7 +197,7 @@ export class ZendeskConnector implements CrmConnector {
    * while new/open/pending/hold; reopened when solved within reopenWithinHours; else a new one
    * (a follow-up of a closed ticket).
    */
-  async ensureTicket(thread: Thread, known?: RemoteRef): Promise<RemoteRef> {
+  private async ensureTicket(thread: Thread, known?: RemoteRef): Promise<RemoteRef> {
     const requesterId = requireId(thread.contact.id, 'contact');
     const knownId = known ? parseId(known.id) : undefined;
     let current = knownId !== undefined ? await this.orNotFound(this.client.showTicket(knownId)) : undefined;
@@ -176,10 +230,10 @@ export class ZendeskConnector implements CrmConnector {
    * what they already got on WhatsApp). Close messages of one direction share one comment: one
    * ticket update per comment, the scarce resource (≈30 per ticket in 10 minutes).
    */
-  async appendMessages(thread: Thread, messages: UnifiedMessage[]): Promise<AppendResult[]> {
+  private async appendMessages(thread: Thread, messages: UnifiedMessage[]): Promise<AppendResult[]> {
     if (messages.length === 0) return [];
     if (messages.length > ZENDESK_MAX_BATCH) {
-      throw new ConnectorError('invalid_request', `appendMessages takes at most ${ZENDESK_MAX_BATCH} messages, got ${messages.length}`);
+      throw new ConnectorError('invalid_request', `timeline.append takes at most ${ZENDESK_MAX_BATCH} messages per thread, got ${messages.length}`);
     }
     const ticketId = this.threadTicketId(thread);
     const requesterId = requireId(thread.contact.id, 'contact');
@@ -211,7 +265,7 @@ export class ZendeskConnector implements CrmConnector {
   }
 
   /** An internal note with the transcript and its stored media attached; found again on retry. */
-  async attachTranscript(thread: Thread, transcript: Transcript): Promise<RemoteRef> {
+  private async attachTranscript(thread: Thread, transcript: Transcript): Promise<RemoteRef> {
     const ticketId = this.threadTicketId(thread);
     const key = transcriptKey(transcript);
     const earlier = (await this.client.listRecentAudits(ticketId)).find((a) => a.metadata?.custom?.threadbridge?.t === key);
@@ -236,7 +290,7 @@ export class ZendeskConnector implements CrmConnector {
     return { ...this.commentRef(ticketId, { commentId: commentIdOf(audit), auditId: audit?.id }), type: 'note' };
   }
 
-  verifyWebhook(req: RawWebhook): boolean {
+  private verifyWebhook(req: RawWebhook): boolean {
     return verifyZendeskSignature({
       secret: this.credentials.webhookSecret,
       signature: header(req, SIGNATURE_HEADER),
@@ -246,7 +300,7 @@ export class ZendeskConnector implements CrmConnector {
     });
   }
 
-  parseWebhook(req: RawWebhook): AgentReplyEvent[] {
+  private parseWebhook(req: RawWebhook): AgentReplyEvent[] {
     const text = req.rawBody.toString('utf8').trim();
     if (!text) return [];
     let payload: unknown;
@@ -266,7 +320,7 @@ export class ZendeskConnector implements CrmConnector {
    * cost nothing. At most one note per reply and state: the ticket's recent audits are read first
    * (one request), and the note carries the key in its audit metadata and a marker line.
    */
-  async reportReplyStatus(reply: ReplyRef, status: ReplyStatus): Promise<void> {
+  private async reportReplyStatus(reply: ReplyRef, status: ReplyStatus): Promise<void> {
     if (decideReplyNote(status, { reportDelivered: this.settings.reportDelivered }) === 'none') return;
     const ticketId = parseId(reply.remoteThreadId);
     if (ticketId === undefined) {
@@ -285,7 +339,7 @@ export class ZendeskConnector implements CrmConnector {
    * for public agent comments on tagged tickets. Returns the webhook's signing secret, to store
    * as the connection's `webhookSecret`. Each call creates a new webhook and trigger.
    */
-  async setUpReplies(callbackUrl: string): Promise<{ credentials: { webhookSecret: string; apiUserId?: string } }> {
+  private async setUpReplies(callbackUrl: string): Promise<{ credentials: { webhookSecret: string; apiUserId?: string } }> {
     // A connection stored before apiUserId was learned automatically gets it here too.
     const apiUserId = this.credentials.apiUserId ? undefined : await this.fetchApiUserId();
     const { signingSecret } = await this.createWebhookAndTrigger(callbackUrl);
@@ -297,7 +351,7 @@ export class ZendeskConnector implements CrmConnector {
    * authentication for attachments). The trigger's body names the file but not its type: the
    * type comes from Zendesk's Content-Type.
    */
-  async downloadAttachment(attachment: ReplyAttachment, options: { maxBytes: number }): Promise<AttachmentDownload> {
+  private async downloadAttachment(attachment: ReplyAttachment, options: { maxBytes: number }): Promise<AttachmentDownload> {
     if (!attachment.url) throw new ConnectorError('invalid_request', 'a Zendesk attachment is fetched by its content_url, and this one has none');
     const download = await this.client.downloadAttachment(attachment.url, options.maxBytes);
     return download.status === 'ok' ? { ...download, filename: attachment.filename } : download;
@@ -307,7 +361,7 @@ export class ZendeskConnector implements CrmConnector {
    * Soft delete, then permanent deletion (DELETE /deleted_users/{id}), which removes the user's
    * identities and personal data. Tickets they requested stay (see README).
    */
-  async eraseContact(contact: RemoteRef): Promise<ErasureReceipt> {
+  private async eraseContact(contact: RemoteRef): Promise<ErasureReceipt> {
     const id = parseId(contact.id);
     if (id === undefined) return { outcome: 'not_found', detail: 'not a Zendesk user id' };
     const softDeleted = await this.client.deleteUser(id);
@@ -330,6 +384,11 @@ export class ZendeskConnector implements CrmConnector {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /** One thread's messages per call (several comments on its ticket); threads side by side. */
+  private readonly appendEach = oneByOne(({ thread, messages }: ThreadMessages) => this.appendMessages(thread, messages));
+
+  private readonly reportEach = oneByOne(({ reply, status }: ReplyStatusReport) => this.reportReplyStatus(reply, status));
 
   private async fetchApiUserId(): Promise<string> {
     const me = await this.client.me();
@@ -396,7 +455,7 @@ export class ZendeskConnector implements CrmConnector {
   }
 
   private threadTicketId(thread: Thread): ZendeskId {
-    if (!thread.ticket) throw new ConnectorError('invalid_request', 'Zendesk keeps messages on a ticket: call ensureTicket first');
+    if (!thread.ticket) throw new ConnectorError('invalid_request', 'Zendesk keeps messages on a ticket: call tickets.ensure first');
     return requireId(thread.ticket.id, 'ticket');
   }
 

@@ -9,10 +9,10 @@ import type { CrmConnector, RawWebhook, RemoteRef, Thread, UnifiedMessage } from
 import { ConnectorError } from '../../_sdk/errors';
 import { aCustomer, aMessage, aThread, aTranscript } from '../../_sdk/testing/builders';
 import { createForTest } from '../../_sdk/testing/conformance';
+import { oneAtATime, type OneAtATime } from '../../_sdk/testing/one-at-a-time';
 import { ManualClock, testDeps, type TestDeps } from '../../_sdk/testing/ports';
 import { zendesk, createZendeskWebhookAndTrigger } from '../index';
 import { ZendeskClient } from '../zendesk.client';
-import { ZendeskConnector } from '../zendesk.connector';
 import { signZendeskWebhook } from '../zendesk.webhooks';
 import { startZendeskFake, type ZendeskFake } from './zendesk.fake-server';
 
@@ -31,9 +31,14 @@ afterEach(async () => {
   await fake.close();
 });
 
-function connect(settings: object = {}, overrides: { deps?: TestDeps; credentials?: object } = {}): CrmConnector {
+function build(settings: object = {}, overrides: { deps?: TestDeps; credentials?: object } = {}): CrmConnector {
   const credentials = { ...fake.credentials({ webhookSecret: SECRET }), ...overrides.credentials };
   return createForTest(zendesk, { credentials, settings }, overrides.deps ?? deps).connector;
+}
+
+/** The connector's facets, one customer, thread or reply at a time (batches of one). */
+function connect(settings: object = {}, overrides: { deps?: TestDeps; credentials?: object } = {}): OneAtATime {
+  return oneAtATime(build(settings, overrides));
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ConnectorError> {
@@ -46,11 +51,11 @@ async function rejection(promise: Promise<unknown>): Promise<ConnectorError> {
 }
 
 /** A customer, their Zendesk user and a ticket: the state appendMessages starts from. */
-async function ticketThread(connector: CrmConnector, waId = '48601234567'): Promise<Thread> {
+async function ticketThread(connector: OneAtATime, waId = '48601234567'): Promise<Thread> {
   const customer = aCustomer({ waId, profileName: 'Anna Nowak' });
   const contact = await connector.ensureContact(customer);
   const thread = aThread(customer, contact);
-  return { ...thread, ticket: await connector.ensureTicket!(thread) };
+  return { ...thread, ticket: await connector.ensureTicket(thread) };
 }
 
 const putsTo = (ticketId: string) => fake.requestsTo('PUT', `/tickets/${ticketId}`).length;
@@ -113,7 +118,7 @@ describe('ensureContact', () => {
     await expect(connector.ensureContact(customer, first)).resolves.toHaveProperty('id', first.id);
     expect(fake.requestCount() - before).toBe(1);
 
-    await connector.eraseContact!(first, customer);
+    await connector.eraseContact(first, customer);
     const again = await connector.ensureContact(customer, first);
     expect(again.id).not.toBe(first.id);
     expect(fake.contactsMatching(customer.e164)).toBe(1);
@@ -126,7 +131,7 @@ describe('ensureTicket', () => {
     const customer = aCustomer({ waId: '48601234567', profileName: 'Anna Nowak' });
     const contact = await connector.ensureContact(customer);
     const thread = aThread(customer, contact);
-    const ref = await connector.ensureTicket!(thread);
+    const ref = await connector.ensureTicket(thread);
 
     const ticket = fake.ticket(ref.id)!;
     expect(ref).toMatchObject({ type: 'ticket', url: `${fake.url}/agent/tickets/${ticket.id}` });
@@ -147,9 +152,9 @@ describe('ensureTicket', () => {
     const connector = connect({ subjectTemplate: 'WA {{phone}} → {{businessNumber}}' });
     const customer = aCustomer();
     const thread = aThread(customer, await connector.ensureContact(customer));
-    const first = await connector.ensureTicket!(thread);
-    await expect(connector.ensureTicket!(thread, first)).resolves.toHaveProperty('id', first.id);
-    await expect(connector.ensureTicket!(thread)).resolves.toHaveProperty('id', first.id);
+    const first = await connector.ensureTicket(thread);
+    await expect(connector.ensureTicket(thread, first)).resolves.toHaveProperty('id', first.id);
+    await expect(connector.ensureTicket(thread)).resolves.toHaveProperty('id', first.id);
     expect(fake.tickets()).toHaveLength(1);
     expect(fake.ticket(first.id)?.subject).toBe('WA +48601234567 → +1 555 010 0000');
   });
@@ -158,10 +163,10 @@ describe('ensureTicket', () => {
     const connector = connect({ reopenWithinHours: 24 });
     const customer = aCustomer();
     const thread = aThread(customer, await connector.ensureContact(customer));
-    const first = await connector.ensureTicket!(thread);
+    const first = await connector.ensureTicket(thread);
     fake.setTicketStatus(first.id, 'solved', { updatedAt: new Date(Date.now() - 23 * HOUR) });
 
-    await expect(connector.ensureTicket!(thread, first)).resolves.toHaveProperty('id', first.id);
+    await expect(connector.ensureTicket(thread, first)).resolves.toHaveProperty('id', first.id);
     expect(fake.ticket(first.id)?.status).toBe('open');
     expect(fake.tickets()).toHaveLength(1);
   });
@@ -171,16 +176,16 @@ describe('ensureTicket', () => {
     const connector = connect({ reopenWithinHours: 24 }, { deps: testDeps({ clock }) });
     const customer = aCustomer();
     const thread = aThread(customer, await connector.ensureContact(customer));
-    const first = await connector.ensureTicket!(thread);
+    const first = await connector.ensureTicket(thread);
     fake.setTicketStatus(first.id, 'solved');
     clock.advance(25 * HOUR);
 
-    const second = await connector.ensureTicket!(thread, first);
+    const second = await connector.ensureTicket(thread, first);
     expect(second.id).not.toBe(first.id);
     expect(fake.ticket(first.id)?.status).toBe('solved');
     expect(fake.ticket(second.id)).toMatchObject({ status: 'new', requester_id: Number(thread.contact.id) });
     // The response got lost and the core retries with the old link: no third ticket.
-    await expect(connector.ensureTicket!(thread, first)).resolves.toHaveProperty('id', second.id);
+    await expect(connector.ensureTicket(thread, first)).resolves.toHaveProperty('id', second.id);
     expect(fake.tickets()).toHaveLength(2);
   });
 
@@ -188,9 +193,9 @@ describe('ensureTicket', () => {
     const connector = connect();
     const customer = aCustomer();
     const thread = aThread(customer, await connector.ensureContact(customer));
-    const first = await connector.ensureTicket!(thread);
+    const first = await connector.ensureTicket(thread);
     fake.setTicketStatus(first.id, 'closed');
-    const second = await connector.ensureTicket!(thread, first);
+    const second = await connector.ensureTicket(thread, first);
     expect(second.id).not.toBe(first.id);
     expect(fake.ticket(second.id)?.followup_source_id).toBe(Number(first.id));
   });
@@ -199,7 +204,7 @@ describe('ensureTicket', () => {
     const connector = connect();
     const customer = aCustomer();
     const thread = aThread(customer, await connector.ensureContact(customer));
-    const ref = await connector.ensureTicket!(thread, { id: '424242', type: 'ticket' });
+    const ref = await connector.ensureTicket(thread, { id: '424242', type: 'ticket' });
     expect(ref.id).not.toBe('424242');
     expect(fake.tickets()).toHaveLength(1);
   });
@@ -210,7 +215,7 @@ describe('appendMessages', () => {
     const connector = connect();
     const thread = await ticketThread(connector);
     const at = new Date('2026-03-01T14:03:07Z');
-    const results = await connector.appendMessages!(thread, [aMessage({ text: 'Hello, where is my order?', timestamp: at })]);
+    const results = await connector.appendMessages(thread, [aMessage({ text: 'Hello, where is my order?', timestamp: at })]);
 
     const [comment] = messageComments(thread.ticket!.id);
     expect(comment).toMatchObject({ public: true, author_id: Number(thread.contact.id), body: '[14:03:07] Hello, where is my order?', via: { channel: 'api' } });
@@ -224,7 +229,7 @@ describe('appendMessages', () => {
     const burst = Array.from({ length: 20 }, (_, i) => aMessage({ text: `part ${i + 1}`, timestamp: new Date(start + i * 500) }));
     const updatesBefore = putsTo(thread.ticket!.id);
 
-    const results = await connector.appendMessages!(thread, burst);
+    const results = await connector.appendMessages(thread, burst);
 
     expect(putsTo(thread.ticket!.id) - updatesBefore).toBe(1);
     const comments = messageComments(thread.ticket!.id);
@@ -248,7 +253,7 @@ describe('appendMessages', () => {
       aMessage({ text: 'great', timestamp: new Date(t + 120_000) }),
       aMessage({ text: 'one more thing', timestamp: new Date(t + 300_000) }),
     ];
-    await connector.appendMessages!(thread, messages);
+    await connector.appendMessages(thread, messages);
 
     const comments = messageComments(thread.ticket!.id);
     expect(comments.map((c) => [c.public, c.body])).toEqual([
@@ -265,7 +270,7 @@ describe('appendMessages', () => {
     const thread = await ticketThread(connector);
     const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4]);
     deps.media.put('media/abc.jpg', jpeg);
-    await connector.appendMessages!(thread, [
+    await connector.appendMessages(thread, [
       aMessage({ type: 'image', text: 'the broken part', media: { storageKey: 'media/abc.jpg', mimeType: 'image/jpeg', sizeBytes: jpeg.length } }),
       aMessage({ type: 'video', text: '', media: { unavailableReason: 'too large (120 MB)' } }),
     ]);
@@ -282,7 +287,7 @@ describe('appendMessages', () => {
   it('sends the message without the file when the media store cannot read it', async () => {
     const connector = connect();
     const thread = await ticketThread(connector);
-    await connector.appendMessages!(thread, [aMessage({ type: 'document', text: 'invoice', media: { storageKey: 'media/missing.pdf', filename: 'invoice.pdf' } })]);
+    await connector.appendMessages(thread, [aMessage({ type: 'document', text: 'invoice', media: { storageKey: 'media/missing.pdf', filename: 'invoice.pdf' } })]);
     const [comment] = messageComments(thread.ticket!.id);
     expect(comment.attachments).toEqual([]);
     expect(comment.body).toContain('[document not attached: could not be read]');
@@ -294,9 +299,9 @@ describe('appendMessages', () => {
     const thread = await ticketThread(connector);
     const t = Date.parse('2026-03-01T09:00:00Z');
     const messages = [aMessage({ text: 'one', timestamp: new Date(t) }), aMessage({ text: 'two', timestamp: new Date(t + 60_000) })];
-    const first = await connector.appendMessages!(thread, messages.slice(0, 1));
+    const first = await connector.appendMessages(thread, messages.slice(0, 1));
 
-    const retry = await connector.appendMessages!(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
+    const retry = await connector.appendMessages(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
     expect(retry[0].remote.id).toBe(first[0].remote.id);
     expect(messageComments(thread.ticket!.id).map((c) => c.body)).toEqual(['[09:00:00] one', '[09:01:00] two']);
   });
@@ -306,7 +311,7 @@ describe('appendMessages', () => {
     const thread = await ticketThread(connector);
     const message = aMessage({ text: 'written by hand', timestamp: new Date('2026-03-01T10:00:00Z'), maybeCreated: true });
     const { comment } = await fake.agentComment(thread.ticket!.id, { body: '[10:00:00] written by hand', public: true, authorId: Number(thread.contact.id) });
-    const [result] = await connector.appendMessages!(thread, [message]);
+    const [result] = await connector.appendMessages(thread, [message]);
     expect(result.remote.id).toBe(String(comment.id));
     expect(messageComments(thread.ticket!.id)).toHaveLength(1);
   });
@@ -315,7 +320,7 @@ describe('appendMessages', () => {
     const connector = connect();
     const customer = aCustomer();
     const thread = aThread(customer, await connector.ensureContact(customer));
-    await expect(rejection(connector.appendMessages!(thread, [aMessage()]))).resolves.toMatchObject({ kind: 'invalid_request' });
+    await expect(rejection(connector.appendMessages(thread, [aMessage()]))).resolves.toMatchObject({ kind: 'invalid_request' });
   });
 
   it('turns the per-ticket update limit into rate_limited with Retry-After', async () => {
@@ -323,7 +328,7 @@ describe('appendMessages', () => {
     const connector = connect({ commentCoalesceMs: 0 });
     const thread = await ticketThread(connector);
     const t = Date.now();
-    const error = await rejection(connector.appendMessages!(thread, [1, 2, 3].map((i) => aMessage({ text: `m${i}`, timestamp: new Date(t + i) }))));
+    const error = await rejection(connector.appendMessages(thread, [1, 2, 3].map((i) => aMessage({ text: `m${i}`, timestamp: new Date(t + i) }))));
     expect(error.kind).toBe('rate_limited');
     expect(error.retryAfterMs).toBeGreaterThan(500_000);
     expect(messageComments(thread.ticket!.id)).toHaveLength(2);
@@ -341,8 +346,8 @@ describe('attachTranscript', () => {
     ];
     const transcript = aTranscript(thread, messages);
 
-    const note = await connector.attachTranscript!({ ...thread, status: 'closed' }, transcript);
-    const again = await connector.attachTranscript!({ ...thread, status: 'closed' }, transcript);
+    const note = await connector.attachTranscript({ ...thread, status: 'closed' }, transcript);
+    const again = await connector.attachTranscript({ ...thread, status: 'closed' }, transcript);
 
     expect(again.id).toBe(note.id);
     const notes = messageComments(thread.ticket!.id);
@@ -390,8 +395,8 @@ describe('webhooks', () => {
 
     expect(received).toHaveLength(1);
     const raw = received[0].raw;
-    expect(connector.verifyWebhook!(raw)).toBe(true);
-    expect(connector.parseWebhook!(raw)).toEqual([
+    expect(connector.verifyWebhook(raw)).toBe(true);
+    expect(connector.parseWebhook(raw)).toEqual([
       {
         kind: 'agent_reply',
         remoteId: String(comment.id),
@@ -412,8 +417,8 @@ describe('webhooks', () => {
     await fake.agentComment(thread.ticket!.id, { body: 'from the customer by email', authorId: Number(thread.contact.id) });
     expect(received).toHaveLength(2);
     for (const { raw } of received) {
-      expect(connector.verifyWebhook!(raw)).toBe(true);
-      expect(connector.parseWebhook!(raw)).toEqual([]);
+      expect(connector.verifyWebhook(raw)).toBe(true);
+      expect(connector.parseWebhook(raw)).toEqual([]);
     }
   });
 
@@ -424,12 +429,12 @@ describe('webhooks', () => {
     const connector = connect();
     await connector.verifyCredentials();
     const thread = await ticketThread(connector);
-    await connector.appendMessages!(thread, [aMessage({ text: 'customer text' }), aMessage({ direction: 'outbound', text: 'sent from HubSpot', timestamp: new Date(Date.now() + 60_000) })]);
+    await connector.appendMessages(thread, [aMessage({ text: 'customer text' }), aMessage({ direction: 'outbound', text: 'sent from HubSpot', timestamp: new Date(Date.now() + 60_000) })]);
     await fake.agentComment(thread.ticket!.id, { body: 'public by the API user', authorId: fake.apiUser.id });
     await fake.close(); // waits for deliveries
     fake = await startZendeskFake();
     expect(received.length).toBeGreaterThanOrEqual(3);
-    for (const { raw } of received) expect(connector.parseWebhook!(raw)).toEqual([]);
+    for (const { raw } of received) expect(connector.parseWebhook(raw)).toEqual([]);
   });
 
   it('trigger: createWebhookAndTrigger sets up Zendesk, and a public agent reply with a file arrives as our JSON body', async () => {
@@ -453,8 +458,8 @@ describe('webhooks', () => {
 
     expect(received).toHaveLength(1); // the private note does not fire the trigger
     const raw = received[0].raw;
-    expect(connector.verifyWebhook!(raw)).toBe(true);
-    const [event] = connector.parseWebhook!(raw);
+    expect(connector.verifyWebhook(raw)).toBe(true);
+    const [event] = connector.parseWebhook(raw);
     expect(event).toMatchObject({
       remoteId: String(comment.id),
       remoteThreadId: thread.ticket!.id,
@@ -478,19 +483,19 @@ describe('webhooks', () => {
         receivedAt: new Date(),
       };
     };
-    expect(connector.verifyWebhook!(signed(new Date()))).toBe(true);
-    expect(connector.verifyWebhook!(signed(new Date(Date.now() - 4 * 60_000)))).toBe(true);
-    expect(connector.verifyWebhook!(signed(new Date(), 'wrong'))).toBe(false);
-    expect(connector.verifyWebhook!(signed(new Date(), SECRET, Buffer.from(body.toString().replace('hi', 'ho'))))).toBe(false);
-    expect(connector.verifyWebhook!(signed(new Date(Date.now() - 6 * 60_000)))).toBe(false);
-    expect(connector.verifyWebhook!(signed(new Date(Date.now() + 2 * 60_000)))).toBe(false);
+    expect(connector.verifyWebhook(signed(new Date()))).toBe(true);
+    expect(connector.verifyWebhook(signed(new Date(Date.now() - 4 * 60_000)))).toBe(true);
+    expect(connector.verifyWebhook(signed(new Date(), 'wrong'))).toBe(false);
+    expect(connector.verifyWebhook(signed(new Date(), SECRET, Buffer.from(body.toString().replace('hi', 'ho'))))).toBe(false);
+    expect(connector.verifyWebhook(signed(new Date(Date.now() - 6 * 60_000)))).toBe(false);
+    expect(connector.verifyWebhook(signed(new Date(Date.now() + 2 * 60_000)))).toBe(false);
     const withoutSecret = connect({}, { credentials: { webhookSecret: undefined } });
-    expect(withoutSecret.verifyWebhook!(signed(new Date()))).toBe(false);
+    expect(withoutSecret.verifyWebhook(signed(new Date()))).toBe(false);
   });
 
   it('rejects a body that is not JSON as invalid_request', () => {
     const raw: RawWebhook = { method: 'POST', url: 'https://tb.example.com/x', headers: {}, rawBody: Buffer.from('{"ticket_id": "1", "comment_body": "broken'), receivedAt: new Date() };
-    expect(() => connect().parseWebhook!(raw)).toThrow(expect.objectContaining({ kind: 'invalid_request' }));
+    expect(() => connect().parseWebhook(raw)).toThrow(expect.objectContaining({ kind: 'invalid_request' }));
   });
 });
 
@@ -500,7 +505,7 @@ describe('reportReplyStatus', () => {
     "Ask the customer to write again, or configure a template (replyTemplate in the connection's settings).";
 
   /** A ticket with an agent's public reply on it, as the reply webhook reported it. */
-  async function replyOnTicket(connector: CrmConnector): Promise<{ ticketId: string; reply: { remoteId: string; remoteThreadId: string } }> {
+  async function replyOnTicket(connector: OneAtATime): Promise<{ ticketId: string; reply: { remoteId: string; remoteThreadId: string } }> {
     const thread = await ticketThread(connector);
     const { comment } = await fake.agentComment(thread.ticket!.id, { body: 'Your order ships today.' });
     return { ticketId: thread.ticket!.id, reply: { remoteId: String(comment.id), remoteThreadId: thread.ticket!.id } };
@@ -512,8 +517,8 @@ describe('reportReplyStatus', () => {
     const { ticketId, reply } = await replyOnTicket(connector);
     const status = { state: 'refused' as const, detail: NOT_DELIVERED, at: new Date() };
 
-    await expect(connector.reportReplyStatus!(reply, status)).resolves.toBeUndefined();
-    await expect(connector.reportReplyStatus!(reply, status)).resolves.toBeUndefined();
+    await expect(connector.reportReplyStatus(reply, status)).resolves.toBeUndefined();
+    await expect(connector.reportReplyStatus(reply, status)).resolves.toBeUndefined();
 
     const [note, ...more] = notes(ticketId);
     expect(more).toEqual([]);
@@ -528,8 +533,8 @@ describe('reportReplyStatus', () => {
   it('a failed reply gets its own note, with a plain default when the core gives no detail', async () => {
     const connector = connect();
     const { ticketId, reply } = await replyOnTicket(connector);
-    await connector.reportReplyStatus!(reply, { state: 'refused', detail: NOT_DELIVERED, at: new Date() });
-    await connector.reportReplyStatus!(reply, { state: 'failed', at: new Date() });
+    await connector.reportReplyStatus(reply, { state: 'refused', detail: NOT_DELIVERED, at: new Date() });
+    await connector.reportReplyStatus(reply, { state: 'failed', at: new Date() });
     expect(notes(ticketId).map((n) => n.body.split('\n')[0])).toEqual([
       NOT_DELIVERED,
       'Not delivered on WhatsApp: WhatsApp could not deliver it. Send the reply again later, or reach the customer another way.',
@@ -541,7 +546,7 @@ describe('reportReplyStatus', () => {
     const { ticketId, reply } = await replyOnTicket(connector);
     await fake.agentComment(ticketId, { body: `Not delivered on WhatsApp: earlier.\n\n(threadbridge: reply comment ${reply.remoteId}, status failed)`, public: false, authorId: fake.apiUser.id });
     const updates = putsTo(ticketId);
-    await connector.reportReplyStatus!(reply, { state: 'failed', detail: 'again', at: new Date() });
+    await connector.reportReplyStatus(reply, { state: 'failed', detail: 'again', at: new Date() });
     expect(putsTo(ticketId)).toBe(updates);
     expect(notes(ticketId)).toHaveLength(1);
   });
@@ -550,7 +555,7 @@ describe('reportReplyStatus', () => {
     const connector = connect();
     const { ticketId, reply } = await replyOnTicket(connector);
     const before = fake.requestCount();
-    for (const state of ['sent', 'delivered', 'read'] as const) await connector.reportReplyStatus!(reply, { state, at: new Date() });
+    for (const state of ['sent', 'delivered', 'read'] as const) await connector.reportReplyStatus(reply, { state, at: new Date() });
     expect(fake.requestCount()).toBe(before);
     expect(notes(ticketId)).toEqual([]);
   });
@@ -559,16 +564,16 @@ describe('reportReplyStatus', () => {
     const connector = connect({ reportDelivered: true, timeZone: 'Europe/Warsaw' });
     const { ticketId, reply } = await replyOnTicket(connector);
     const at = new Date('2026-03-01T12:04:05Z');
-    await connector.reportReplyStatus!(reply, { state: 'delivered', at });
-    await connector.reportReplyStatus!(reply, { state: 'delivered', at });
-    await connector.reportReplyStatus!(reply, { state: 'read', at });
+    await connector.reportReplyStatus(reply, { state: 'delivered', at });
+    await connector.reportReplyStatus(reply, { state: 'delivered', at });
+    await connector.reportReplyStatus(reply, { state: 'read', at });
     expect(notes(ticketId).map((n) => n.body)).toEqual([`Delivered on WhatsApp at 13:04:05 (Europe/Warsaw).\n\n(threadbridge: reply comment ${reply.remoteId}, status delivered)`]);
   });
 
   it('needs the ticket id, and reports a ticket Zendesk no longer has as not_found', async () => {
     const connector = connect();
-    await expect(rejection(connector.reportReplyStatus!({ remoteId: '5000001' }, { state: 'failed', at: new Date() }))).resolves.toMatchObject({ kind: 'invalid_request' });
-    await expect(rejection(connector.reportReplyStatus!({ remoteId: '5000001', remoteThreadId: '999' }, { state: 'failed', at: new Date() }))).resolves.toMatchObject({
+    await expect(rejection(connector.reportReplyStatus({ remoteId: '5000001' }, { state: 'failed', at: new Date() }))).resolves.toMatchObject({ kind: 'invalid_request' });
+    await expect(rejection(connector.reportReplyStatus({ remoteId: '5000001', remoteThreadId: '999' }, { state: 'failed', at: new Date() }))).resolves.toMatchObject({
       kind: 'not_found',
     });
   });
@@ -589,7 +594,7 @@ describe('setUpReplies', () => {
     try {
       const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/zendesk/conn-7`;
       const withoutSecret = connect({}, { credentials: { webhookSecret: undefined } });
-      const result = await withoutSecret.setUpReplies!(callbackUrl);
+      const result = await withoutSecret.setUpReplies(callbackUrl);
 
       expect(Object.keys(result)).toEqual(['credentials']);
       expect(fake.webhooks()).toEqual([expect.objectContaining({ endpoint: callbackUrl, subscriptions: ['conditional_ticket_events'] })]);
@@ -599,8 +604,8 @@ describe('setUpReplies', () => {
       const thread = await ticketThread(connector);
       const { comment } = await fake.agentComment(thread.ticket!.id, { body: 'On its way.' });
       expect(delivered).toBeDefined();
-      expect(connector.verifyWebhook!(delivered!)).toBe(true);
-      expect(connector.parseWebhook!(delivered!)).toEqual([expect.objectContaining({ remoteId: String(comment.id), text: 'On its way.' })]);
+      expect(connector.verifyWebhook(delivered!)).toBe(true);
+      expect(connector.parseWebhook(delivered!)).toEqual([expect.objectContaining({ remoteId: String(comment.id), text: 'On its way.' })]);
       expect(deps.logger.text()).not.toContain(result.credentials!.webhookSecret);
     } finally {
       receiver.closeAllConnections();
@@ -609,9 +614,9 @@ describe('setUpReplies', () => {
   });
 
   it("also returns the API user's id when the connection does not hold it yet", async () => {
-    const stored = await connect({}, { credentials: { webhookSecret: undefined } }).setUpReplies!('https://tb.example.com/webhooks/connections/c1');
+    const stored = await connect({}, { credentials: { webhookSecret: undefined } }).setUpReplies('https://tb.example.com/webhooks/connections/c1');
     expect(stored.credentials).toEqual({ webhookSecret: expect.any(String), apiUserId: String(fake.apiUser.id) });
-    const known = await connect({}, { credentials: { apiUserId: String(fake.apiUser.id) } }).setUpReplies!('https://tb.example.com/webhooks/connections/c2');
+    const known = await connect({}, { credentials: { apiUserId: String(fake.apiUser.id) } }).setUpReplies('https://tb.example.com/webhooks/connections/c2');
     expect(Object.keys(known.credentials!)).toEqual(['webhookSecret']);
   });
 });
@@ -629,19 +634,19 @@ describe('downloadAttachment', () => {
     const bytes = Buffer.from('%PDF-1.7 the manual');
     const { connector, attachment } = await attached({ filename: 'manual.pdf', contentType: 'application/pdf', bytes });
     await expect(fetch(attachment.url).then((r) => r.status)).resolves.toBe(401);
-    const download = await connector.downloadAttachment!(attachment, { maxBytes: 1_000 });
+    const download = await connector.downloadAttachment(attachment, { maxBytes: 1_000 });
     expect(download).toMatchObject({ status: 'ok', mimeType: 'application/pdf', filename: 'manual.pdf' });
     expect(download.status === 'ok' && download.bytes.equals(bytes)).toBe(true);
   });
 
   it('answers too_large past maxBytes without reading the file', async () => {
     const { connector, attachment } = await attached({ filename: 'photo.png', contentType: 'image/png', bytes: Buffer.alloc(5_000) });
-    await expect(connector.downloadAttachment!(attachment, { maxBytes: 4_999 })).resolves.toEqual({ status: 'too_large', sizeBytes: 5_000, mimeType: 'image/png' });
+    await expect(connector.downloadAttachment(attachment, { maxBytes: 4_999 })).resolves.toEqual({ status: 'too_large', sizeBytes: 5_000, mimeType: 'image/png' });
   });
 
   it('is not_found for a file that is gone, and sends the token to no other host', async () => {
     const { connector, attachment } = await attached({ filename: 'a.txt', contentType: 'text/plain', bytes: Buffer.from('a') });
-    await expect(rejection(connector.downloadAttachment!({ ...attachment, url: attachment.url.replace(/token\/[^/]+/, 'token/gone') }, { maxBytes: 10 }))).resolves.toMatchObject({
+    await expect(rejection(connector.downloadAttachment({ ...attachment, url: attachment.url.replace(/token\/[^/]+/, 'token/gone') }, { maxBytes: 10 }))).resolves.toMatchObject({
       kind: 'not_found',
     });
 
@@ -653,7 +658,7 @@ describe('downloadAttachment', () => {
     await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/files/a.txt`;
-      await expect(connector.downloadAttachment!({ url }, { maxBytes: 10 })).resolves.toMatchObject({ status: 'ok', mimeType: 'text/plain' });
+      await expect(connector.downloadAttachment({ url }, { maxBytes: 10 })).resolves.toMatchObject({ status: 'ok', mimeType: 'text/plain' });
       expect(seen).toEqual([undefined]);
     } finally {
       elsewhere.closeAllConnections();
@@ -722,24 +727,24 @@ describe('eraseContact and verifyCredentials', () => {
     const connector = connect();
     const customer = aCustomer();
     const contact: RemoteRef = await connector.ensureContact(customer);
-    await expect(connector.eraseContact!(contact, customer)).resolves.toMatchObject({ outcome: 'done' });
+    await expect(connector.eraseContact(contact, customer)).resolves.toMatchObject({ outcome: 'done' });
     expect(fake.user(contact.id)).toBeUndefined();
     expect(fake.identities(contact.id)).toEqual([]);
-    await expect(connector.eraseContact!(contact, customer)).resolves.toMatchObject({ outcome: 'not_found' });
+    await expect(connector.eraseContact(contact, customer)).resolves.toMatchObject({ outcome: 'not_found' });
   });
 
   it('learnCredentials names the API user for the core to store (one request after verifyCredentials)', async () => {
-    const connector = connect();
+    const connector = build();
     await connector.verifyCredentials();
     const before = fake.requestsTo('GET', '/users/me').length;
     await expect(connector.learnCredentials!()).resolves.toEqual({ apiUserId: String(fake.apiUser.id) });
     expect(fake.requestsTo('GET', '/users/me')).toHaveLength(before);
-    await expect(connect().learnCredentials!()).resolves.toEqual({ apiUserId: String(fake.apiUser.id) });
-    await expect(rejection(connect({}, { credentials: { apiToken: 'wrong' } }).learnCredentials!())).resolves.toMatchObject({ kind: 'auth' });
+    await expect(build().learnCredentials!()).resolves.toEqual({ apiUserId: String(fake.apiUser.id) });
+    await expect(rejection(build({}, { credentials: { apiToken: 'wrong' } }).learnCredentials!())).resolves.toMatchObject({ kind: 'auth' });
   });
 
   it('verifyCredentials learns the API user id, so its own public comments are not replies', async () => {
-    const connector = connect() as ZendeskConnector;
+    const connector = connect();
     await expect(connector.verifyCredentials()).resolves.toBeUndefined();
     const body = JSON.stringify({ threadbridge: 1, ticket_id: '5', comment_id: '6', comment_author_id: String(fake.apiUser.id), comment_body: 'echo' });
     const raw: RawWebhook = { method: 'POST', url: 'https://tb.example.com/x', headers: {}, rawBody: Buffer.from(body), receivedAt: new Date() };
