@@ -64,7 +64,10 @@ export interface ConnectorManifest {
    * (deps.budget); a connection's settings may override it (e.g. a higher HubSpot tier).
    */
   defaultBudget: { requests: number; perMs: number };
-  /** Most items any facet's batch call takes at once (e.g. a vendor batch endpoint's limit). */
+  /**
+   * Most items any facet's batch call takes at once (e.g. a vendor batch endpoint's limit); for
+   * timeline.append, messages across all its threads.
+   */
   maxBatch: number;
 }
 
