@@ -340,6 +340,67 @@ describe('HubspotConnector against the fake HubSpot', () => {
     });
   });
 
+  describe('batches of the calls HubSpot takes one item at a time', () => {
+    const facets = () => {
+      if (!hasFacet(connector, 'transcripts') || !hasFacet(connector, 'consent') || !hasFacet(connector, 'erasure')) throw new Error('a HubSpot connection has transcripts, consent and erasure');
+      return connector;
+    };
+
+    it('writes one contact\'s consent changes in the order given, and checks the property once', async () => {
+      const [anna, bob] = await connector.contacts.ensure([{ customer: aCustomer({ waId: '48601234567' }) }, { customer: aCustomer({ waId: '48601234568' }) }]);
+      const changedAt = new Date();
+      await facets().consent.record([
+        { contact: anna, consent: { scope: 'marketing', optedIn: false, changedAt, source: 'keyword:STOP' } },
+        { contact: bob, consent: { scope: 'marketing', optedIn: false, changedAt, source: 'keyword:STOP' } },
+        { contact: anna, consent: { scope: 'marketing', optedIn: true, changedAt, source: 'keyword:START' } },
+        { contact: bob, consent: { scope: 'transactional', optedIn: true, changedAt, source: 'admin' } },
+      ]);
+      expect(fake.object('contacts', anna.id)?.properties.whatsapp_marketing_consent).toBe('opted_in');
+      expect(fake.object('contacts', bob.id)?.properties.whatsapp_marketing_consent).toBe('opted_out');
+      expect(fake.requests().filter((r) => r.path.startsWith('/crm/v3/properties/contacts')).length).toBe(2); // one GET (404), one POST
+      expect(fake.requests().filter((r) => r.method === 'PATCH' && r.path.startsWith('/crm/v3/objects/contacts/')).length).toBe(3);
+
+      // The first write answers late: the second still lands after it.
+      fake.hang(300);
+      await facets().consent.record([
+        { contact: anna, consent: { scope: 'marketing', optedIn: false, changedAt, source: 'keyword:STOP' } },
+        { contact: anna, consent: { scope: 'marketing', optedIn: true, changedAt, source: 'keyword:START' } },
+      ]);
+      expect(fake.object('contacts', anna.id)?.properties.whatsapp_marketing_consent).toBe('opted_in');
+    });
+
+    it('erases each contact once: the same contact asked twice is not_found the second time', async () => {
+      const customers = [aCustomer({ waId: '48601234567' }), aCustomer({ waId: '48601234568' })];
+      const [anna, bob] = await connector.contacts.ensure(customers.map((customer) => ({ customer })));
+      fake.hang(300); // the first delete answers late
+      const receipts = await facets().erasure.erase([
+        { contact: anna, customer: customers[0] },
+        { contact: bob, customer: customers[1] },
+        { contact: anna, customer: customers[0] },
+      ]);
+      expect(receipts.map((r) => r.outcome)).toEqual(['done', 'done', 'not_found']);
+      expect(fake.gdprDeleted().sort()).toEqual([anna.id, bob.id].sort());
+    });
+
+    it('attaches several transcripts, one note each, and checks the marker property once', async () => {
+      const first = await threadWithTicket();
+      const customer = aCustomer({ waId: '48601234568' });
+      const contact = await one.ensureContact(customer);
+      const second = { ...aThread(customer, contact), status: 'closed' as const };
+      const closed = { ...first, status: 'closed' as const };
+      const transcripts = [aTranscript(closed), aTranscript(second)];
+      const notes = await facets().transcripts.attach([
+        { thread: closed, transcript: transcripts[0] },
+        { thread: second, transcript: transcripts[1] },
+        { thread: closed, transcript: transcripts[0] },
+      ]);
+      expect(fake.notes()).toHaveLength(2);
+      expect(notes[2].id).toBe(notes[0].id);
+      expect(notes[1].id).not.toBe(notes[0].id);
+      expect(fake.requests().filter((r) => r.path.startsWith('/crm/v3/properties/notes')).length).toBe(2); // one GET (404), one POST
+    });
+  });
+
   describe('HubSpot failures', () => {
     it('a real ten-second limit 429 → rate_limited with the fake\'s Retry-After', async () => {
       await start({ rateLimit: { max: 2, intervalMs: 10_000 } });

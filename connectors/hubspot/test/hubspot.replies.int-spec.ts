@@ -454,6 +454,26 @@ describe('reportReplyStatus', () => {
     expect(stored.status).toEqual({ statusType: 'FAILED', failureDetails: { errorMessage: 'WhatsApp could not deliver this message. Send it again later.' } });
   });
 
+  it('reports a reply\'s statuses given in one batch in their order', async () => {
+    const { connector, built } = connectWithChannel();
+    const thread = await customerThread(connector);
+    await connector.appendMessages(thread, someMessages(1));
+    await fake.agentReply(thread.conversationId, { text: 'first' });
+    await fake.agentReply(thread.conversationId, { text: 'second' });
+    const [first, second] = received.flatMap((r) => connector.parseWebhook(r)).map((e) => ({ remoteId: e.remoteId, remoteThreadId: e.remoteThreadId }));
+    if (!hasFacet(built, 'replies')) throw new Error('a connection with a custom channel has replies');
+    fake.hang(300); // the first update answers late
+    await built.replies.reportStatus([
+      { reply: first, status: { state: 'sent', at: new Date() } },
+      { reply: second, status: { state: 'sent', at: new Date() } },
+      { reply: first, status: { state: 'read', at: new Date() } },
+      { reply: first, status: { state: 'failed', at: new Date() } },
+      { reply: second, status: { state: 'read', at: new Date() } },
+    ]);
+    expect(fake.messageStatuses(first.remoteId).map((u) => u.statusType)).toEqual(['SENT', 'READ', 'FAILED']);
+    expect(fake.messageStatuses(second.remoteId).map((u) => u.statusType)).toEqual(['SENT', 'READ']);
+  });
+
   it('an unknown message is not_found; a connection without a channel has no replies', async () => {
     const { connector } = connectWithChannel();
     await expect(rejection(connector.reportReplyStatus({ remoteId: 'no-such-message' }, { state: 'sent', at: new Date() }))).resolves.toMatchObject({ kind: 'not_found', vendorStatus: 404 });
