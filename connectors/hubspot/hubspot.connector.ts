@@ -130,16 +130,16 @@ export class HubspotConnector implements CrmConnector {
 
     // One call per item (there is no batch GDPR delete or status update; a transcript uploads its
     // files and finds its note first), the items that write the same record one after another
-    // (oneByOnePer). A custom property is checked once per batch rather than by each of its calls
+    // (oneByOne with a key per record). A custom property is checked once per batch rather than by each of its calls
     // at the same time.
-    const attachEach = oneByOnePer((r: TranscriptRequest) => transcriptKey(r.transcript), (r) => this.attachTranscript(r.thread, r.transcript));
+    const attachEach = oneByOne((r: TranscriptRequest) => this.attachTranscript(r.thread, r.transcript), { key: (r) => transcriptKey(r.transcript) });
     this.transcripts = {
       attach: async (requests) => {
         if (requests.length > 0) await this.ensureProperty('notes', TRANSCRIPT_ID_PROPERTY_DEFINITION);
         return attachEach(requests);
       },
     };
-    const recordEach = oneByOnePer((r: ConsentRequest) => r.contact.id, (r) => this.recordConsent(r.contact, r.consent));
+    const recordEach = oneByOne((r: ConsentRequest) => this.recordConsent(r.contact, r.consent), { key: (r) => r.contact.id });
     this.consent = {
       record: async (requests) => {
         // Transactional consent is not written to HubSpot, so alone it needs no property.
@@ -149,12 +149,12 @@ export class HubspotConnector implements CrmConnector {
         await recordEach(requests);
       },
     };
-    this.erasure = { erase: oneByOnePer((r: ErasureRequest) => r.contact.id, (r) => this.eraseContact(r.contact)) };
+    this.erasure = { erase: oneByOne((r: ErasureRequest) => this.eraseContact(r.contact), { key: (r) => r.contact.id }) };
 
     // Agent replies only with settings.conversations.enabled: they come from a Conversations
     // custom channel, which replySetup registers and whose settings it returns, enabled. A reply's
     // statuses are reported in order, or the inbox could end on an older one.
-    const reportEach = oneByOnePer((r: ReplyStatusReport) => r.reply.remoteId, (r) => this.reportReplyStatus(r.reply, r.status));
+    const reportEach = oneByOne((r: ReplyStatusReport) => this.reportReplyStatus(r.reply, r.status), { key: (r) => r.reply.remoteId });
     this.replies =
       settings.conversations?.enabled === true
         ? {
@@ -607,25 +607,6 @@ export class HubspotConnector implements CrmConnector {
     }
     return this.client.uploadFile(bytes, toFileName(ownerId, type, media));
   }
-}
-
-/**
- * oneByOne for items of which those with the same key must go one after another, in the order
- * given (writes to one record): each key's items run in sequence, different keys side by side.
- */
-function oneByOnePer<I, R>(key: (item: I) => string, each: (item: I) => Promise<R>): (items: I[]) => Promise<R[]> {
-  return async (items) => {
-    const groups = new Map<string, number[]>();
-    items.forEach((item, i) => {
-      const k = key(item);
-      groups.set(k, [...(groups.get(k) ?? []), i]);
-    });
-    const results = new Array<R>(items.length);
-    await oneByOne(async (group: number[]) => {
-      for (const i of group) results[i] = await each(items[i]);
-    })([...groups.values()]);
-    return results;
-  };
 }
 
 function header(req: RawWebhook, name: string): string | undefined {
