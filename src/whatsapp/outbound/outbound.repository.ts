@@ -5,7 +5,7 @@ import type { StatusUpdate } from '../../conversations/conversations.repository'
 import type { StoredMedia } from '../../conversations/entities/message.entity';
 import { returnedRows } from '../../database/query-result';
 import { insertReplyStatusTask } from '../../conversations/fan-out';
-import type { TaskRef } from '../../tasks/outbox.repository';
+import { setDue, type TaskRef } from '../../tasks/outbox.repository';
 import { QueueName } from '../../tasks/queues';
 
 /** Prefix of the wamid a pending outbound message holds until Meta gives it one (wamid is NOT NULL UNIQUE). */
@@ -170,18 +170,15 @@ export class OutboundRepository {
    * hasEarlierUnsent), so a burst of replies leaves one right after the other.
    */
   async wakeNext(contactId: string, seq: string): Promise<TaskRef[]> {
-    return returnedRows<TaskRef>(
-      await this.dataSource.query(
-        `UPDATE outbox SET next_attempt_at = now(), updated_at = now()
-         WHERE id = (
-           SELECT o.id FROM messages m JOIN outbox o ON o.message_id = m.id
-           WHERE m.contact_id = $1 AND m.direction = 'outbound' AND m.wamid LIKE '${PENDING_WAMID_PREFIX}%' AND m.seq > $2::bigint
-             AND m.status <> 'failed' AND o.queue = '${QueueName.WhatsappOutbound}' AND o.status = 'pending'
-           ORDER BY m.seq LIMIT 1)
-         AND next_attempt_at > now()
-         RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
-        [contactId, seq],
-      ),
+    return setDue(
+      this.dataSource.manager,
+      `id = (
+         SELECT o.id FROM messages m JOIN outbox o ON o.message_id = m.id
+         WHERE m.contact_id = $1 AND m.direction = 'outbound' AND m.wamid LIKE '${PENDING_WAMID_PREFIX}%' AND m.seq > $2::bigint
+           AND m.status <> 'failed' AND o.queue = '${QueueName.WhatsappOutbound}' AND o.status = 'pending'
+         ORDER BY m.seq LIMIT 1)
+       AND next_attempt_at > now()`,
+      [contactId, seq],
     );
   }
 
