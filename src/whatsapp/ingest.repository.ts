@@ -69,9 +69,4 @@ export class IngestRepository {
       [JSON.stringify(hits)],
     );
   }
-
-  /** Flags messages whose text was normalised before storing (see WebhookIngestService.parse). */
-  async markNormalised(manager: EntityManager, wamids: string[]): Promise<void> {
-    await manager.query(`UPDATE messages SET content_normalised = true WHERE wamid = ANY($1) AND direction = 'inbound'`, [wamids]);
-  }
 }
