@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { returnedRows } from '../database/query-result';
 import { fanOutTargets } from '../tasks/fan-out-rule';
-import type { TaskRef } from '../tasks/outbox.repository';
+import { setDue, type TaskRef } from '../tasks/outbox.repository';
 import { type ConnectionStatus, ConnectionEntity } from './entities/connection.entity';
 
 export interface NewConnection {
@@ -132,13 +132,6 @@ export class ConnectionsRepository {
    * was disabled) and returns them, to be enqueued after the transaction commits.
    */
   async releasePendingWork(connectionId: string, manager: EntityManager = this.dataSource.manager): Promise<TaskRef[]> {
-    return returnedRows<TaskRef>(
-      await manager.query(
-        `UPDATE outbox SET next_attempt_at = now(), updated_at = now()
-         WHERE connection_id = $1 AND status = 'pending'
-         RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
-        [connectionId],
-      ),
-    );
+    return setDue(manager, `connection_id = $1 AND status = 'pending'`, [connectionId]);
   }
 }

@@ -102,6 +102,11 @@ export class ConversationsRepository {
     return this.dataSource.getRepository(MessageEntity).findOneBy({ id });
   }
 
+  /** Flags inbound messages whose text was normalised before storing (whatsapp's WebhookIngestService.parse says how). */
+  async markNormalised(manager: EntityManager, wamids: string[]): Promise<void> {
+    await manager.query(`UPDATE messages SET content_normalised = true WHERE wamid = ANY($1) AND direction = 'inbound'`, [wamids]);
+  }
+
   async markMediaStored(messageId: string, media: StoredMedia): Promise<void> {
     await this.dataSource.query(`UPDATE messages SET media = $2, media_status = 'stored' WHERE id = $1`, [messageId, JSON.stringify(media)]);
   }

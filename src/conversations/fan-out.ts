@@ -1,17 +1,16 @@
 import type { EntityManager } from 'typeorm';
-import type { TaskRef } from '../tasks/outbox.repository';
+import { insertTasks, type TaskRef } from '../tasks/outbox.repository';
 import { fanOutTargets } from '../tasks/fan-out-rule';
 import { QueueName } from '../tasks/queues';
 
 /**
- * Outbox writes other modules make, inside their own transactions, for the reply flow. Plain
- * functions over the caller's EntityManager (not providers), so the modules that store messages
- * and statuses need no dependency on the replies module.
+ * The tasks a stored message or status fans out to, for the reply flow, written inside the
+ * caller's transaction through tasks/ (which owns the outbox). Plain functions over the caller's
+ * EntityManager (not providers), so the modules that store messages and statuses need no
+ * dependency on the replies module.
  */
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const RETURNING_TASK_REF = `RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`;
 
 /**
  * Only a message written in a connected system (its origin is a connection id) has someone to
@@ -27,13 +26,18 @@ export function hasConnectionOrigin(origin: string | null | undefined): origin i
  */
 export async function insertReplyStatusTask(manager: EntityManager, message: { id: string; origin: string | null; status: string }): Promise<TaskRef[]> {
   if (!hasConnectionOrigin(message.origin)) return [];
-  return manager.query(
-    `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id, message_id)
-     SELECT '${QueueName.ReplyStatus}', $3, 'reply-status:' || m.id || ':' || $3, c.id, m.conversation_id, m.id
-     FROM messages m JOIN connections c ON c.id = $2::uuid
-     WHERE m.id = $1
-     ON CONFLICT (dedupe_key) DO NOTHING
-     ${RETURNING_TASK_REF}`,
+  return insertTasks(
+    manager,
+    {
+      queue: QueueName.ReplyStatus,
+      kind: '$3',
+      dedupeKey: `'reply-status:' || m.id || ':' || $3`,
+      connectionId: 'c.id',
+      conversationId: 'm.conversation_id',
+      messageId: 'm.id',
+      from: 'messages m JOIN connections c ON c.id = $2::uuid',
+      where: 'm.id = $1',
+    },
     [message.id, message.origin, message.status],
   );
 }
@@ -50,13 +54,18 @@ export async function insertOutboundFanOut(manager: EntityManager, messageId: st
      FROM messages m WHERE m.id = $1 AND m.direction = 'outbound' AND c.id = m.conversation_id AND c.first_response_at IS NULL`,
     [messageId],
   );
-  return manager.query(
-    `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id, message_id)
-     SELECT '${QueueName.CrmSync}', 'message', 'sync:' || c.id || ':' || m.id, c.id, m.conversation_id, m.id
-     FROM messages m, connections c
-     WHERE m.id = $1 AND m.direction = 'outbound' AND ${fanOutTargets('c')} AND c.id::text IS DISTINCT FROM m.origin
-     ON CONFLICT (dedupe_key) DO NOTHING
-     ${RETURNING_TASK_REF}`,
+  return insertTasks(
+    manager,
+    {
+      queue: QueueName.CrmSync,
+      kind: `'message'`,
+      dedupeKey: `'sync:' || c.id || ':' || m.id`,
+      connectionId: 'c.id',
+      conversationId: 'm.conversation_id',
+      messageId: 'm.id',
+      from: 'messages m, connections c',
+      where: `m.id = $1 AND m.direction = 'outbound' AND ${fanOutTargets('c')} AND c.id::text IS DISTINCT FROM m.origin`,
+    },
     [messageId],
   );
 }

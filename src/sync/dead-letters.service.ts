@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { decodeCursor, InvalidCursorError, type Page, toPage } from '../common/pagination';
-import { returnedRows } from '../database/query-result';
-import type { TaskRef } from '../tasks/outbox.repository';
+import { replayDead } from '../tasks/outbox.repository';
 import { TaskQueue } from '../tasks/task-queue';
 
 export interface DeadLetter {
@@ -44,14 +43,7 @@ export class DeadLettersService {
   /** Puts a dead task back in the queue with fresh attempts. */
   async replay(id: string): Promise<void> {
     if (!/^\d+$/.test(id)) throw new DeadLetterNotFoundError(id);
-    const refs = returnedRows<TaskRef>(
-      await this.dataSource.query(
-        `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL, updated_at = now()
-         WHERE id = $1 AND status = 'dead'
-         RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
-        [id],
-      ),
-    );
+    const refs = await replayDead(this.dataSource.manager, id);
     if (refs.length === 0) throw new DeadLetterNotFoundError(id);
     await this.queue.enqueue(refs);
   }

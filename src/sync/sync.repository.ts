@@ -4,7 +4,7 @@ import type { RemoteRef } from '../../connectors/_sdk/contract';
 import type { StoredMedia } from '../conversations/entities/message.entity';
 import { returnedRows } from '../database/query-result';
 import { LeaseLostError } from '../tasks/lease';
-import type { TaskRef } from '../tasks/outbox.repository';
+import { completeOpen, killOpen, markDispatched, setDue, setDueSql, type TaskRef } from '../tasks/outbox.repository';
 import { QueueName } from '../tasks/queues';
 
 export type LinkType = 'contact' | 'ticket' | 'message' | 'transcript';
@@ -88,7 +88,8 @@ export class SyncRepository {
    * Drains whose holder stopped renewing (a worker killed, or cut off from the database): their
    * leases are dropped and the oldest pending crm-sync task of each such connection is made due
    * now, so its job starts a new drain. Needed because the tasks behind a drain wait on a long
-   * recheck, and the task that started it may be done already (a drain syncs it first).
+   * recheck, and the task that started it may be done already (a drain syncs it first). One
+   * statement, so a lease is never dropped without its work woken; the outbox half is tasks/'s.
    */
   async wakeAbandonedDrains(): Promise<TaskRef[]> {
     return returnedRows<TaskRef>(
@@ -100,9 +101,7 @@ export class SyncRepository {
             WHERE o.queue = '${QueueName.CrmSync}' AND o.status = 'pending'
             ORDER BY o.connection_id, o.id
          )
-         UPDATE outbox SET next_attempt_at = LEAST(next_attempt_at, now()), updated_at = now()
-          WHERE id IN (SELECT id FROM oldest)
-         RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
+         ${setDueSql('id IN (SELECT id FROM oldest)', 'now-or-earlier')}`,
       ),
     );
   }
@@ -164,23 +163,13 @@ export class SyncRepository {
    * it leaves a wake-up behind; the job for the returned task drains them all.
    */
   async scheduleWake(connectionId: string, at: Date): Promise<TaskRef | undefined> {
-    const rows = returnedRows<TaskRef>(
-      await this.dataSource.query(
-        `UPDATE outbox SET next_attempt_at = $2, updated_at = now()
-         WHERE connection_id = $1 AND queue = '${QueueName.CrmSync}' AND status = 'pending'
-         RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
-        [connectionId, at],
-      ),
-    );
+    const rows = await setDue(this.dataSource.manager, `connection_id = $1 AND queue = '${QueueName.CrmSync}' AND status = 'pending'`, [connectionId, at], '$2');
     return rows[0];
   }
 
-  /**
-   * Marks tasks as handed to the connector (see outbox.dispatched_at). Not fenced on purpose: the
-   * mark only makes the next attempt look the remote object up before creating it.
-   */
+  /** Marks tasks as handed to the connector (tasks/outbox.repository.ts markDispatched says why it is not fenced). */
   async markDispatched(taskIds: string[]): Promise<void> {
-    if (taskIds.length) await this.dataSource.query(`UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])`, [taskIds]);
+    await markDispatched(this.dataSource.manager, taskIds);
   }
 
   /**
@@ -194,13 +183,7 @@ export class SyncRepository {
     await this.dataSource.transaction(async (manager) => {
       await this.holdLease(manager, connectionId, drainHolder);
       await this.writeLinks(manager, connectionId, links);
-      if (taskIds.length) {
-        await manager.query(
-          `UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, last_error = NULL, updated_at = now()
-           WHERE id = ANY($1::bigint[]) AND status IN ('pending', 'running')`,
-          [taskIds],
-        );
-      }
+      await completeOpen(manager, taskIds);
     });
   }
 
@@ -273,10 +256,7 @@ export class SyncRepository {
   async deadLetter(connectionId: string, holder: string, taskId: string, reason: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await this.holdLease(manager, connectionId, holder);
-      await manager.query(
-        `UPDATE outbox SET status = 'dead', last_error = $2, locked_until = NULL, updated_at = now() WHERE id = $1 AND status IN ('pending', 'running')`,
-        [taskId, reason],
-      );
+      await killOpen(manager, taskId, reason);
     });
   }
 

@@ -22,6 +22,116 @@ export interface TaskRef {
   dueAtMs: number;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The outbox's writes other folders make, inside their own transactions (the EntityManager they
+// pass; `dataSource.manager` outside one). These functions are the one place that knows the
+// outbox's columns, that a dedupe key seen before inserts nothing, and what comes back to enqueue:
+// a caller says which rows (a SELECT, ids, a condition), and each is still one statement.
+
+/** What every write returns for the tasks it touched: enough to enqueue them (TaskQueue.enqueue). */
+const RETURNING_TASK_REF = `RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`;
+
+const ON_DUPLICATE_SKIP = `ON CONFLICT (dedupe_key) DO NOTHING`;
+
+/**
+ * Tasks a SELECT computes, one per row of `from` (and `where`): each field is an SQL expression
+ * over those rows. A column left out takes its default (no connection, no conversation…).
+ */
+export interface TaskSelect {
+  queue: QueueName;
+  kind: string;
+  dedupeKey: string;
+  connectionId?: string;
+  conversationId?: string;
+  messageId?: string;
+  /** The rows the tasks come from (a FROM clause without the keyword), and which of them. */
+  from: string;
+  where?: string;
+}
+
+const SELECTED_COLUMNS = { kind: 'kind', dedupeKey: 'dedupe_key', connectionId: 'connection_id', conversationId: 'conversation_id', messageId: 'message_id' } as const;
+
+/** Inserts the tasks `select` computes, in one statement; a dedupe key seen before is skipped. */
+export async function insertTasks(manager: EntityManager, select: TaskSelect, params: unknown[]): Promise<TaskRef[]> {
+  const fields = (Object.keys(SELECTED_COLUMNS) as (keyof typeof SELECTED_COLUMNS)[]).filter((f) => select[f] !== undefined);
+  return manager.query(
+    `INSERT INTO outbox (queue, ${fields.map((f) => SELECTED_COLUMNS[f]).join(', ')})
+     SELECT '${select.queue}', ${fields.map((f) => select[f]).join(', ')}
+     FROM ${select.from}${select.where ? ` WHERE ${select.where}` : ''}
+     ${ON_DUPLICATE_SKIP}
+     ${RETURNING_TASK_REF}`,
+    params,
+  );
+}
+
+/**
+ * When tasks a caller wakes or parks become due: `now`; `now-or-earlier` (now, unless due sooner
+ * already: it keeps its place); or the time a parameter of the caller's holds (`$2`).
+ */
+export type DueAt = 'now' | 'now-or-earlier' | `$${number}`;
+
+function dueTime(due: DueAt): string {
+  if (due === 'now') return 'now()';
+  if (due === 'now-or-earlier') return 'LEAST(next_attempt_at, now())';
+  return due;
+}
+
+/**
+ * The statement that moves the due time of the tasks `where` names and returns them, for a caller
+ * that composes it into a statement of its own (after a WITH); setDue runs it alone.
+ */
+export function setDueSql(where: string, due: DueAt): string {
+  return `UPDATE outbox SET next_attempt_at = ${dueTime(due)}, updated_at = now() WHERE ${where} ${RETURNING_TASK_REF}`;
+}
+
+/** Moves the due time of the tasks `where` names; returns them, to enqueue after the commit. */
+export async function setDue(manager: EntityManager, where: string, params: unknown[], due: DueAt = 'now'): Promise<TaskRef[]> {
+  return returnedRows<TaskRef>(await manager.query(setDueSql(where, due), params));
+}
+
+/**
+ * Finishes open tasks whoever holds their claim (unlike OutboxRepository.complete): a sync drain
+ * finishing every task it synced, fenced by its own lease.
+ */
+export async function completeOpen(manager: EntityManager, taskIds: string[]): Promise<void> {
+  if (taskIds.length === 0) return;
+  await manager.query(
+    `UPDATE outbox SET status = 'done', done_at = now(), locked_until = NULL, last_error = NULL, updated_at = now()
+     WHERE id = ANY($1::bigint[]) AND status IN ('pending', 'running')`,
+    [taskIds],
+  );
+}
+
+/** Dead-letters an open task with its reason, whoever holds its claim (a drain, under its lease). */
+export async function killOpen(manager: EntityManager, taskId: string, reason: string): Promise<void> {
+  await manager.query(`UPDATE outbox SET status = 'dead', last_error = $2, locked_until = NULL, updated_at = now() WHERE id = $1 AND status IN ('pending', 'running')`, [
+    taskId,
+    reason,
+  ]);
+}
+
+/**
+ * Marks tasks as handed to the connector (see outbox.dispatched_at). Not fenced on purpose: the
+ * mark only makes the next attempt look the remote object up before creating it.
+ */
+export async function markDispatched(manager: EntityManager, taskIds: string[]): Promise<void> {
+  if (taskIds.length) await manager.query(`UPDATE outbox SET dispatched_at = now() WHERE id = ANY($1::bigint[])`, [taskIds]);
+}
+
+/** Puts a dead task back with fresh attempts, due now; returns it to enqueue, [] when it is not dead. */
+export async function replayDead(manager: EntityManager, id: string): Promise<TaskRef[]> {
+  return returnedRows<TaskRef>(
+    await manager.query(
+      `UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now(), last_error = NULL, updated_at = now()
+       WHERE id = $1 AND status = 'dead'
+       ${RETURNING_TASK_REF}`,
+      [id],
+    ),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
 const TASK_COLUMNS = `id::text AS id, queue, kind, dedupe_key AS "dedupeKey", connection_id AS "connectionId",
   conversation_id AS "conversationId", message_id AS "messageId", payload, status, attempts,
   next_attempt_at AS "nextAttemptAt", locked_until AS "lockedUntil", lease_token::text AS "leaseToken", last_error AS "lastError",
@@ -43,8 +153,8 @@ export class OutboxRepository {
     });
     const inserted: TaskRef[] = await manager.query(
       `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id, message_id, payload)
-       VALUES ${rows.join(', ')} ON CONFLICT (dedupe_key) DO NOTHING
-       RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
+       VALUES ${rows.join(', ')} ${ON_DUPLICATE_SKIP}
+       ${RETURNING_TASK_REF}`,
       values,
     );
     return inserted;
@@ -53,12 +163,17 @@ export class OutboxRepository {
   /** A transcript task per connection the fan-out rule names (fan-out-rule.ts), for a conversation that just closed. */
   async insertTranscriptTasks(manager: EntityManager, conversationIds: string[]): Promise<TaskRef[]> {
     if (conversationIds.length === 0) return [];
-    return manager.query(
-      `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id)
-       SELECT '${QueueName.CrmSync}', 'transcript', 'transcript:' || c.id || ':' || v, c.id, v
-       FROM connections c, unnest($1::uuid[]) AS v WHERE ${fanOutTargets('c')}
-       ON CONFLICT (dedupe_key) DO NOTHING
-       RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
+    return insertTasks(
+      manager,
+      {
+        queue: QueueName.CrmSync,
+        kind: `'transcript'`,
+        dedupeKey: `'transcript:' || c.id || ':' || v`,
+        connectionId: 'c.id',
+        conversationId: 'v',
+        from: 'connections c, unnest($1::uuid[]) AS v',
+        where: fanOutTargets('c'),
+      },
       [conversationIds],
     );
   }
@@ -201,14 +316,7 @@ export class OutboxRepository {
    * syncs once its media is stored: they may have been rescheduled while it downloaded).
    */
   async makeDueForMessage(messageId: string, queue: QueueName): Promise<TaskRef[]> {
-    return returnedRows<TaskRef>(
-      await this.dataSource.query(
-        `UPDATE outbox SET next_attempt_at = LEAST(next_attempt_at, now()), updated_at = now()
-         WHERE message_id = $1 AND queue = $2 AND status IN ('pending', 'running')
-         RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
-        [messageId, queue],
-      ),
-    );
+    return setDue(this.dataSource.manager, `message_id = $1 AND queue = $2 AND status IN ('pending', 'running')`, [messageId, queue], 'now-or-earlier');
   }
 
   async findById(id: string): Promise<OutboxTaskEntity | null> {

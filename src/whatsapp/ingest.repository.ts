@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { StoredMedia } from '../conversations/entities/message.entity';
-import type { TaskRef } from '../tasks/outbox.repository';
+import { insertTasks, type TaskRef } from '../tasks/outbox.repository';
 import { QueueName } from '../tasks/queues';
 
 export interface NewInboundMessage {
@@ -56,19 +56,17 @@ export class IngestRepository {
    * seen before writes nothing. A message that was not stored (erased) gets none.
    */
   async insertKeywordTasks(manager: EntityManager, hits: KeywordHit[]): Promise<TaskRef[]> {
-    return manager.query(
-      `INSERT INTO outbox (queue, kind, dedupe_key, conversation_id, message_id)
-       SELECT '${QueueName.ConsentKeyword}', k.intent, 'keyword:' || m.wamid, m.conversation_id, m.id
-         FROM jsonb_to_recordset($1::jsonb) AS k(wamid text, intent text)
-         JOIN messages m ON m.wamid = k.wamid AND m.direction = 'inbound'
-       ON CONFLICT (dedupe_key) DO NOTHING
-       RETURNING id::text AS id, queue, (EXTRACT(EPOCH FROM next_attempt_at) * 1000)::float8 AS "dueAtMs"`,
+    return insertTasks(
+      manager,
+      {
+        queue: QueueName.ConsentKeyword,
+        kind: 'k.intent',
+        dedupeKey: `'keyword:' || m.wamid`,
+        conversationId: 'm.conversation_id',
+        messageId: 'm.id',
+        from: `jsonb_to_recordset($1::jsonb) AS k(wamid text, intent text) JOIN messages m ON m.wamid = k.wamid AND m.direction = 'inbound'`,
+      },
       [JSON.stringify(hits)],
     );
-  }
-
-  /** Flags messages whose text was normalised before storing (see WebhookIngestService.parse). */
-  async markNormalised(manager: EntityManager, wamids: string[]): Promise<void> {
-    await manager.query(`UPDATE messages SET content_normalised = true WHERE wamid = ANY($1) AND direction = 'inbound'`, [wamids]);
   }
 }

@@ -143,7 +143,7 @@ export class WebhookIngestService {
       // Stored, with U+FFFD where the text had NUL or lone surrogates: the messages say so, and the
       // delivery's exact bytes stay with the quarantine for an operator.
       const wamids = parsed.messages.map((m) => m.wamid);
-      await this.ingestRepo.markNormalised(manager, wamids);
+      await this.conversations.markNormalised(manager, wamids);
       await this.quarantine.insert(manager, 'whatsapp', 'text held NUL characters or lone surrogates (stored with U+FFFD)', rawBody.toString('utf8'), {
         raw: rawBody,
         kind: 'normalised',

@@ -7,6 +7,7 @@ import { LOGGER } from '../../common/logger';
 import { insertOutboundFanOut } from '../../conversations/fan-out';
 import { ConsentGate } from '../../consent/consent-gate';
 import { ConversationsRepository } from '../../conversations/conversations.repository';
+import { OutboundMessagesRepository, PENDING_WAMID_PREFIX } from '../../conversations/outbound-messages.repository';
 import type { OutboxTaskEntity } from '../../tasks/entities/outbox-task.entity';
 import type { TaskRef } from '../../tasks/outbox.repository';
 import { type BudgetHold, RequestBudgets } from '../../tasks/request-budget';
@@ -16,7 +17,7 @@ import { TaskQueue } from '../../tasks/task-queue';
 import { MetricsService } from '../../health/metrics.service';
 import { CloudApiClient, WhatsAppApiError } from '../cloud-api.client';
 import { toCloudApiMessage } from './outbound.mapper';
-import { OutboundRepository, type OutboundMessageRow, PENDING_WAMID_PREFIX } from './outbound.repository';
+import { OutboundRepository, type OutboundMessageRow } from './outbound.repository';
 import { decideSendFailure } from './send-failure';
 
 /** A budget wait up to this long is slept through; longer ones give the worker back. */
@@ -40,6 +41,7 @@ export class OutboundSendHandler implements TaskHandler {
     private readonly dataSource: DataSource,
     private readonly repo: OutboundRepository,
     private readonly conversations: ConversationsRepository,
+    private readonly messages: OutboundMessagesRepository,
     private readonly gate: ConsentGate,
     private readonly api: CloudApiClient,
     private readonly budgets: RequestBudgets,
@@ -66,7 +68,7 @@ export class OutboundSendHandler implements TaskHandler {
     });
     if (!decision.allowed) {
       await this.repo.insertRefusal({ ...message, isTemplate: message.type === 'template', reason: decision.reason, detail: decision.detail });
-      await this.enqueue(await this.repo.markFailed(message.id, null, `refused (${decision.reason}): ${decision.detail}`));
+      await this.markFailed(message.id, null, `refused (${decision.reason}): ${decision.detail}`);
       this.logger.info({ messageId: message.id, reason: decision.reason }, 'outbound message refused at send time');
       await this.wakeNext(message);
       return { outcome: 'done' };
@@ -123,7 +125,7 @@ export class OutboundSendHandler implements TaskHandler {
    */
   private async storeWamid(messageId: string, wamid: string): Promise<void> {
     const tasks = await this.dataSource.transaction(async (manager) => {
-      await this.repo.markAccepted(manager, messageId, wamid);
+      await this.messages.markAccepted(manager, messageId, wamid);
       // Sent: the connected systems get the message, except the one it was written in (src/replies).
       const written = await insertOutboundFanOut(manager, messageId);
       for (const status of await this.repo.statusEvents(manager, wamid)) written.push(...(await this.conversations.applyStatus(manager, status)));
@@ -132,6 +134,11 @@ export class OutboundSendHandler implements TaskHandler {
     const manager = this.dataSource.manager;
     for (const status of await this.repo.statusEvents(manager, wamid)) tasks.push(...(await this.conversations.applyStatus(manager, status)));
     await this.enqueue(tasks);
+  }
+
+  /** The message could not be sent: its failure and the reply-status task it may write commit together, then the task is queued. */
+  private async markFailed(messageId: string, code: number | null, reason: string): Promise<void> {
+    await this.enqueue(await this.dataSource.transaction((manager) => this.messages.markFailed(manager, messageId, code, reason)));
   }
 
   /** Hands tasks written with the message (CRM syncs, reply statuses) to the queue, after their commit. */
@@ -149,7 +156,7 @@ export class OutboundSendHandler implements TaskHandler {
     switch (decision.action) {
       case 'permanent':
         this.logger.warn(context, 'WhatsApp refused the message for good');
-        await this.enqueue(await this.repo.markFailed(message.id, error.code ?? null, decision.reason));
+        await this.markFailed(message.id, error.code ?? null, decision.reason);
         await this.wakeNext(message);
         return { outcome: 'dead', error: decision.reason };
       case 'recipient_backoff':

@@ -8,6 +8,7 @@ import { ConsentGate } from '../../consent/consent-gate';
 import { OutboxRepository, type TaskRef } from '../../tasks/outbox.repository';
 import { QueueName } from '../../tasks/queues';
 import type { StoredMedia } from '../../conversations/entities/message.entity';
+import { OutboundMessagesRepository } from '../../conversations/outbound-messages.repository';
 import { TaskQueue } from '../../tasks/task-queue';
 import { CloudApiClient, WhatsAppApiError } from '../cloud-api.client';
 import { MediaStore } from '../../common/media-store';
@@ -29,6 +30,7 @@ export class WhatsAppSender {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repo: OutboundRepository,
+    private readonly messages: OutboundMessagesRepository,
     private readonly gate: ConsentGate,
     private readonly outbox: OutboxRepository,
     private readonly queue: TaskQueue,
@@ -87,8 +89,8 @@ export class WhatsAppSender {
 
     const id = randomUUID();
     const { inserted, tasks } = await this.dataSource.transaction(async (manager) => {
-      const conversationId = conversation?.id ?? (await this.repo.openConversation(manager, request.contactId, phoneNumberId));
-      const inserted = await this.repo.insertPending(manager, {
+      const conversationId = conversation?.id ?? (await this.messages.openConversation(manager, request.contactId, phoneNumberId));
+      const inserted = await this.messages.insertPending(manager, {
         id,
         conversationId,
         contactId: request.contactId,
