@@ -125,7 +125,8 @@ export class ConnectionsService {
 
   /**
    * Changes a connection. New credentials are validated and checked with the vendor first; when
-   * accepted for a connection that needed re-authentication, it becomes active again. Work that
+   * accepted for a connection that needed re-authentication or was disabled by the remote side, or
+   * such a connection is enabled again, it becomes active again. Work that
    * waited for the connection (needs_reauth or disabled) is released at once when it can run again.
    */
   async update(id: string, input: UpdateConnectionInput): Promise<ConnectionView> {
@@ -145,10 +146,12 @@ export class ConnectionsService {
         const check = await this.credentials.check(definition, credentials, settings, current.id);
         if (!check.ok) throw check.error;
         changes.credentialsEnc = this.encryption.encrypt(JSON.stringify(await this.credentials.withLearned(definition, credentials, check.learned)));
-        if (current.status === 'needs_reauth') Object.assign(changes, { status: 'active', failureCount: 0, lastError: null });
+        if (current.status !== 'active') Object.assign(changes, { status: 'active', failureCount: 0, lastError: null });
       }
     }
     if (input.enabled !== undefined && input.enabled !== current.enabled) changes.enabled = input.enabled;
+    // Disabled by the remote side (status disabled): enabling it again is the operator's answer.
+    if (input.enabled === true && current.status === 'disabled') Object.assign(changes, { status: 'active', failureCount: 0, lastError: null });
 
     await this.translateNameConflict(input.name ?? current.name, () => this.applyChanges(current, changes));
     this.logger.info({ connectionId: id, changed: Object.keys(changes).map((k) => (k === 'credentialsEnc' ? 'credentials' : k)) }, 'connection updated');
@@ -209,6 +212,16 @@ export class ConnectionsService {
   /** The vendor refused the credentials: no work runs for this connection until an operator fixes them. */
   async markNeedsReauth(id: string, reason: string): Promise<void> {
     await this.repo.markNeedsReauth(id, reason);
+  }
+
+  /**
+   * The remote side asked not to be called any more (a webhook receiver's 410 Gone): the
+   * connection's status becomes disabled, with the reason as its last error, and its work waits.
+   * An operator enables it again with PATCH (enabled: true, or new credentials).
+   */
+  async markDisabledByRemote(id: string, reason: string): Promise<void> {
+    await this.repo.markDisabled(id, reason);
+    this.logger.warn({ connectionId: id, reason }, 'connection disabled by the remote side');
   }
 
   /** No call to this connection's vendor before `until` (null clears the pause). */
