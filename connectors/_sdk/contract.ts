@@ -337,6 +337,13 @@ export interface ReplyStatus {
 export interface AppendResult {
   messageId: string;
   remote: RemoteRef;
+  /**
+   * The remote contact the vendor filed the message under, when its answer names one the
+   * connector could not know before (a receiver that answers with its own contact id). The core
+   * saves it as the customer's link for this connection, so later calls get it as `known` and
+   * `Thread.contact`; it is ignored when that remote id is already linked to another customer.
+   */
+  contact?: RemoteRef;
 }
 
 // ---------------------------------------------------------------------------------------------
