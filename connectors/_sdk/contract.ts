@@ -111,6 +111,16 @@ export interface ConnectorDefinition<C extends object = object, S extends object
    * created or changed, and refuses it with a reason before anything is sent.
    */
   endpoints(credentials: C, settings: S): string[];
+  /**
+   * Optional. Credential values threadbridge makes up when the operator leaves them out (e.g. a
+   * signing secret the receiving system is given afterwards). Called with the credentials as sent,
+   * before they are validated; returns only fields that were absent. The core stores them with the
+   * others and shows them once, in the answer to the call that generated them
+   * (`generatedCredentials`); afterwards they are secrets like the rest, never returned. The vendor
+   * cannot know values made up just now, so credentials with generated values are not checked with
+   * it (verifyCredentials) in that call: only their endpoints against the egress policy.
+   */
+  generateCredentials?(given: Record<string, unknown>): Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------
