@@ -121,6 +121,26 @@ export interface ConnectorDefinition<C extends object = object, S extends object
    * it (verifyCredentials) in that call: only their endpoints against the egress policy.
    */
   generateCredentials?(given: Record<string, unknown>): Record<string, string>;
+  /**
+   * Optional. The events this connector sends to the remote system (a generic webhook's
+   * deliveries), each with the JSON Schema of its body and an example: the core publishes them in
+   * the OpenAPI document's `webhooks` section, so integrators can generate receivers.
+   */
+  events?: readonly PublishedEvent[];
+}
+
+/** An event a connector sends out, as the API documentation publishes it. */
+export interface PublishedEvent {
+  /** The event type as sent, e.g. 'message.received'. */
+  type: string;
+  summary: string;
+  description?: string;
+  /** JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1) of the request body. */
+  schema: Record<string, unknown>;
+  /** A body as it is sent. */
+  example: Record<string, unknown>;
+  /** Request headers the receiver gets with it (name → description). */
+  headers?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------
