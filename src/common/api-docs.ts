@@ -76,6 +76,8 @@ export function asOpenApi31<T extends object>(document: T): T & { openapi: strin
     const { nullable, ...rest } = node as Record<string, unknown>;
     const out = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, convert(value)]));
     if (nullable !== true) return out;
+    // A composed or referenced schema (`allOf: [$ref]` beside a type) admits null only around it.
+    if (['$ref', 'allOf', 'anyOf', 'oneOf'].some((key) => key in out)) return { anyOf: [out, { type: 'null' }] };
     if (Array.isArray(out.enum)) out.enum = [...out.enum, null];
     if (typeof out.type === 'string') return { ...out, type: [out.type, 'null'] };
     return { anyOf: [out, { type: 'null' }] };
