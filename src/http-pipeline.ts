@@ -7,7 +7,8 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/configuration';
 import { ROLE_PERMISSIONS, ROLES } from './admin/permissions';
-import { ErrorResponse } from './common/api-docs';
+import { asOpenApi31, ErrorResponse, webhooksSection } from './common/api-docs';
+import { ConnectorRegistry } from './connections/connector-registry';
 import { AppExceptionFilter } from './common/exception.filter';
 import { RateLimiter } from './rate-limit/rate-limiter';
 import { WebhookAckDto } from './whatsapp/dto/webhook-ack.dto';
@@ -110,5 +111,11 @@ export function configureApp(app: INestApplication, config: AppConfig, logger: L
   );
   // The WhatsApp receiver runs before Nest's router, so the document learns of it here.
   document.paths[WEBHOOK_PATH] = { ...document.paths[WEBHOOK_PATH], post: webhookReceiverOperation({ ack: WebhookAckDto.name, error: ErrorResponse.name }) };
-  SwaggerModule.setup('docs', app, document);
+  // The events connectors send (a webhook connector's deliveries) are OpenAPI 3.1 `webhooks`.
+  const events = app
+    .get(ConnectorRegistry)
+    .list()
+    .filter((definition) => definition.events?.length)
+    .map((definition) => ({ id: definition.manifest.id, name: definition.manifest.displayName, events: definition.events ?? [] }));
+  SwaggerModule.setup('docs', app, { ...asOpenApi31(document), webhooks: webhooksSection(events) } as unknown as typeof document);
 }

@@ -111,6 +111,36 @@ export interface ConnectorDefinition<C extends object = object, S extends object
    * created or changed, and refuses it with a reason before anything is sent.
    */
   endpoints(credentials: C, settings: S): string[];
+  /**
+   * Optional. Credential values threadbridge makes up when the operator leaves them out (e.g. a
+   * signing secret the receiving system is given afterwards). Called with the credentials as sent,
+   * before they are validated; returns only fields that were absent. The core stores them with the
+   * others and shows them once, in the answer to the call that generated them
+   * (`generatedCredentials`); afterwards they are secrets like the rest, never returned. The vendor
+   * cannot know values made up just now, so credentials with generated values are not checked with
+   * it (verifyCredentials) in that call: only their endpoints against the egress policy.
+   */
+  generateCredentials?(given: Record<string, unknown>): Record<string, string>;
+  /**
+   * Optional. The events this connector sends to the remote system (a generic webhook's
+   * deliveries), each with the JSON Schema of its body and an example: the core publishes them in
+   * the OpenAPI document's `webhooks` section, so integrators can generate receivers.
+   */
+  events?: readonly PublishedEvent[];
+}
+
+/** An event a connector sends out, as the API documentation publishes it. */
+export interface PublishedEvent {
+  /** The event type as sent, e.g. 'message.received'. */
+  type: string;
+  summary: string;
+  description?: string;
+  /** JSON Schema (draft 2020-12, the dialect of OpenAPI 3.1) of the request body. */
+  schema: Record<string, unknown>;
+  /** A body as it is sent. */
+  example: Record<string, unknown>;
+  /** Request headers the receiver gets with it (name → description). */
+  headers?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -337,6 +367,13 @@ export interface ReplyStatus {
 export interface AppendResult {
   messageId: string;
   remote: RemoteRef;
+  /**
+   * The remote contact the vendor filed the message under, when its answer names one the
+   * connector could not know before (a receiver that answers with its own contact id). The core
+   * saves it as the customer's link for this connection, so later calls get it as `known` and
+   * `Thread.contact`; it is ignored when that remote id is already linked to another customer.
+   */
+  contact?: RemoteRef;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ export type ConnectorErrorKind =
   | 'not_found' // a remote object we linked to is gone: the link is dropped and the object re-created
   | 'invalid_request' // our payload was refused: dead letter, needs a human or a code fix
   | 'conflict' // the object exists already: look it up and link it
+  | 'disabled' // the remote side asked not to be called any more (a receiver's 410 Gone): the connection is disabled, its work kept
   | 'permanent'; // anything else that retrying cannot fix: dead letter
 
 export const CONNECTOR_ERROR_KINDS: readonly ConnectorErrorKind[] = [
@@ -18,6 +19,7 @@ export const CONNECTOR_ERROR_KINDS: readonly ConnectorErrorKind[] = [
   'not_found',
   'invalid_request',
   'conflict',
+  'disabled',
   'permanent',
 ];
 

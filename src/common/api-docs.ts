@@ -1,4 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
+import type { PublishedEvent } from '../../connectors/_sdk/contract';
 import { ApiDefaultResponse, ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
 
 /**
@@ -61,4 +62,51 @@ export function ApiErrors(...errors: (number | Record<number, string>)[]): Metho
 /** Any error an operation does not list (500 internal error, and the like): the same body. */
 export function ApiOtherErrors(): MethodDecorator & ClassDecorator {
   return ApiDefaultResponse({ description: 'Any other error (e.g. 500 internal error)', type: ErrorResponse });
+}
+
+/**
+ * An OpenAPI 3.0 document as 3.1 (which has the `webhooks` section): 3.0's `nullable: true`
+ * becomes JSON Schema's own null type, the only keyword that changed meaning between them in
+ * what @nestjs/swagger writes.
+ */
+export function asOpenApi31<T extends object>(document: T): T & { openapi: string } {
+  const convert = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(convert);
+    if (!node || typeof node !== 'object') return node;
+    const { nullable, ...rest } = node as Record<string, unknown>;
+    const out = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, convert(value)]));
+    if (nullable !== true) return out;
+    // A composed or referenced schema (`allOf: [$ref]` beside a type) admits null only around it.
+    if (['$ref', 'allOf', 'anyOf', 'oneOf'].some((key) => key in out)) return { anyOf: [out, { type: 'null' }] };
+    if (Array.isArray(out.enum)) out.enum = [...out.enum, null];
+    if (typeof out.type === 'string') return { ...out, type: [out.type, 'null'] };
+    return { anyOf: [out, { type: 'null' }] };
+  };
+  return { ...(convert(document) as T), openapi: '3.1.0' };
+}
+
+/**
+ * The `webhooks` section (OpenAPI 3.1) for the events connectors send: one POST each, keyed
+ * `<connector id>/<event type>`, its body the event's JSON Schema with its example. A receiver's
+ * 2xx is success (what other answers mean is the connector's README).
+ */
+export function webhooksSection(connectors: { id: string; name: string; events: readonly PublishedEvent[] }[]): Record<string, unknown> {
+  const section: Record<string, unknown> = {};
+  for (const connector of connectors) {
+    for (const event of connector.events) {
+      const { $schema: _dialect, ...schema } = event.schema;
+      section[`${connector.id}/${event.type}`] = {
+        post: {
+          operationId: `${connector.id}_${event.type.replace(/\W/g, '_')}`,
+          tags: [`${connector.name} events`],
+          summary: event.summary,
+          description: event.description,
+          parameters: Object.entries(event.headers ?? {}).map(([name, description]) => ({ name, in: 'header', required: true, description, schema: { type: 'string' } })),
+          requestBody: { required: true, content: { 'application/json': { schema, example: event.example } } },
+          responses: { '200': { description: 'Received (any 2xx)' } },
+        },
+      };
+    }
+  }
+  return section;
 }

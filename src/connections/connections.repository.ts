@@ -103,6 +103,14 @@ export class ConnectionsRepository {
     );
   }
 
+  async markDisabled(id: string, reason: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE connections SET status = 'disabled', last_error = $2, updated_at = now()
+       WHERE id = $1 AND (status <> 'disabled' OR last_error IS DISTINCT FROM $2)`,
+      [id, reason],
+    );
+  }
+
   async setRetryAfter(id: string, until: Date | null): Promise<void> {
     await this.dataSource.query(
       `UPDATE connections SET retry_after = $2, updated_at = now() WHERE id = $1 AND retry_after IS DISTINCT FROM $2::timestamptz`,

@@ -55,6 +55,11 @@ export interface ConnectionView {
   updatedAt: Date;
   /** Which credential fields are set, never their values. */
   credentials: Record<string, 'set'>;
+  /**
+   * Credential values threadbridge generated in this call (e.g. a webhook signing secret), shown
+   * this once and never again: only in the answer to the create/update that made them.
+   */
+  generatedCredentials?: Record<string, string>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -92,9 +97,10 @@ export class ConnectionsService {
    */
   async create(input: CreateConnectionInput): Promise<ConnectionView> {
     const definition = this.registry.get(input.connectorId);
-    const validated = await this.credentials.validate(definition, input.credentials ?? null, input.settings ?? {});
+    const { credentials: given, generated } = this.credentials.withGenerated(definition, input.credentials ?? null);
+    const validated = await this.credentials.validate(definition, given, input.settings ?? {});
     if (await this.repo.findByName(input.name)) throw new DuplicateConnectionNameError(input.name);
-    const check = await this.credentials.check(definition, validated.credentials!, validated.settings);
+    const check = await this.credentials.check(definition, validated.credentials!, validated.settings, undefined, { withVendor: !generated });
     if (!check.ok) throw check.error;
     const credentials = await this.credentials.withLearned(definition, validated.credentials!, check.learned);
     const row = await this.translateNameConflict(input.name, () =>
@@ -108,8 +114,8 @@ export class ConnectionsService {
         source: 'api',
       }),
     );
-    this.logger.info({ connectionId: row.id, connector: row.connectorId }, 'connection created');
-    return this.view(row);
+    this.logger.info({ connectionId: row.id, connector: row.connectorId, generated: generated ? Object.keys(generated) : undefined }, 'connection created');
+    return { ...(await this.view(row)), ...(generated ? { generatedCredentials: generated } : {}) };
   }
 
   /** Every connection, oldest first, without secrets. */
@@ -125,13 +131,15 @@ export class ConnectionsService {
 
   /**
    * Changes a connection. New credentials are validated and checked with the vendor first; when
-   * accepted for a connection that needed re-authentication, it becomes active again. Work that
+   * accepted for a connection that needed re-authentication or was disabled by the remote side, or
+   * such a connection is enabled again, it becomes active again. Work that
    * waited for the connection (needs_reauth or disabled) is released at once when it can run again.
    */
   async update(id: string, input: UpdateConnectionInput): Promise<ConnectionView> {
     const current = await this.findOrFail(id);
     const definition = this.registry.get(current.connectorId);
     const changes: ConnectionChanges = {};
+    const { credentials: givenCredentials, generated } = input.credentials === undefined ? { credentials: undefined, generated: undefined } : this.credentials.withGenerated(definition, input.credentials);
 
     if (input.name !== undefined && input.name !== current.name) {
       if (await this.repo.findByName(input.name)) throw new DuplicateConnectionNameError(input.name);
@@ -139,20 +147,22 @@ export class ConnectionsService {
     }
     if (input.credentials !== undefined || input.settings !== undefined) {
       // Stored settings are read leniently: only what the operator sends now must be spotless.
-      const { credentials, settings } = await this.credentials.validate(definition, input.credentials, input.settings ?? current.settings, input.settings !== undefined);
+      const { credentials, settings } = await this.credentials.validate(definition, givenCredentials, input.settings ?? current.settings, input.settings !== undefined);
       if (input.settings !== undefined) changes.settings = input.settings as Record<string, unknown>;
       if (credentials) {
-        const check = await this.credentials.check(definition, credentials, settings, current.id);
+        const check = await this.credentials.check(definition, credentials, settings, current.id, { withVendor: !generated });
         if (!check.ok) throw check.error;
         changes.credentialsEnc = this.encryption.encrypt(JSON.stringify(await this.credentials.withLearned(definition, credentials, check.learned)));
-        if (current.status === 'needs_reauth') Object.assign(changes, { status: 'active', failureCount: 0, lastError: null });
+        if (current.status !== 'active') Object.assign(changes, { status: 'active', failureCount: 0, lastError: null });
       }
     }
     if (input.enabled !== undefined && input.enabled !== current.enabled) changes.enabled = input.enabled;
+    // Disabled by the remote side (status disabled): enabling it again is the operator's answer.
+    if (input.enabled === true && current.status === 'disabled') Object.assign(changes, { status: 'active', failureCount: 0, lastError: null });
 
     await this.translateNameConflict(input.name ?? current.name, () => this.applyChanges(current, changes));
     this.logger.info({ connectionId: id, changed: Object.keys(changes).map((k) => (k === 'credentialsEnc' ? 'credentials' : k)) }, 'connection updated');
-    return this.get(id);
+    return { ...(await this.get(id)), ...(generated ? { generatedCredentials: generated } : {}) };
   }
 
   /** Deletes a connection; its outbox rows, remote links and leases go with it (foreign keys). */
@@ -209,6 +219,16 @@ export class ConnectionsService {
   /** The vendor refused the credentials: no work runs for this connection until an operator fixes them. */
   async markNeedsReauth(id: string, reason: string): Promise<void> {
     await this.repo.markNeedsReauth(id, reason);
+  }
+
+  /**
+   * The remote side asked not to be called any more (a webhook receiver's 410 Gone): the
+   * connection's status becomes disabled, with the reason as its last error, and its work waits.
+   * An operator enables it again with PATCH (enabled: true, or new credentials).
+   */
+  async markDisabledByRemote(id: string, reason: string): Promise<void> {
+    await this.repo.markDisabled(id, reason);
+    this.logger.warn({ connectionId: id, reason }, 'connection disabled by the remote side');
   }
 
   /** No call to this connection's vendor before `until` (null clears the pause). */

@@ -11,6 +11,7 @@ import type { ConnectorFactory } from './connector-factory';
 class FakeConnections {
   paused: { id: string; delayMs: number; failure?: string }[] = [];
   reauth: { id: string; reason: string }[] = [];
+  disabled: { id: string; reason: string }[] = [];
   constructor(private readonly resolved: ResolvedConnection | null) {}
 
   async resolve(): Promise<ResolvedConnection | null> {
@@ -24,6 +25,10 @@ class FakeConnections {
 
   async markNeedsReauth(id: string, reason: string): Promise<void> {
     this.reauth.push({ id, reason });
+  }
+
+  async markDisabledByRemote(id: string, reason: string): Promise<void> {
+    this.disabled.push({ id, reason });
   }
 }
 
@@ -98,6 +103,14 @@ describe('ConnectorCalls.run: a failure, by error kind', () => {
     const result = await path.run('c1', 'consent', failing(new ConnectorError('auth', 'token for +15551234567 revoked')), { reason: () => 'token revoked' });
     expect(result).toMatchObject({ outcome: 'parked', why: 'needs_reauth', failure: { reason: 'token revoked' } });
     expect(connections.reauth).toEqual([{ id: 'c1', reason: 'token revoked' }]);
+  });
+
+  it('disables the connection when the remote side asks for no more calls (its status shows it), keeping the work', async () => {
+    const { calls: path, connections } = calls(aConnection());
+    const result = await path.run('c1', 'consent', failing(new ConnectorError('disabled', 'the receiver answered 410 Gone')));
+    expect(result).toMatchObject({ outcome: 'parked', why: 'disabled_by_remote', connection: { status: 'disabled' } });
+    expect(connections.disabled).toEqual([{ id: 'c1', reason: 'the receiver answered 410 Gone' }]);
+    expect(connections.reauth).toEqual([]);
   });
 
   it('relinks on not_found when the caller can, else the failure is dead, or isolated when the caller takes a batch apart', async () => {

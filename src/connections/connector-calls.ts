@@ -19,7 +19,7 @@ export interface CallFailure {
   resolved: ResolvedConnection;
 }
 
-/** Why a connection cannot run now: its stored configuration cannot be used, it is switched off, or it is not active (new credentials needed). */
+/** Why a connection cannot run now: its stored configuration cannot be used, it is switched off, or it is not active (new credentials needed, or disabled by the remote side). */
 export type ParkedWhy = 'unusable' | 'disabled' | 'inactive';
 
 /** What the guard says about a connection before any call. */
@@ -36,9 +36,10 @@ export type CallOutcome<T> =
   | { outcome: 'done'; value: T; resolved: ResolvedConnection }
   /**
    * The connection cannot run now: the guard refused it (`failure` absent), or the vendor refused
-   * its credentials (the connection is marked needs_reauth). Fixing it releases the task at once.
+   * its credentials (the connection is marked needs_reauth), or asked not to be called any more
+   * (`disabled_by_remote`: the connection's status is disabled). Fixing it releases the task at once.
    */
-  | { outcome: 'parked'; why: ParkedWhy | 'needs_reauth'; connection?: ConnectionEntity; failure?: CallFailure }
+  | { outcome: 'parked'; why: ParkedWhy | 'needs_reauth' | 'disabled_by_remote'; connection?: ConnectionEntity; failure?: CallFailure }
   /** Not called: the connection's connector has not the facet (its settings switched it off). */
   | { outcome: 'unsupported'; resolved: ResolvedConnection }
   /**
@@ -164,6 +165,9 @@ export class ConnectorCalls {
       case 'needs_reauth':
         await this.connections.markNeedsReauth(connectionId, decision.reason);
         return { outcome: 'parked', why: 'needs_reauth', connection: resolved.connection, failure };
+      case 'disable_connection':
+        await this.connections.markDisabledByRemote(connectionId, decision.reason);
+        return { outcome: 'parked', why: 'disabled_by_remote', connection: { ...resolved.connection, status: 'disabled' }, failure };
       case 'relink':
         if (hooks.relink) {
           await hooks.relink();

@@ -97,6 +97,7 @@ const OUTCOME_OF_KIND: Record<ConnectorErrorKind, CrmOutcome> = {
   transient: 'transient',
   conflict: 'transient',
   auth: 'auth',
+  disabled: 'disabled',
   not_found: 'not_found',
   invalid_request: 'invalid',
   permanent: 'invalid',

@@ -36,6 +36,19 @@ export class CredentialsCheck {
   ) {}
 
   /**
+   * The credentials as sent, with the values the connector makes up for fields left out
+   * (ConnectorDefinition.generateCredentials, e.g. a signing secret), and those values alone, to
+   * show once. Input that is not an object is returned as it is (validation refuses it).
+   */
+  withGenerated(definition: ConnectorDefinition, input: unknown): { credentials: unknown; generated?: Record<string, string> } {
+    if (!definition.generateCredentials || !input || typeof input !== 'object' || Array.isArray(input)) return { credentials: input };
+    const given = input as Record<string, unknown>;
+    const generated = Object.fromEntries(Object.entries(definition.generateCredentials(given)).filter(([key]) => given[key] === undefined || given[key] === null || given[key] === ''));
+    if (Object.keys(generated).length === 0) return { credentials: input };
+    return { credentials: { ...given, ...generated }, generated };
+  }
+
+  /**
    * Validates credentials (when given) and settings, reporting the problems of both at once.
    * `strictSettings` false reads settings already stored, which may hold keys a newer connector dropped.
    */
@@ -65,7 +78,7 @@ export class CredentialsCheck {
    * Asks the vendor whether it accepts the credentials, and what the connector learns about them
    * (learnCredentials). Errors other than ConnectorError propagate.
    */
-  async check(definition: ConnectorDefinition, credentials: object, settings: object, connectionId?: string): Promise<CheckOutcome> {
+  async check(definition: ConnectorDefinition, credentials: object, settings: object, connectionId?: string, options: { withVendor?: boolean } = {}): Promise<CheckOutcome> {
     const displayName = definition.manifest.displayName;
     // Where the connection would send requests is checked before any is sent (the socket-level
     // check would refuse them too, but as a network error rather than a reason the operator reads).
@@ -74,6 +87,9 @@ export class CredentialsCheck {
       const reason = await this.egress.checkUrl(url);
       if (reason) return { ok: false, error: new EgressRefusedConnectionError(displayName, url, reason) };
     }
+    // Credentials threadbridge generated just now cannot be known to the vendor yet (a receiver is
+    // given its secret from this call's answer): their first use is their check.
+    if (options.withVendor === false) return { ok: true };
     const connector = this.factory.forCredentialsCheck(definition, credentials, settings, this.registry.budget(definition, settings), connectionId);
     try {
       await connector.verifyCredentials();

@@ -25,4 +25,8 @@ describe('sync retry policy', () => {
     expect(decide('permanent', 'no', 1).action).toBe('dead_letter');
     expect(decide('conflict', 'busy', 1).action).toBe('pause_connection');
   });
+
+  it('disables the connection when the remote side asks not to be called any more', () => {
+    expect(decide('disabled', '410 Gone', 1)).toEqual({ action: 'disable_connection', reason: '410 Gone' });
+  });
 });

@@ -7,6 +7,8 @@ export type SyncDecision =
   | { action: 'pause_connection'; delayMs: number; reason: string }
   /** Credentials were refused: the connection waits for new ones; its work is kept. */
   | { action: 'needs_reauth'; reason: string }
+  /** The remote side asked not to be called any more: the connection is disabled until an operator enables it again; its work is kept. */
+  | { action: 'disable_connection'; reason: string }
   /** The remote object we linked to is gone: forget the link and create it again. */
   | { action: 'relink'; reason: string }
   /** This item cannot succeed as it is: dead letter (after isolating it from its batch). */
@@ -23,7 +25,7 @@ export const PARKED_RECHECK_MS = 60 * 60_000;
 /**
  * The retry policy, by ConnectorError kind only (connectors never decide it):
  * transient → full-jitter backoff on the whole connection; rate_limited → the vendor's delay;
- * auth → needs_reauth; not_found → relink; invalid_request/permanent → dead letter.
+ * auth → needs_reauth; disabled → the connection disabled; not_found → relink; invalid_request/permanent → dead letter.
  * @param consecutiveFailures failures of this connection in a row, including this one
  */
 export function decide(kind: ConnectorErrorKind, message: string, consecutiveFailures: number, retryAfterMs?: number, random = Math.random): SyncDecision {
@@ -35,6 +37,8 @@ export function decide(kind: ConnectorErrorKind, message: string, consecutiveFai
       return { action: 'pause_connection', delayMs: Math.max(200, backoffDelayMs(consecutiveFailures, 1000, 5 * 60_000, random)), reason: message };
     case 'auth':
       return { action: 'needs_reauth', reason: message };
+    case 'disabled':
+      return { action: 'disable_connection', reason: message };
     case 'not_found':
       return { action: 'relink', reason: message };
     case 'invalid_request':

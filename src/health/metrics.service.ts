@@ -3,7 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { OutboxRepository } from '../tasks/outbox.repository';
 
 /** What became of one call to a CRM/helpdesk, by the kind of error it raised (none: ok). */
-export type CrmOutcome = 'ok' | 'rate_limited' | 'transient' | 'auth' | 'invalid' | 'not_found';
+export type CrmOutcome = 'ok' | 'rate_limited' | 'transient' | 'auth' | 'disabled' | 'invalid' | 'not_found';
 
 export type WebhookOutcome = 'stored' | 'duplicate' | 'quarantined' | 'status' | 'empty' | 'unauthorized' | 'unconfigured' | 'too_large' | 'unavailable' | 'error';
 

@@ -68,6 +68,8 @@ export function receiptPlan(kind: ConnectorErrorKind, decision: SyncDecision, co
       };
     case 'needs_reauth':
       return { receipt: 'pending', detail: `waiting for new credentials for ${connectionName}: ${decision.reason}`, retryInMs: PARKED_RECHECK_MS, needsReauth: true };
+    case 'disable_connection':
+      return { receipt: 'pending', detail: `waiting: ${connectionName} asked not to be called any more (${decision.reason}); the erasure runs when it is enabled again`, retryInMs: PARKED_RECHECK_MS };
     case 'relink':
       return { receipt: 'not_found', detail: `${connectionName} no longer holds this contact (${decision.reason})` };
     case 'dead_letter':

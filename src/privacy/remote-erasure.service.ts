@@ -106,7 +106,7 @@ export class RemoteErasureService {
       case 'parked':
         if (result.failure) return this.failed(task, p, result.failure);
         if (result.why === 'unusable') return this.park(p, `waiting: the stored configuration of ${name} cannot be used; fix the connection and the erasure runs`);
-        if (result.why === 'disabled') return this.park(p, `waiting: ${name} is disabled; the erasure runs when it is enabled again`);
+        if (result.why === 'disabled' || result.connection?.status === 'disabled') return this.park(p, `waiting: ${name} is disabled; the erasure runs when it is enabled again`);
         return this.park(p, `waiting for new credentials for ${name}: ${redactText(result.connection?.lastError ?? 'the vendor refused them')}`);
       case 'relinked':
       case 'dead':

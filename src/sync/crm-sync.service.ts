@@ -303,10 +303,14 @@ export class CrmSyncService implements BeforeApplicationShutdown {
   }
 
   private async completeMessages(connectionId: string, holder: string, rows: SyncRow[], results: AppendResult[]): Promise<void> {
-    const byMessage = new Map(results.map((r) => [r.messageId, r.remote]));
-    const links = rows.filter((r) => byMessage.has(r.messageId!)).map((r) => ({ type: 'message' as const, localId: r.messageId!, remote: byMessage.get(r.messageId!)! }));
+    const byMessage = new Map(results.map((r) => [r.messageId, r]));
+    const reported = rows.filter((r) => byMessage.has(r.messageId!));
+    const links = reported.map((r) => ({ type: 'message' as const, localId: r.messageId!, remote: byMessage.get(r.messageId!)!.remote }));
+    // The vendor's answer named the customer's contact (AppendResult.contact): the customer's link
+    // from now on, the last one answered winning.
+    const contacts = new Map(reported.flatMap((r) => { const contact = byMessage.get(r.messageId!)!.contact; return contact ? [[r.contactId, contact] as const] : []; }));
     // A message the connector did not report stays open and is retried (looked up first, as dispatched).
-    await this.repo.completeWithLinks(connectionId, holder, links, rows.filter((r) => byMessage.has(r.messageId!)).map((r) => r.taskId));
+    await this.repo.completeWithLinks(connectionId, holder, links, reported.map((r) => r.taskId), [...contacts].map(([localId, remote]) => ({ type: 'contact' as const, localId, remote })));
   }
 
   /**

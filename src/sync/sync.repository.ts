@@ -179,10 +179,11 @@ export class SyncRepository {
    * the new holder decides what these rows become. The lease row stays locked until commit, so a
    * takeover cannot slip in between the check and the writes.
    */
-  async completeWithLinks(connectionId: string, drainHolder: string, links: NewLink[], taskIds: string[]): Promise<void> {
+  async completeWithLinks(connectionId: string, drainHolder: string, links: NewLink[], taskIds: string[], learnedContacts: NewLink[] = []): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await this.holdLease(manager, connectionId, drainHolder);
       await this.writeLinks(manager, connectionId, links);
+      await this.writeLearnedContactLinks(manager, connectionId, learnedContacts);
       await completeOpen(manager, taskIds);
     });
   }
@@ -212,6 +213,25 @@ export class SyncRepository {
          SET remote_id = EXCLUDED.remote_id, remote_type = EXCLUDED.remote_type, remote_url = EXCLUDED.remote_url, updated_at = now()`,
       values,
     );
+  }
+
+  /**
+   * Contact links a vendor's answer named (AppendResult.contact): each replaces the customer's
+   * link, unless that remote contact is already another customer's (one remote contact is one
+   * local contact), then it is left out. The drain's lease keeps this check and write alone.
+   */
+  private async writeLearnedContactLinks(manager: EntityManager, connectionId: string, links: NewLink[]): Promise<void> {
+    for (const link of links) {
+      await manager.query(
+        `INSERT INTO remote_links (connection_id, entity_type, local_id, remote_id, remote_type, remote_url)
+         SELECT $1, 'contact', $2::uuid, $3, $4, $5
+         WHERE NOT EXISTS (SELECT 1 FROM remote_links WHERE connection_id = $1 AND entity_type = 'contact' AND remote_id = $3 AND local_id <> $2::uuid)
+         ON CONFLICT (connection_id, entity_type, local_id) DO UPDATE
+           SET remote_id = EXCLUDED.remote_id, remote_type = EXCLUDED.remote_type, remote_url = EXCLUDED.remote_url, updated_at = now()
+           WHERE remote_links.remote_id IS DISTINCT FROM EXCLUDED.remote_id OR remote_links.remote_type IS DISTINCT FROM EXCLUDED.remote_type`,
+        [connectionId, link.localId, link.remote.id, link.remote.type, link.remote.url ?? null],
+      );
+    }
   }
 
   private async holdLease(manager: EntityManager, connectionId: string, holder: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { CONNECTOR_IDS } from '../../connectors';
 import axios from 'axios';
 import { createHash, randomBytes } from 'node:crypto';
 import * as nodeHttp from 'node:http';
@@ -181,7 +182,7 @@ describe('Connections API on Postgres + Redis', () => {
 
     const unknown = await http.post(api, { connectorId: 'pipedrive', name: 'bad', credentials: {} }, auth);
     expect(unknown.status).toBe(400);
-    expect(unknown.data.message).toBe("unknown connector 'pipedrive'; known connectors: hubspot, zendesk");
+    expect(unknown.data.message).toBe(`unknown connector 'pipedrive'; known connectors: ${CONNECTOR_IDS.join(', ')}`);
 
     const dto = await http.post(api, { connectorId: 'hubspot', name: 'bad', credentials: { baseUrl: 'not a url' }, settings: { tickets: { pipeline: '' }, ticket: {} } }, auth);
     expect(dto.status).toBe(400);

@@ -19,7 +19,7 @@ import { validateSync } from 'class-validator';
 import { hasFacet, type ConnectorDefinition, type CrmConnector, type Customer, type FacetName, type RawWebhook } from '../contract';
 import { ConnectorError } from '../errors';
 import { aCustomer, aMessage, aThread, aTranscript, someMessages } from './builders';
-import { oneAtATime } from './one-at-a-time';
+import { oneAtATime, type OneAtATime } from './one-at-a-time';
 import { testDeps, type TestDeps } from './ports';
 
 export { testDeps } from './ports';
@@ -34,10 +34,13 @@ export interface ConformanceFake {
   failNext(status: number, opts?: { retryAfterSec?: number; body?: unknown }): void;
   /** The next request gets no answer for `ms`. */
   hang(ms: number): void;
-  /** How many remote contacts/users hold this number (in any format the fake can read). */
-  contactsMatching(e164: string): number | Promise<number>;
-  /** Creates a remote contact whose phone field holds `formatted` as typed; returns its id. */
-  seedContactWithPhone(formatted: string): string | Promise<string>;
+  /**
+   * How many remote contacts/users hold this number (in any format the fake can read). Required
+   * unless the harness says `contacts: 'derived'`.
+   */
+  contactsMatching?(e164: string): number | Promise<number>;
+  /** Creates a remote contact whose phone field holds `formatted` as typed; returns its id. Required unless `contacts: 'derived'`. */
+  seedContactWithPhone?(formatted: string): string | Promise<string>;
   /** Every request the fake received, answered or not. */
   requestCount(): number;
 
@@ -72,6 +75,19 @@ export interface ConformanceHarness {
    * checks each of them, and that the connector has no other.
    */
   facets: FacetName[];
+  /**
+   * How the remote system holds contacts. `searchable` (default): contacts.ensure looks the
+   * customer up (by every phone format) and creates them, and the fake counts and seeds contacts.
+   * `derived`: the remote system keeps no contact store threadbridge could search (a generic
+   * webhook receiver): contacts.ensure answers a stable ref from the customer alone without any
+   * request, and the error checks reach the vendor through `probe`.
+   */
+  contacts?: 'searchable' | 'derived';
+  /**
+   * A call that reaches the vendor, for the error checks (401, 429, 5xx, timeouts). Default:
+   * contacts.ensure of one customer. Required with `contacts: 'derived'`.
+   */
+  probe?(connector: OneAtATime): Promise<unknown>;
   /** Starts a fresh fake server and returns credentials/settings pointing at it. */
   start(): Promise<ConformanceSetup>;
   /** Credentials (for the same fake) that the vendor rejects with 401. */
@@ -141,6 +157,13 @@ export function runConnectorConformance<C extends object, S extends object>(
   const caps = { tickets: has('tickets'), history: has('timeline'), transcripts: has('transcripts'), consent: has('consent'), erasure: has('erasure'), replies: has('replies') };
   /** The connector for `setup`, its facets called one item at a time. */
   const singles = (setup: { credentials: object; settings: object }, deps?: TestDeps) => oneAtATime(createForTest(definition, setup, deps).connector);
+  const derivedContacts = harness.contacts === 'derived';
+  if (derivedContacts && !harness.probe) throw new Error(`${manifest.id}: a harness with contacts 'derived' must give a probe`);
+  /** The fake's contact count, for a vendor that holds searchable contacts. */
+  const contactsMatching = async (fake: ConformanceFake, e164: string): Promise<number> => {
+    if (!fake.contactsMatching) throw new Error(`${manifest.id}: its fake must implement contactsMatching (or the harness say contacts 'derived')`);
+    return fake.contactsMatching(e164);
+  };
 
   async function withFake<T>(fn: (setup: ConformanceSetup) => Promise<T>): Promise<T> {
     const setup = await harness.start();
@@ -207,7 +230,27 @@ export function runConnectorConformance<C extends object, S extends object>(
       });
     });
 
-    describe('contacts', () => {
+    if (derivedContacts) {
+      describe('contacts (derived: the remote system keeps no contact store to search)', () => {
+        it('answers the same ref for a customer every time, the known ref as it is, one per request in order, and calls nobody', async () => {
+          await withFake(async (setup) => {
+            const { connector } = createForTest(definition, setup);
+            const a = aCustomer({ waId: '48601234572' });
+            const b = aCustomer({ waId: '48601234573' });
+            const refs = await connector.contacts.ensure([{ customer: a }, { customer: b }]);
+            expect(refs).toHaveLength(2);
+            expect(refs[0].id).not.toBe(refs[1].id);
+            const again = await connector.contacts.ensure([{ customer: b }, { customer: a }]);
+            expect(again.map((r) => r.id)).toEqual([refs[1].id, refs[0].id]);
+            const known = { id: 'linked-by-the-remote-system', type: 'contact' };
+            expect(await connector.contacts.ensure([{ customer: a, known }])).toEqual([known]);
+            expect(setup.fake.requestCount()).toBe(0);
+          });
+        });
+      });
+    }
+
+    if (!derivedContacts) describe('contacts', () => {
       it('ensureContact is idempotent: twice gives the same id and one remote contact', async () => {
         await withFake(async (setup) => {
           const connector = singles(setup);
@@ -215,10 +258,10 @@ export function runConnectorConformance<C extends object, S extends object>(
           const first = await connector.ensureContact(customer);
           const second = await connector.ensureContact(customer);
           expect(second.id).toBe(first.id);
-          expect(await setup.fake.contactsMatching(customer.e164)).toBe(1);
+          expect(await contactsMatching(setup.fake, customer.e164)).toBe(1);
           const third = await connector.ensureContact(customer, first);
           expect(third.id).toBe(first.id);
-          expect(await setup.fake.contactsMatching(customer.e164)).toBe(1);
+          expect(await contactsMatching(setup.fake, customer.e164)).toBe(1);
         });
       });
 
@@ -228,7 +271,7 @@ export function runConnectorConformance<C extends object, S extends object>(
           const customer = aCustomer({ waId: '48601234568' });
           const ref = await connector.ensureContact(customer, { id: '999999999', type: 'contact' });
           expect(ref.id).not.toBe('999999999');
-          expect(await setup.fake.contactsMatching(customer.e164)).toBe(1);
+          expect(await contactsMatching(setup.fake, customer.e164)).toBe(1);
         });
       });
 
@@ -253,13 +296,14 @@ export function runConnectorConformance<C extends object, S extends object>(
           expect(refs[0].id).not.toBe(refs[1].id);
           const again = await connector.contacts.ensure([{ customer: b }, { customer: a, known: refs[0] }]);
           expect(again.map((r) => r.id)).toEqual([refs[1].id, refs[0].id]);
-          expect([await setup.fake.contactsMatching(a.e164), await setup.fake.contactsMatching(b.e164)]).toEqual([1, 1]);
+          expect([await contactsMatching(setup.fake, a.e164), await contactsMatching(setup.fake, b.e164)]).toEqual([1, 1]);
         });
       });
 
       it.each(formats)('finds wa_id %s stored remotely as %j instead of creating a contact', async (waId, formatted) => {
         await withFake(async (setup) => {
           const connector = singles(setup);
+          if (!setup.fake.seedContactWithPhone) throw new Error(`${manifest.id}: its fake must implement seedContactWithPhone (or the harness say contacts 'derived')`);
           const seededId = await setup.fake.seedContactWithPhone(formatted);
           const ref = await connector.ensureContact(aCustomer({ waId }));
           expect(ref.id).toBe(seededId);
@@ -269,12 +313,14 @@ export function runConnectorConformance<C extends object, S extends object>(
 
     describe('errors', () => {
       const customer = (): Customer => aCustomer({ waId: '48601234569' });
+      /** A call that reaches the vendor. */
+      const probe = (connector: OneAtATime): Promise<unknown> => (harness.probe ? harness.probe(connector) : connector.ensureContact(customer()));
 
       it('401 → auth', async () => {
         await withFake(async (setup) => {
           const connector = singles(setup);
           setup.fake.failNext(401);
-          await expectConnectorError(connector.ensureContact(customer()), 'auth');
+          await expectConnectorError(probe(connector), 'auth');
         });
       });
 
@@ -296,7 +342,7 @@ export function runConnectorConformance<C extends object, S extends object>(
         await withFake(async (setup) => {
           const connector = singles(setup);
           setup.fake.failNext(429, { retryAfterSec: 2 });
-          const err = await expectConnectorError(connector.ensureContact(customer()), 'rate_limited');
+          const err = await expectConnectorError(probe(connector), 'rate_limited');
           expect(err.retryAfterMs).toBe(2000);
         });
       });
@@ -305,7 +351,7 @@ export function runConnectorConformance<C extends object, S extends object>(
         await withFake(async (setup) => {
           const connector = singles(setup);
           setup.fake.failNext(status);
-          await expectConnectorError(connector.ensureContact(customer()), 'transient');
+          await expectConnectorError(probe(connector), 'transient');
         });
       });
 
@@ -314,7 +360,7 @@ export function runConnectorConformance<C extends object, S extends object>(
           const connector = singles(setup, testDeps({ timeoutMs: 300 }));
           setup.fake.hang(5_000);
           const started = Date.now();
-          await expectConnectorError(connector.ensureContact(customer()), 'transient');
+          await expectConnectorError(probe(connector), 'transient');
           expect(Date.now() - started).toBeLessThan(3_000);
         });
       });
@@ -323,8 +369,8 @@ export function runConnectorConformance<C extends object, S extends object>(
         await withFake(async (setup) => {
           const connector = singles(setup);
           setup.fake.failNext(503);
-          await expectConnectorError(connector.ensureContact(customer()), 'transient');
-          await expect(connector.ensureContact(customer())).resolves.toHaveProperty('id');
+          await expectConnectorError(probe(connector), 'transient');
+          await expect(probe(connector).then(() => 'answered')).resolves.toBe('answered');
         });
       });
     });
@@ -365,7 +411,7 @@ export function runConnectorConformance<C extends object, S extends object>(
           }
           if (caps.erasure) {
             await expect(connector.eraseContact(contact, customer)).resolves.toMatchObject({ outcome: 'done' });
-            expect(await setup.fake.contactsMatching(customer.e164)).toBe(0);
+            if (!derivedContacts) expect(await contactsMatching(setup.fake, customer.e164)).toBe(0);
           }
 
           expect(setup.fake.requestCount()).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { ConnectorCapabilities } from '../../../connectors/_sdk/contract';
 import type { ConnectionView } from '../connections.service';
 import type { ConnectionStatus } from '../entities/connection.entity';
@@ -68,4 +68,11 @@ export class ConnectionDto implements ConnectionView {
     example: { accessToken: 'set' },
   })
   credentials: Record<string, 'set'>;
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'Credential values threadbridge generated in this call (e.g. a webhook signing secret): shown this once, never again. Only in the answer to the create/update that generated them',
+    example: { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+  })
+  generatedCredentials?: Record<string, string>;
 }
