@@ -49,14 +49,16 @@ import {
   commentMetadata,
   conversationExternalId,
   customerExternalId,
+  customerUsers,
   decideReplyNote,
   decideTicketAction,
   findWrittenMessages,
   fromZendeskWebhook,
   hasReplyStatusNote,
+  holdsNumber,
   mediaFilename,
   newestTicket,
-  phoneSearchQueries,
+  phoneSearchQuery,
   pickCustomerUser,
   planComments,
   renderCommentBody,
@@ -77,6 +79,9 @@ import {
   toZendeskWebhook,
   verifyZendeskSignature,
 } from './zendesk.webhooks';
+
+/** Search results whose phone field is another number get their identities read, this many at most. */
+const MAX_IDENTITY_CHECKS = 3;
 
 /** Most messages one thread of a timeline.append call may carry (manifest.maxBatch). */
 export const ZENDESK_MAX_BATCH = 50;
@@ -169,8 +174,9 @@ export class ZendeskConnector implements CrmConnector {
   }
 
   /**
-   * external_id `whatsapp:<wa_id>` (exact) → phone search over every written form → create with
-   * create_or_update, which matches by external_id, so concurrent creations converge on one user.
+   * external_id `whatsapp:<wa_id>` (exact) → one phone search that matches every written form →
+   * create with create_or_update, which matches by external_id, so concurrent creations converge on
+   * one user. A customer Zendesk has never seen costs these 3 requests.
    */
   private async ensureContact(customer: Customer, known?: RemoteRef): Promise<RemoteRef> {
     const knownId = known ? parseId(known.id) : undefined;
@@ -183,10 +189,8 @@ export class ZendeskConnector implements CrmConnector {
     const byExternalId = pickCustomerUser(await this.client.searchUsers({ external_id: externalId }));
     if (byExternalId) return this.userRef(byExternalId);
 
-    for (const query of phoneSearchQueries(customer.e164)) {
-      const byPhone = pickCustomerUser(await this.client.searchUsers({ query }));
-      if (byPhone) return this.userRef(await this.claim(byPhone, externalId));
-    }
+    const byPhone = await this.findByPhone(customer.e164);
+    if (byPhone) return this.userRef(await this.claim(byPhone, externalId));
 
     const { user } = await this.client.createOrUpdateUser(toZendeskUser(customer));
     return this.userRef(user);
@@ -396,6 +400,25 @@ export class ZendeskConnector implements CrmConnector {
     // Zendesk answers /users/me for unauthenticated callers with an anonymous user (id null).
     if (me?.id === undefined || me.id === null) throw new ConnectorError('auth', 'Zendesk did not accept the API token', { vendorStatus: 200 });
     return String(me.id);
+  }
+
+  /**
+   * The oldest active end user holding the number, from one search (phoneSearchQuery). Its digits
+   * can also end another country's number: a result whose phone field is not our number is checked
+   * against its phone_number identities (one request each, oldest first, at most
+   * MAX_IDENTITY_CHECKS); a new customer's search finds nobody and costs nothing more.
+   */
+  private async findByPhone(e164: string): Promise<ZendeskUser | undefined> {
+    const query = phoneSearchQuery(e164);
+    if (!query) return undefined;
+    let checks = 0;
+    for (const user of customerUsers(await this.client.searchUsers({ query }))) {
+      if (holdsNumber(user.phone, e164)) return user;
+      if (checks++ >= MAX_IDENTITY_CHECKS) break;
+      const identities = await this.orNotFound(this.client.listIdentities(user.id));
+      if (identities?.some((i) => i.type === 'phone_number' && holdsNumber(i.value, e164))) return user;
+    }
+    return undefined;
   }
 
   /** A user found by phone gets our external_id (when it has none) so later lookups are exact. */

@@ -3,7 +3,8 @@
  */
 import type { AgentReplyEvent, Customer, MediaRef, ReplyRef, ReplyStatus, Thread, Transcript, UnifiedMessage } from '../_sdk/contract';
 import { ConnectorError } from '../_sdk/errors';
-import { phoneVariants } from '../_sdk/phone';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { countryOf, toE164 } from '../_sdk/phone';
 import type { ResolvedZendeskSettings } from './zendesk.credentials';
 import {
   COMMENT_ADDED_EVENT,
@@ -38,17 +39,33 @@ export function toZendeskUser(customer: Customer): ZendeskUserInput {
 }
 
 /**
- * Users-search queries for every written form of the number, most canonical first. Values with
- * spaces are quoted (Zendesk search splits on whitespace otherwise).
+ * The one users-search query that finds the customer's number in whatever format a person typed
+ * it: `role:end-user phone:*<national number>`. Zendesk documents `phone:*<digits>` (a leading
+ * asterisk, digits only: no '+', spaces or punctuation) as matching a phone stored as
+ * "+1 513.555.7611", "(513) 555-7611", "513 555 7611", "513-555-7611"… for `*5135557611`, and
+ * `role:end-user phone:*<digits>` as the query for a caller. Every written form of a number (E.164,
+ * `00`-prefixed, international, national with or without a trunk `0`) ends with its national
+ * significant number, so one term covers them all; the same digits can end another country's
+ * number, which {@link holdsNumber} rules out. Undefined when `e164` is not a phone number.
  */
-export function phoneSearchQueries(e164: string): string[] {
-  const forms = phoneVariants(e164);
-  return (forms.length ? forms : [e164]).map((form) => (/\s/.test(form) ? `phone:"${form}"` : `phone:${form}`));
+export function phoneSearchQuery(e164: string): string | undefined {
+  const nationalNumber = parsePhoneNumberFromString(e164)?.nationalNumber;
+  return nationalNumber ? `role:end-user phone:*${nationalNumber}` : undefined;
+}
+
+/** Whether a phone value as typed (`+48 601 234 567`, `601 234 567`, `(650) 555-1234`) is the number `e164`. */
+export function holdsNumber(typed: string | null | undefined, e164: string): boolean {
+  return !!typed && toE164(typed, countryOf(e164)) === e164;
+}
+
+/** Active end users among search results, oldest first: agents and deleted users never count. */
+export function customerUsers(users: readonly ZendeskUser[]): ZendeskUser[] {
+  return users.filter((u) => u.role === 'end-user' && u.active !== false).sort((a, b) => a.id - b.id);
 }
 
 /** The customer among search results: an active end user, the oldest when several match. */
 export function pickCustomerUser(users: readonly ZendeskUser[]): ZendeskUser | undefined {
-  return users.filter((u) => u.role === 'end-user' && u.active !== false).sort((a, b) => a.id - b.id)[0];
+  return customerUsers(users)[0];
 }
 
 // ---------------------------------------------------------------------------------------------

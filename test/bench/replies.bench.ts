@@ -12,14 +12,16 @@
  *  2. above the cap: 500 more in five rounds of 100 concurrent webhooks; printed: the most sends
  *     arriving at Meta in any 1-second window (every attempt counted) vs the throughput, 130429s;
  *  3. duplicates: sends per reply > 1, over both phases (and a warm-up of 10 replies before them);
- *  4. a chat burst: each customer sends 10 WhatsApp messages within about a second; printed:
- *     requests the fake Zendesk received per inbound message (close messages share one comment).
+ *  4. a chat burst: 100 customers new to Zendesk (and to threadbridge) each send 10 WhatsApp
+ *     messages within about a second; printed: requests the fake Zendesk received per inbound
+ *     message (close messages share one comment), and the requests each new customer cost before
+ *     its ticket was created (users lookups and creation, read from the fake's request log).
  * It prints; it asserts no timing.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import axios from 'axios';
 import { Client } from 'pg';
-import { startZendeskFake } from '../../connectors/zendesk/test/zendesk.fake-server';
+import { startZendeskFake, type FakeRequestLog } from '../../connectors/zendesk/test/zendesk.fake-server';
 import { aTextMessageWebhook, nextWamid } from '../factories/whatsapp-webhook.factory';
 import { startMetaGraphFake } from '../fakes/meta-graph.fake-server';
 import { postMetaWebhook } from '../fakes/meta-webhook';
@@ -189,12 +191,16 @@ async function main(): Promise<void> {
   const refused = sendAttempts(warmStart, burstEnd).filter((r) => r.status !== 200);
   const throttled = refused.filter((r) => r.status === 429).length;
 
-  // ---- Phase 4: a chat burst into Zendesk ------------------------------------------------------
+  // ---- Phase 4: a chat burst into Zendesk from customers it has never seen ---------------------
+  // Not seeded in the fake and never written before: each costs a user lookup and creation.
+  const newCustomers = Array.from({ length: CUSTOMERS }, (_, i) => `4479${String(30_000_000 + i)}`);
+  const userOf = (waId: string) => zendesk.users().find((u) => u.external_id === `whatsapp:${waId}`);
+  if (newCustomers.some((waId) => userOf(waId) || customers.includes(waId))) throw new Error('the chat burst needs customers new to Zendesk');
   const chatStart = Date.now();
   const requestsBefore = zendesk.requests.length;
   const chatTexts: { waId: string; text: string }[] = [];
   await Promise.all(
-    customers.map(async (waId) => {
+    newCustomers.map(async (waId) => {
       for (let i = 1; i <= CHAT_BURST; i++) {
         const text = `burst ${i} of ${CHAT_BURST} from ${waId}`;
         chatTexts.push({ waId, text });
@@ -204,18 +210,21 @@ async function main(): Promise<void> {
       }
     }),
   );
+  const ticketsOf = (waId: string) => {
+    const user = userOf(waId);
+    return user ? zendesk.tickets().filter((t) => t.requester_id === user.id) : [];
+  };
   await until('the chat burst in Zendesk', () =>
-    chatTexts.every(({ waId, text }) =>
-      zendesk
-        .comments(tickets.get(waId)!)
-        .some((c) => c.body.includes(text)),
-    ),
+    chatTexts.every(({ waId, text }) => ticketsOf(waId).some((t) => zendesk.comments(t.id).some((c) => c.body.includes(text)))),
   );
   await until('phase 4 settled', idle);
   const chatSeconds = (Date.now() - chatStart) / 1000;
   const chatRequests = zendesk.requests.slice(requestsBefore);
   const chatUpdates = chatRequests.filter((r) => r.method === 'PUT').length;
   const chat429 = chatRequests.filter((r) => r.status === 429).length;
+  const beforeTicket = newCustomers.map((waId) => contactRequestsBeforeTicket(chatRequests, waId, userOf(waId)!.id));
+  const lookupKinds = new Map<string, number>();
+  for (const r of beforeTicket.flat()) lookupKinds.set(r, (lookupKinds.get(r) ?? 0) + 1);
 
   await db.end();
   await stopChild(service.child);
@@ -232,9 +241,36 @@ async function main(): Promise<void> {
   console.log(`\nall ${allTexts.length} replies (with a warm-up of ${warmTexts.length} before phase 1)`);
   console.log(`  duplicates                   ${duplicates} (target 0); never sent: ${missing}`);
   console.log(`  refused by Meta              ${refused.length} (130429 throughput: ${throttled}; other: ${refused.length - throttled}) (target 0)`);
-  console.log(`\nchat burst: ${CUSTOMERS} customers × ${CHAT_BURST} WhatsApp messages, 100 ms apart → Zendesk (comments coalesced within 2 s)`);
+  console.log(`\nchat burst: ${CUSTOMERS} customers new to Zendesk × ${CHAT_BURST} WhatsApp messages, 100 ms apart → Zendesk (comments coalesced within 2 s)`);
   console.log(`  Zendesk requests             ${chatRequests.length} = ${(chatRequests.length / chatTexts.length).toFixed(3)} per inbound message (one comment per burst would be ${(1 / CHAT_BURST).toFixed(3)})`);
   console.log(`  ticket updates (PUT)         ${chatUpdates}, 429 answers ${chat429}, all in Zendesk after ${chatSeconds.toFixed(1)} s`);
+  console.log(
+    `Zendesk requests per new customer before its ticket: ${Math.max(...beforeTicket.map((r) => r.length))} (target ≤ 3)` +
+      ` — mean ${(beforeTicket.flat().length / beforeTicket.length).toFixed(2)} over ${beforeTicket.length} new customers; ` +
+      [...lookupKinds].map(([kind, n]) => `${kind} ${n}`).join(', '),
+  );
+}
+
+/**
+ * The users requests (lookups, claim, creation) the fake logged for one new customer before the
+ * POST /tickets that made its ticket, each named by its kind. A request belongs to the customer when
+ * it names their external_id (query or body), their national number's digits (a phone search, in
+ * any form) or their user id (path).
+ */
+function contactRequestsBeforeTicket(log: readonly FakeRequestLog[], waId: string, userId: number): string[] {
+  const externalId = `whatsapp:${waId}`;
+  const nationalDigits = waId.slice(2); // +44 numbers: the national significant number
+  const body = (r: FakeRequestLog) => (r.body ?? {}) as { user?: { external_id?: string }; ticket?: { requester_id?: number } };
+  const ticketAt = log.findIndex((r) => r.method === 'POST' && r.path === '/tickets' && body(r).ticket?.requester_id === userId && r.status === 201);
+  const kinds: string[] = [];
+  for (const r of log.slice(0, ticketAt < 0 ? log.length : ticketAt)) {
+    if (!r.path.startsWith('/users')) continue;
+    if (r.path === '/users/search' && r.query.external_id === externalId) kinds.push('external_id searches');
+    else if (r.path === '/users/search' && (r.query.query ?? '').replace(/\D/g, '').includes(nationalDigits)) kinds.push('phone searches');
+    else if (r.path === '/users/create_or_update' && body(r).user?.external_id === externalId) kinds.push('create_or_update');
+    else if (r.path.startsWith(`/users/${userId}`)) kinds.push(`${r.method} /users/{id}…`);
+  }
+  return kinds;
 }
 
 main().then(

@@ -86,6 +86,45 @@ describe('ensureContact', () => {
     await expect(connect().ensureContact(aCustomer({ waId: '48601234567' }))).resolves.toHaveProperty('id', String(seeded.id));
   });
 
+  it('costs a new customer 3 requests before its ticket: external_id search, one phone search, create_or_update', async () => {
+    const connector = connect();
+    const customer = aCustomer({ waId: '48601234567', profileName: 'Anna Nowak' });
+    const before = fake.requests.length;
+    const contact = await connector.ensureContact(customer);
+    await connector.ensureTicket(aThread(customer, contact));
+    const requests = fake.requests.slice(before);
+    const ticketAt = requests.findIndex((r) => r.method === 'POST' && r.path === '/tickets');
+    const contactRequests = requests.slice(0, ticketAt).filter((r) => r.path.startsWith('/users'));
+    expect(contactRequests.map((r) => [r.method, r.path, r.query])).toEqual([
+      ['GET', '/users/search', { external_id: 'whatsapp:48601234567' }],
+      ['GET', '/users/search', { query: 'role:end-user phone:*601234567' }],
+      ['POST', '/users/create_or_update', {}],
+    ]);
+  });
+
+  it.each([
+    ['48601234567', '601 234 567'],
+    ['48601234567', '+48 601 234 567'],
+    ['16505551234', '(650) 555-1234'],
+    ['447400123456', '07400 123456'],
+  ])('finds wa_id %s typed as %j with one phone search', async (waId, typed) => {
+    const seeded = fake.seedUser({ name: 'Typed by an agent', phone: typed });
+    const before = fake.requests.length;
+    await expect(connect().ensureContact(aCustomer({ waId }))).resolves.toHaveProperty('id', String(seeded.id));
+    const requests = fake.requests.slice(before);
+    expect(requests.filter((r) => r.path === '/users/search' && r.query.query !== undefined)).toHaveLength(1);
+    // external_id search, phone search, claiming the user with our external_id.
+    expect(requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /users/search', 'GET /users/search', `PUT /users/${seeded.id}`]);
+  });
+
+  it('does not take another country’s number that ends in the same digits', async () => {
+    const french = fake.seedUser({ name: 'Pierre', phone: '+33 6 01 23 45 67' });
+    const ref = await connect().ensureContact(aCustomer({ waId: '48601234567' }));
+    expect(ref.id).not.toBe(String(french.id));
+    expect(fake.user(french.id)?.external_id).toBeNull();
+    expect(fake.contactsMatching('+48601234567')).toBe(1);
+  });
+
   it('creates the user once, with external_id, name, phone and a phone_number identity', async () => {
     const connector = connect();
     const customer = aCustomer({ waId: '48601234567', profileName: 'Anna Nowak' });

@@ -57,6 +57,36 @@ describe('fake Zendesk', () => {
     await expect(api('GET', '/users/search.json?external_id=whatsapp%3A48601234567')).resolves.toMatchObject({ json: { count: 1 } });
   });
 
+  it('searches phones as Zendesk documents: phone:*<digits> in any punctuation, all terms must hold', async () => {
+    const search = async (query: string) => (await api('GET', `/users/search.json?query=${encodeURIComponent(query)}`)).json;
+    const typed = ['+1 513.555.7611', '(513) 555-7611', '513 555 7611', '513-555-7611', '513.555.7611'].map((phone) => fake.seedUser({ phone }).id);
+    const agent = fake.seedUser({ phone: '+15135557611', role: 'agent' });
+    const identity = fake.seedUser({ identities: [{ type: 'phone_number', value: '+1 (513) 555-7611' }] });
+    fake.seedUser({ phone: '+1 513 555 7612' });
+
+    const all = await search('phone:*5135557611');
+    expect(all?.users.map((u: { id: number }) => u.id).sort((a: number, b: number) => a - b)).toEqual([...typed, agent.id, identity.id]);
+    const endUsers = await search('role:end-user phone:*5135557611');
+    expect(endUsers?.users.map((u: { id: number }) => u.id)).toEqual([...typed, identity.id]);
+    // Without the asterisk every digit has to match; with a '+' or punctuation nothing is documented, and nothing found.
+    expect((await search('phone:15135557611'))?.users.map((u: { id: number }) => u.id)).toEqual([typed[0], agent.id, identity.id]);
+    await expect(search('phone:+15135557611')).resolves.toMatchObject({ count: 0 });
+    await expect(search('phone:"(513) 555-7611"')).resolves.toMatchObject({ count: 0 });
+    // Whether a keyword given twice ORs or ANDs is not documented: the fake refuses to guess.
+    await expect(api('GET', `/users/search.json?query=${encodeURIComponent('phone:*5135557611 phone:*5135557612')}`)).resolves.toMatchObject({ status: 400 });
+  });
+
+  it('lags documented phone searches too, until the lag is over', async () => {
+    let now = Date.now();
+    await fake.close();
+    fake = await startZendeskFake({ searchLagMs: 60_000, now: () => new Date(now) });
+    fake.seedUser({ phone: '601 234 567' });
+    const search = () => api('GET', `/users/search.json?query=${encodeURIComponent('role:end-user phone:*601234567')}`);
+    await expect(search()).resolves.toMatchObject({ json: { count: 0 } });
+    now += 60_000;
+    await expect(search()).resolves.toMatchObject({ json: { count: 1 } });
+  });
+
   it('resetAfterNextCreate carries a comment out, then resets the connection without an answer', async () => {
     const user = fake.seedUser();
     const created = await api('POST', '/tickets.json', { ticket: { subject: 's', requester_id: user.id, comment: { body: 'first', public: false } } });

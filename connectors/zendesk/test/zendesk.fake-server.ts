@@ -5,9 +5,12 @@
  *
  * - Auth: Basic `{email}/token:{apiToken}` or Bearer `{apiToken}`; else 401
  *   `{"error":"Couldn't authenticate you"}`.
- * - Users: GET /users/me; GET /users/search (`external_id=` exact, or `query=` with `phone:`,
- *   `external_id:`, `email:` or free text; `phone:` matches the phone field and phone_number
- *   identities exactly as typed, like a search index of free text); POST /users/create_or_update
+ * - Users: GET /users/me; GET /users/search (`external_id=` exact, or `query=` in Zendesk's search
+ *   syntax: space-separated terms that must all hold, of `phone:`, `role:`, `type:user`,
+ *   `external_id:`, `email:` and free words; `phone:` takes digits only as Zendesk documents,
+ *   `phone:*<digits>` matching the phone field or a phone_number identity typed in any punctuation,
+ *   see phoneTermMatches; a keyword given twice → 400, since Zendesk does not document whether that
+ *   means OR or AND); POST /users/create_or_update
  *   (201 created / 200 updated, matched by external_id, then email); POST /users; GET/PUT/DELETE
  *   /users/{id} (DELETE = soft delete); GET/POST /users/{id}/identities; GET/DELETE
  *   /deleted_users/{id} (permanent deletion).
@@ -781,16 +784,15 @@ export class ZendeskFake {
       const now = this.now().getTime();
       const visible = active.filter((u) => u.searchableAt <= now);
       const q = (query.query ?? '').trim();
-      const term = /^(phone|external_id|email):(?:"([^"]*)"|(\S+))$/.exec(q);
-      if (term) {
-        const value = term[2] ?? term[3];
-        if (term[1] === 'phone') {
-          found = visible.filter((u) => u.phone === value || this.identities(u.id).some((i) => i.type === 'phone_number' && i.value === value));
-        } else if (term[1] === 'external_id') {
-          found = visible.filter((u) => u.external_id === value);
-        } else {
-          found = visible.filter((u) => u.email?.toLowerCase() === value.toLowerCase() || this.identities(u.id).some((i) => i.type === 'email' && i.value.toLowerCase() === value.toLowerCase()));
+      const terms = searchTerms(q);
+      if (terms.some((t) => t.key)) {
+        const keys = terms.flatMap((t) => (t.key ? [t.key] : []));
+        const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
+        if (repeated) {
+          // Zendesk's search reference does not say whether `phone:a phone:b` means a OR b or a AND b.
+          throw new HttpError(400, { error: 'InvalidQuery', description: `fake Zendesk: "${repeated}:" appears twice; what Zendesk does with that is not documented` });
         }
+        found = visible.filter((u) => terms.every((t) => this.matchesTerm(u, t)));
       } else {
         const text = q.toLowerCase();
         found = text ? visible.filter((u) => [u.name, u.email, u.phone].some((f) => f?.toLowerCase().includes(text))) : [];
@@ -798,6 +800,34 @@ export class ZendeskFake {
     }
     const users = found.map((u) => this.publicUser(u));
     return { users, count: users.length, next_page: null, previous_page: null };
+  }
+
+  /**
+   * One term of a users search, as Zendesk documents it: `phone:<digits>` / `phone:*<digits>` (see
+   * {@link phoneTermMatches}), `role:`, `type:user`, `external_id:`, `email:` exact; a word without a
+   * keyword is looked for in name, email and phone.
+   */
+  private matchesTerm(user: FakeUser, term: SearchTerm): boolean {
+    const value = term.value;
+    const identities = this.identities(user.id);
+    switch (term.key) {
+      case undefined: {
+        const word = value.toLowerCase();
+        return [user.name, user.email, user.phone].some((f) => f?.toLowerCase().includes(word));
+      }
+      case 'phone':
+        return [user.phone, ...identities.filter((i) => i.type === 'phone_number').map((i) => i.value)].some((stored) => phoneTermMatches(value, stored));
+      case 'role':
+        return user.role === value.toLowerCase();
+      case 'type':
+        return value.toLowerCase() === 'user';
+      case 'external_id':
+        return user.external_id === value;
+      case 'email':
+        return user.email?.toLowerCase() === value.toLowerCase() || identities.some((i) => i.type === 'email' && i.value.toLowerCase() === value.toLowerCase());
+      default:
+        throw new HttpError(400, { error: 'InvalidQuery', description: `fake Zendesk: the users search keyword "${term.key}:" is not modelled` });
+    }
   }
 
   private createUser(input: UserInput): FakeUser {
@@ -1296,4 +1326,33 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users search syntax
+
+interface SearchTerm {
+  key?: string;
+  value: string;
+}
+
+/** `role:end-user phone:*5135557611 "Anna Nowak"` → its terms; every term must hold. */
+function searchTerms(query: string): SearchTerm[] {
+  const terms: SearchTerm[] = [];
+  for (const m of query.matchAll(/(?:([a-z_]+):)?(?:"([^"]*)"|(\S+))/gi)) terms.push({ key: m[1]?.toLowerCase(), value: m[2] ?? m[3] ?? '' });
+  return terms;
+}
+
+/**
+ * Zendesk's documented phone search: the number in digits only (no '+', spaces, dashes or
+ * parentheses); `phone:*<digits>`, with a leading asterisk, finds it in whatever format it was typed
+ * ("+1 513.555.7611", "(513) 555-7611", "513-555-7611" for `phone:*5135557611`), i.e. the stored
+ * number's digits end with them; `phone:<digits>` needs all of its digits. A value in any other form
+ * finds nothing here: what Zendesk answers to it is not documented.
+ */
+export function phoneTermMatches(value: string, stored: string | null | undefined): boolean {
+  const term = /^(\*?)(\d+)$/.exec(value);
+  if (!term || !stored) return false;
+  const digits = stored.replace(/\D/g, '');
+  return term[1] ? digits.endsWith(term[2]) : digits === term[2];
 }

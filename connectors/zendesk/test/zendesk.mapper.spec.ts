@@ -16,7 +16,8 @@ import {
   fromZendeskWebhook,
   hasReplyStatusNote,
   mediaFilename,
-  phoneSearchQueries,
+  holdsNumber,
+  phoneSearchQuery,
   pickCustomerUser,
   planComments,
   renderCommentBody,
@@ -214,11 +215,22 @@ describe('users', () => {
     });
   });
 
-  it('searches every written form, E.164 first, quoting forms with spaces', () => {
-    const queries = phoneSearchQueries('+48601234567');
-    expect(queries[0]).toBe('phone:+48601234567');
-    expect(queries).toEqual(expect.arrayContaining(['phone:48601234567', 'phone:0048601234567', 'phone:"+48 601 234 567"', 'phone:601234567', 'phone:"601 234 567"']));
-    expect(new Set(queries).size).toBe(queries.length);
+  it('searches end users for the national number with a leading asterisk, in digits only, as Zendesk documents', () => {
+    expect(phoneSearchQuery('+48601234567')).toBe('role:end-user phone:*601234567');
+    expect(phoneSearchQuery('+16505551234')).toBe('role:end-user phone:*6505551234');
+    // The trunk 0 of "07400 123456" is not part of the national number: that form ends with it too.
+    expect(phoneSearchQuery('+447400123456')).toBe('role:end-user phone:*7400123456');
+    expect(phoneSearchQuery('not a phone')).toBeUndefined();
+  });
+
+  it('tells the number in any written form from another country’s number with the same digits at the end', () => {
+    for (const typed of ['+48 601 234 567', '601 234 567', '601-234-567', '0048601234567', '48601234567', '+48-601-234-567']) {
+      expect(holdsNumber(typed, '+48601234567')).toBe(true);
+    }
+    expect(holdsNumber('(650) 555-1234', '+16505551234')).toBe(true);
+    expect(holdsNumber('+1 (650) 555-1234', '+16505551234')).toBe(true);
+    expect(holdsNumber('+33 6 01 23 45 67', '+48601234567')).toBe(false);
+    expect(holdsNumber(null, '+48601234567')).toBe(false);
   });
 
   it('picks the oldest active end user; never an agent or a deleted user', () => {
