@@ -5,9 +5,10 @@
  */
 import type { ConnectorDefinition } from './_sdk/contract';
 import { hubspot } from './hubspot';
+import { pipedrive } from './pipedrive';
 import { zendesk } from './zendesk';
 
-export const CONNECTORS = [hubspot, zendesk] as const;
+export const CONNECTORS = [hubspot, zendesk, pipedrive] as const;
 
 /** A connector definition of any vendor, as the core handles it. */
 export type AnyConnectorDefinition = (typeof CONNECTORS)[number];
