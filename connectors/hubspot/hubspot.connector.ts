@@ -5,24 +5,40 @@
  * enabled) the conversation in a Conversations inbox through a custom channel, where agents
  * reply. Orchestration only: wire shapes are in hubspot.mapper.ts and hubspot.webhooks.ts, HTTP
  * in hubspot.client.ts.
+ *
+ * Contacts, tickets and the timeline use HubSpot's batch endpoints (up to 100 inputs a call);
+ * transcripts, consent, erasure and reply statuses take one call per item.
  */
+import { oneByOne } from '../_sdk/batch';
 import type {
   AgentReplyEvent,
   AppendResult,
   AttachmentDownload,
   ConnectorDeps,
+  ConsentFacet,
+  ConsentRequest,
   ConsentState,
+  ContactsFacet,
   CrmConnector,
   Customer,
+  ErasureFacet,
   ErasureReceipt,
+  ErasureRequest,
   MediaRef,
   RawWebhook,
   RemoteRef,
+  RepliesFacet,
   ReplyAttachment,
   ReplyRef,
+  ReplySetupFacet,
   ReplyStatus,
+  ReplyStatusReport,
   Thread,
+  TicketsFacet,
+  TimelineFacet,
   Transcript,
+  TranscriptRequest,
+  TranscriptsFacet,
   UnifiedMessage,
 } from '../_sdk/contract';
 import { ConnectorError } from '../_sdk/errors';
@@ -86,37 +102,88 @@ const knownProperties = new Set<string>();
 export type HubspotAppCredentials = Pick<HubspotCredentials, 'appSecret' | 'appId' | 'developerApiKey'>;
 
 export class HubspotConnector implements CrmConnector {
+  readonly contacts: ContactsFacet;
+  readonly timeline: TimelineFacet;
+  readonly tickets?: TicketsFacet;
+  readonly transcripts: TranscriptsFacet;
+  readonly replies?: RepliesFacet;
+  readonly replySetup: ReplySetupFacet;
+  readonly consent: ConsentFacet;
+  readonly erasure: ErasureFacet;
+
   constructor(
     private readonly client: HubspotClient,
     private readonly settings: HubspotSettings,
     private readonly deps: ConnectorDeps,
     private readonly app: HubspotAppCredentials = {},
-  ) {}
+  ) {
+    this.contacts = { ensure: (requests) => this.ensureContacts(requests) };
+    this.timeline = {
+      append: (batches) => this.appendToThreads(batches),
+      // A maybe-created message is read back by its unique marker (batch read by idProperty), which
+      // unlike HubSpot's search sees a communication created a moment ago.
+      reconcile: { maybeCreated: 'consistent_read' },
+      uploadsMedia: true,
+    };
+    // A connection that switched tickets off has no tickets facet: the core opens none.
+    this.tickets = settings.tickets?.enabled !== false ? { ensure: (requests) => this.ensureTickets(requests) } : undefined;
+
+    // One call per item (there is no batch GDPR delete or status update; a transcript uploads its
+    // files and finds its note first), the items that write the same record one after another
+    // (oneByOne with a key per record). A custom property is checked once per batch rather than by each of its calls
+    // at the same time.
+    const attachEach = oneByOne((r: TranscriptRequest) => this.attachTranscript(r.thread, r.transcript), { key: (r) => transcriptKey(r.transcript) });
+    this.transcripts = {
+      attach: async (requests) => {
+        if (requests.length > 0) await this.ensureProperty('notes', TRANSCRIPT_ID_PROPERTY_DEFINITION);
+        return attachEach(requests);
+      },
+    };
+    const recordEach = oneByOne((r: ConsentRequest) => this.recordConsent(r.contact, r.consent), { key: (r) => r.contact.id });
+    this.consent = {
+      record: async (requests) => {
+        // Transactional consent is not written to HubSpot, so alone it needs no property.
+        if (requests.some((r) => toConsentValue(r.consent) !== undefined)) {
+          await this.ensureProperty('contacts', consentPropertyDefinition(this.settings.consentProperty));
+        }
+        await recordEach(requests);
+      },
+    };
+    this.erasure = { erase: oneByOne((r: ErasureRequest) => this.eraseContact(r.contact), { key: (r) => r.contact.id }) };
+
+    // Agent replies only with settings.conversations.enabled: they come from a Conversations
+    // custom channel, which replySetup registers and whose settings it returns, enabled. A reply's
+    // statuses are reported in order, or the inbox could end on an older one.
+    const reportEach = oneByOne((r: ReplyStatusReport) => this.reportReplyStatus(r.reply, r.status), { key: (r) => r.reply.remoteId });
+    this.replies =
+      settings.conversations?.enabled === true
+        ? {
+            verify: (req) => this.verifyWebhook(req),
+            parse: (req) => this.parseWebhook(req),
+            reportStatus: async (reports) => {
+              await reportEach(reports);
+            },
+            download: (attachment, options) => this.downloadAttachment(attachment, options),
+          }
+        : undefined;
+    this.replySetup = { setUp: (callbackUrl) => this.setUpReplies(callbackUrl) };
+  }
 
   async verifyCredentials(): Promise<void> {
     await this.client.verify();
   }
 
   /**
-   * Finds or creates the customer's contact: `known` is confirmed by a read (which, unlike
-   * search, sees a contact created seconds ago), else every written form of the number is
-   * searched, else the contact is created. One customer through {@link ensureContacts}.
+   * Finds or creates up to 100 customers' contacts in few calls: one batch read of the `known`
+   * links (a read, unlike search, sees a contact created seconds ago), the fewest searches
+   * covering every written form of every remaining number (5 OR'ed IN filters of ≤ 100 values
+   * each per search, paged), one batch create for the customers still missing. Hits are matched
+   * back to customers by normalising the stored numbers. The same customer (number) twice gets the
+   * same contact. One RemoteRef per request, in order.
    */
-  async ensureContact(customer: Customer, known?: RemoteRef): Promise<RemoteRef> {
-    const [ref] = await this.ensureContacts([{ customer, known }]);
-    return ref;
-  }
-
-  /**
-   * ensureContact for up to 100 customers in few calls: one batch read of the `known` links,
-   * the fewest searches covering every written form of every remaining number (5 OR'ed IN
-   * filters of ≤ 100 values each per search, paged), one batch create for the customers still
-   * missing. Hits are matched back to customers by normalising the stored numbers. The same
-   * customer (number) twice gets the same contact. One RemoteRef per request, in order.
-   */
-  async ensureContacts(requests: { customer: Customer; known?: RemoteRef }[]): Promise<RemoteRef[]> {
+  private async ensureContacts(requests: { customer: Customer; known?: RemoteRef }[]): Promise<RemoteRef[]> {
     if (requests.length === 0) return [];
-    this.checkBatch('ensureContacts', requests.length);
+    this.checkBatch('contacts.ensure', requests.length);
     // One entry per number: a contact is looked up and created once however often it is asked for.
     const byNumber = new Map<string, { customer: Customer; knownIds: string[] }>();
     for (const { customer, known } of requests) {
@@ -157,25 +224,16 @@ export class HubspotConnector implements CrmConnector {
     return requests.map((r) => resolved.get(r.customer.e164)!);
   }
 
-  /** The ticket of one conversation, through {@link ensureTickets}. */
-  async ensureTicket(thread: Thread, known?: RemoteRef): Promise<RemoteRef> {
-    const [ref] = await this.ensureTickets([{ thread, known }]);
-    return ref;
-  }
-
   /**
-   * ensureTicket for up to 100 conversations: one batch read of the `known` tickets' stage and
+   * The tickets of up to 100 conversations: one batch read of the `known` tickets' stage and
    * close date; a ticket still open is kept, one closed within reopenWithinHours is moved back to
    * the open stage (one batch update for all of them), any other conversation gets a new ticket
    * on its contact (one batch create). The same conversation twice gets the same ticket.
    */
-  async ensureTickets(requests: { thread: Thread; known?: RemoteRef }[]): Promise<RemoteRef[]> {
+  private async ensureTickets(requests: { thread: Thread; known?: RemoteRef }[]): Promise<RemoteRef[]> {
     const tickets = this.settings.tickets;
-    if (!tickets.enabled) {
-      throw new ConnectorError('invalid_request', 'tickets are disabled in this HubSpot connection\'s settings');
-    }
     if (requests.length === 0) return [];
-    this.checkBatch('ensureTickets', requests.length);
+    this.checkBatch('tickets.ensure', requests.length);
     const byConversation = new Map<string, { thread: Thread; knownId?: string }>();
     for (const { thread, known } of requests) {
       const entry = byConversation.get(thread.conversationId) ?? { thread };
@@ -219,11 +277,6 @@ export class HubspotConnector implements CrmConnector {
     return requests.map((r) => resolved.get(r.thread.conversationId)!);
   }
 
-  /** Records one conversation's messages, through {@link appendToThreads}. */
-  async appendMessages(thread: Thread, messages: UnifiedMessage[]): Promise<AppendResult[]> {
-    return this.appendToThreads([{ thread, messages }]);
-  }
-
   /**
    * Records the messages of several conversations (≤ 100 in all) as WhatsApp communications
    * with one batch create, each on its thread's contact (81) and ticket (83). Messages flagged
@@ -234,11 +287,11 @@ export class HubspotConnector implements CrmConnector {
    * form), repeated on a retry, where HubSpot's idempotency id (the message id) keeps it to one.
    * One AppendResult per message, in the order given.
    */
-  async appendToThreads(batches: { thread: Thread; messages: UnifiedMessage[] }[]): Promise<AppendResult[]> {
+  private async appendToThreads(batches: { thread: Thread; messages: UnifiedMessage[] }[]): Promise<AppendResult[]> {
     const items = batches.flatMap(({ thread, messages }) => messages.map((message) => ({ thread, message })));
     if (items.length === 0) return [];
     if (items.length > HUBSPOT_MAX_BATCH) {
-      throw new ConnectorError('invalid_request', `appendMessages takes at most ${HUBSPOT_MAX_BATCH} messages per call (got ${items.length})`);
+      throw new ConnectorError('invalid_request', `timeline.append takes at most ${HUBSPOT_MAX_BATCH} messages per call (got ${items.length})`);
     }
     await this.ensureProperty('communications', MESSAGE_ID_PROPERTY_DEFINITION);
 
@@ -257,7 +310,7 @@ export class HubspotConnector implements CrmConnector {
     return items.map(({ message }) => ({ messageId: message.id, remote: { id: existing.get(message.id) ?? created.get(message.id)!, type: 'communication' } }));
   }
 
-  async attachTranscript(thread: Thread, transcript: Transcript): Promise<RemoteRef> {
+  private async attachTranscript(thread: Thread, transcript: Transcript): Promise<RemoteRef> {
     await this.ensureProperty('notes', TRANSCRIPT_ID_PROPERTY_DEFINITION);
     const key = transcriptKey(transcript);
     const existing = await this.findByMarker('notes', TRANSCRIPT_ID_PROPERTY, [key]);
@@ -277,7 +330,7 @@ export class HubspotConnector implements CrmConnector {
     }
   }
 
-  async recordConsent(contact: RemoteRef, consent: ConsentState): Promise<void> {
+  private async recordConsent(contact: RemoteRef, consent: ConsentState): Promise<void> {
     const value = toConsentValue(consent);
     // HubSpot holds marketing consent only; transactional messages need no record there.
     if (value === undefined) return;
@@ -289,7 +342,7 @@ export class HubspotConnector implements CrmConnector {
    * Checks HubSpot's v3 signature (HMAC-SHA256 with the app's client secret over method, URI,
    * body and timestamp) in constant time; refuses requests signed more than 5 minutes ago.
    */
-  verifyWebhook(req: RawWebhook): boolean {
+  private verifyWebhook(req: RawWebhook): boolean {
     return verifyHubspotV3Signature({
       secret: this.app.appSecret,
       signature: header(req, SIGNATURE_V3_HEADER),
@@ -302,7 +355,7 @@ export class HubspotConnector implements CrmConnector {
   }
 
   /** Agents' messages in this connection's custom channel (OUTGOING_CHANNEL_MESSAGE_CREATED) as agent replies. */
-  parseWebhook(req: RawWebhook): AgentReplyEvent[] {
+  private parseWebhook(req: RawWebhook): AgentReplyEvent[] {
     const text = req.rawBody.toString('utf8').trim();
     if (!text) return [];
     let payload: unknown;
@@ -318,7 +371,7 @@ export class HubspotConnector implements CrmConnector {
    * Fetches a file an agent attached to an inbox message: by its file id through a signed URL
    * (files are private in the file manager), else by the URL the event gave.
    */
-  async downloadAttachment(attachment: ReplyAttachment, options: { maxBytes: number }): Promise<AttachmentDownload> {
+  private async downloadAttachment(attachment: ReplyAttachment, options: { maxBytes: number }): Promise<AttachmentDownload> {
     let url = attachment.url;
     let name = attachment.filename;
     if (attachment.remoteId) {
@@ -335,7 +388,7 @@ export class HubspotConnector implements CrmConnector {
    * Shows the agent what became of their message, as its status in the inbox: SENT (sent or
    * delivered), READ, or FAILED with what happened and what to do (failed, refused). One PATCH.
    */
-  async reportReplyStatus(reply: ReplyRef, status: ReplyStatus): Promise<void> {
+  private async reportReplyStatus(reply: ReplyRef, status: ReplyStatus): Promise<void> {
     const channelId = this.settings.conversations?.channelId;
     if (!channelId) {
       throw new ConnectorError('invalid_request', 'this HubSpot connection has no custom channel (settings.conversations.channelId): set up agent replies first');
@@ -349,7 +402,7 @@ export class HubspotConnector implements CrmConnector {
    * inbox under our business number (skipped when settings name a channel account). Returns the
    * conversations settings to store, enabled.
    */
-  async setUpReplies(callbackUrl: string): Promise<{ settings: { conversations: Required<HubspotConversationsSettings> } }> {
+  private async setUpReplies(callbackUrl: string): Promise<{ settings: { conversations: Required<HubspotConversationsSettings> } }> {
     const conversations = this.settings.conversations ?? ({ enabled: false } as HubspotConversationsSettings);
     const { inboxId, deliveryIdentifier } = conversations;
     const { appId, developerApiKey } = this.app;
@@ -382,7 +435,7 @@ export class HubspotConnector implements CrmConnector {
     return { settings: { conversations: { enabled: true, channelId, channelAccountId, inboxId, deliveryIdentifier } } };
   }
 
-  async eraseContact(contact: RemoteRef): Promise<ErasureReceipt> {
+  private async eraseContact(contact: RemoteRef): Promise<ErasureReceipt> {
     const deleted = await this.client.gdprDeleteContact(contact.id);
     return deleted
       ? { outcome: 'done', detail: `HubSpot contact ${contact.id} permanently deleted (GDPR delete)` }

@@ -44,14 +44,14 @@ export class HubspotCredentials {
   @IsNotEmpty()
   appSecret?: string;
 
-  /** The developer app's id; only setUpReplies needs it (registering the custom channel). */
+  /** The developer app's id; only replySetup needs it (registering the custom channel). */
   @IsOptional()
   @IsString()
   @Matches(/^\d+$/, { message: 'appId must be the numeric id of the HubSpot app' })
   appId?: string;
 
   /**
-   * The developer account's API key; only setUpReplies needs it, because HubSpot registers a
+   * The developer account's API key; only replySetup needs it, because HubSpot registers a
    * custom channel on the app (`?hapikey=…&appId=…`), not on the portal.
    */
   @IsOptional()
@@ -66,20 +66,20 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 /**
  * Agent replies through a HubSpot Conversations custom channel: customer messages are published
  * into an inbox thread, agents answer there, HubSpot posts their replies to threadbridge.
- * setUpReplies() registers the channel and connects the account, and returns the ids to store.
+ * replySetup.setUp() registers the channel and connects the account, and returns the ids to store.
  */
 export class HubspotConversationsSettings {
-  /** Publish customer messages to the inbox and take agent replies from it (capability `replies`). */
+  /** Publish customer messages to the inbox and take agent replies from it (facet `replies`). */
   @IsBoolean()
   enabled = false;
 
-  /** The custom channel registered on the app (set by setUpReplies). Required when enabled. */
+  /** The custom channel registered on the app (set by replySetup). Required when enabled. */
   @ValidateIf((o: HubspotConversationsSettings) => o.enabled || o.channelId !== undefined)
   @IsString()
   @IsNotEmpty()
   channelId?: string;
 
-  /** The channel account connecting this portal's inbox (set by setUpReplies). Required when enabled. */
+  /** The channel account connecting this portal's inbox (set by replySetup). Required when enabled. */
   @ValidateIf((o: HubspotConversationsSettings) => o.enabled || o.channelAccountId !== undefined)
   @IsString()
   @IsNotEmpty()

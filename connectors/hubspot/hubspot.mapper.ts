@@ -531,7 +531,7 @@ export interface ChannelWebhookContext {
  * messages (ours, published from WhatsApp) are dropped, so nothing echoes. The reply's thread is
  * the integrationThreadId (threadbridge's conversation id) when HubSpot sends it, else HubSpot's
  * conversationsThreadId. Attachments are kept by file id (FILE attachments name a file in the
- * file manager) and/or URL; downloadAttachment fetches them.
+ * file manager) and/or URL; replies.download fetches them.
  * Throws invalid_request for an outgoing message without an id: replies are deduplicated on it.
  */
 export function fromHubspotChannelEvents(payload: unknown, context: ChannelWebhookContext = {}): AgentReplyEvent[] {

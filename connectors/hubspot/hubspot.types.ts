@@ -165,7 +165,7 @@ export interface HubspotChannelMessageInput {
   integrationThreadId: string;
   /** HubSpot keeps one message per id: threadbridge's message id, so a retry never duplicates. */
   integrationIdempotencyId: string;
-  /** The customer's contact (the one ensureContact found or made), so HubSpot does not match or create another. */
+  /** The customer's contact (the one contacts.ensure found or made), so HubSpot does not match or create another. */
   associateWithContactId?: number;
   attachments: { type: 'FILE'; fileId: string; fileUsageType: HubspotFileUsageType }[];
 }

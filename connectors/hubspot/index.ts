@@ -14,24 +14,10 @@ export const hubspot: ConnectorDefinition<HubspotCredentials, HubspotSettings> =
     id: 'hubspot',
     displayName: 'HubSpot',
     docsUrl: 'https://developers.hubspot.com/docs/api/crm/communications',
-    capabilities: {
-      contacts: true,
-      history: true,
-      tickets: true,
-      transcripts: true,
-      // Only with settings.conversations.enabled (see capabilitiesFor): a Conversations custom channel.
-      replies: true,
-      consent: true,
-      erasure: true,
-      attachments: true,
-    },
     // Free/Starter private apps: 100 requests per rolling 10 s (Professional/Enterprise: 190,
     // set settings.budget for those).
     defaultBudget: { requests: 100, perMs: 10_000 },
     maxBatch: HUBSPOT_MAX_BATCH,
-    // A maybe-created message is read back by its unique marker (batch read by idProperty), which
-    // unlike HubSpot's search sees a communication created a moment ago.
-    reconcile: { maybeCreated: 'consistent_read' },
   },
   credentials: HubspotCredentials,
   settings: HubspotSettings,
@@ -56,14 +42,6 @@ export const hubspot: ConnectorDefinition<HubspotCredentials, HubspotSettings> =
 
   budgetFor(settings) {
     return budgetOf(settings, hubspot.manifest.defaultBudget);
-  },
-
-  capabilitiesFor(settings) {
-    return {
-      ...hubspot.manifest.capabilities,
-      tickets: settings.tickets?.enabled !== false,
-      replies: settings.conversations?.enabled === true,
-    };
   },
 
   create(credentials, settings, deps) {

@@ -388,7 +388,8 @@ export class ZendeskConnector implements CrmConnector {
   /** One thread's messages per call (several comments on its ticket); threads side by side. */
   private readonly appendEach = oneByOne(({ thread, messages }: ThreadMessages) => this.appendMessages(thread, messages));
 
-  private readonly reportEach = oneByOne(({ reply, status }: ReplyStatusReport) => this.reportReplyStatus(reply, status));
+  // A reply's statuses go one after another: a note saying "sent" never lands after "read".
+  private readonly reportEach = oneByOne(({ reply, status }: ReplyStatusReport) => this.reportReplyStatus(reply, status), { key: ({ reply }) => reply.remoteId });
 
   private async fetchApiUserId(): Promise<string> {
     const me = await this.client.me();

@@ -43,7 +43,6 @@ import type {
   Thread,
   TicketsFacet,
   TimelineFacet,
-  Transcript,
   TranscriptsFacet,
   UnifiedMessage,
 } from '../contract';
@@ -436,6 +435,7 @@ export class FakeCrmConnector implements CrmConnector {
         this.call('reportReplyStatus', [reply, status], () => {
           this.crm.replyStatuses.push({ reply, status });
         }),
+        { key: ({ reply }) => reply.remoteId },
       )(reports);
     },
   };
@@ -446,6 +446,7 @@ export class FakeCrmConnector implements CrmConnector {
         this.call('recordConsent', [contact, consent], () => {
           this.contactOrThrow(contact.id).consent[consent.scope] = consent;
         }),
+        { key: ({ contact }) => contact.id },
       )(requests);
     },
   };

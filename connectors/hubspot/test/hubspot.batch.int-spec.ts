@@ -1,8 +1,9 @@
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
-import type { AppendResult, CrmConnector, Customer, RemoteRef, Thread, UnifiedMessage } from '../../_sdk/contract';
+import { hasFacet, type AppendResult, type Customer, type RemoteRef, type Thread, type UnifiedMessage, type WithFacet } from '../../_sdk/contract';
 import { phoneVariants } from '../../_sdk/phone';
 import { aCustomer, aMessage, aThread, someMessages } from '../../_sdk/testing/builders';
 import { createForTest } from '../../_sdk/testing/conformance';
+import { oneAtATime } from '../../_sdk/testing/one-at-a-time';
 import { testDeps, type TestDeps } from '../../_sdk/testing/ports';
 import { hubspot } from '../index';
 import { MESSAGE_ID_PROPERTY } from '../hubspot.types';
@@ -31,13 +32,15 @@ function byThread(items: { thread: Thread; message: UnifiedMessage }[]): { threa
 describe('HubspotConnector batch forms against the fake HubSpot', () => {
   let fake: HubspotFake;
   let deps: TestDeps;
-  let connector: CrmConnector;
+  let connector: WithFacet<'tickets' | 'timeline'>;
 
   async function start(options: HubspotFakeOptions = {}): Promise<void> {
     await fake?.close();
     fake = await startHubspotFake({ accessTokens: [TOKEN], ...options });
     deps = testDeps();
-    connector = createForTest(hubspot, { credentials: { accessToken: TOKEN, baseUrl: fake.url }, settings: {} }, deps).connector;
+    const built = createForTest(hubspot, { credentials: { accessToken: TOKEN, baseUrl: fake.url }, settings: {} }, deps).connector;
+    if (!hasFacet(built, 'tickets') || !hasFacet(built, 'timeline')) throw new Error('a HubSpot connection with default settings has tickets and a timeline');
+    connector = built;
   }
 
   const calls = (method: string, pathSuffix: string): number => fake.requests().filter((r) => r.method === method && r.path.endsWith(pathSuffix)).length;
@@ -76,10 +79,10 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
 
     // Contacts and tickets, as the core asks for them: up to maxBatch per call.
     const contactRefs: RemoteRef[] = [];
-    for (const part of chunks(customers, MAX)) contactRefs.push(...(await connector.ensureContacts!(part.map((customer) => ({ customer })))));
+    for (const part of chunks(customers, MAX)) contactRefs.push(...(await connector.contacts.ensure(part.map((customer) => ({ customer })))));
     const threads = customers.map((c, i) => aThread(c, contactRefs[i]));
     const ticketRefs: RemoteRef[] = [];
-    for (const part of chunks(threads, MAX)) ticketRefs.push(...(await connector.ensureTickets!(part.map((thread) => ({ thread })))));
+    for (const part of chunks(threads, MAX)) ticketRefs.push(...(await connector.tickets.ensure(part.map((thread) => ({ thread })))));
     threads.forEach((t, i) => (t.ticket = ticketRefs[i]));
 
     // The burst arrives interleaved across conversations, in an irregular order (a fixed
@@ -111,7 +114,7 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
     for (const part of chunks(burst, MAX)) {
       const batches = byThread(part);
       asked.push(...batches.flatMap((b) => b.messages.map((m) => m.id)));
-      results.push(...(await connector.appendToThreads!(batches)));
+      results.push(...(await connector.timeline.append(batches)));
     }
 
     // Cost.
@@ -149,14 +152,14 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
     expect(fake.files()).toHaveLength(4);
   }, 60_000);
 
-  describe('ensureContacts', () => {
+  describe('contacts.ensure', () => {
     it('verifies known links with one batch read and re-creates a contact deleted in HubSpot', async () => {
       const customers = [aCustomer({ waId: '48601000001' }), aCustomer({ waId: '48601000002' }), aCustomer({ waId: '16505550111' })];
-      const first = await connector.ensureContacts!(customers.map((customer) => ({ customer })));
-      await expect(connector.eraseContact!(first[1], customers[1])).resolves.toMatchObject({ outcome: 'done' });
+      const first = await connector.contacts.ensure(customers.map((customer) => ({ customer })));
+      await expect(oneAtATime(connector).eraseContact(first[1], customers[1])).resolves.toMatchObject({ outcome: 'done' });
       fake.clearRequests();
 
-      const again = await connector.ensureContacts!(customers.map((customer, i) => ({ customer, known: first[i] })));
+      const again = await connector.contacts.ensure(customers.map((customer, i) => ({ customer, known: first[i] })));
 
       expect(again[0]).toEqual(first[0]);
       expect(again[2]).toEqual(first[2]);
@@ -172,9 +175,9 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
     it('known links need no search even while the index lags', async () => {
       await start({ searchLagMs: 60_000 });
       const customers = [aCustomer({ waId: '48601000003' }), aCustomer({ waId: '48601000004' })];
-      const first = await connector.ensureContacts!(customers.map((customer) => ({ customer })));
+      const first = await connector.contacts.ensure(customers.map((customer) => ({ customer })));
       fake.clearRequests();
-      await expect(connector.ensureContacts!(customers.map((customer, i) => ({ customer, known: first[i] })))).resolves.toEqual(first);
+      await expect(connector.contacts.ensure(customers.map((customer, i) => ({ customer, known: first[i] })))).resolves.toEqual(first);
       expect(fake.requests().map((r) => r.path)).toEqual(['/crm/v3/objects/contacts/batch/read']);
     });
 
@@ -184,7 +187,7 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
       const bob = aCustomer({ waId: '48601000006', profileName: 'Bob' });
       const seededId = fake.seedContactWithPhone('601 000 007');
       const cid = aCustomer({ waId: '48601000007', profileName: 'Cid' });
-      const refs = await connector.ensureContacts!([{ customer: anna }, { customer: bob }, { customer: anna }, { customer: cid }]);
+      const refs = await connector.contacts.ensure([{ customer: anna }, { customer: bob }, { customer: anna }, { customer: cid }]);
 
       expect(refs[0]).toEqual(refs[2]);
       expect(refs[3].id).toBe(seededId);
@@ -195,29 +198,29 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
 
     it('refuses more than maxBatch customers without calling HubSpot', async () => {
       const requests = Array.from({ length: MAX + 1 }, (_, i) => ({ customer: aCustomer({ waId: String(48601000100 + i) }) }));
-      await expect(connector.ensureContacts!(requests)).rejects.toMatchObject({ kind: 'invalid_request' });
+      await expect(connector.contacts.ensure(requests)).rejects.toMatchObject({ kind: 'invalid_request' });
       expect(fake.requestCount()).toBe(0);
     });
   });
 
-  describe('ensureTickets', () => {
+  describe('tickets.ensure', () => {
     let customers: Customer[];
     let threads: Thread[];
     beforeEach(async () => {
       await start({ reverseBatchResults: true });
       customers = ['48601000011', '48601000012', '48601000013', '48601000014', '48601000015'].map((waId, i) => aCustomer({ waId, profileName: `Customer ${i}` }));
-      const contacts = await connector.ensureContacts!(customers.map((customer) => ({ customer })));
+      const contacts = await connector.contacts.ensure(customers.map((customer) => ({ customer })));
       threads = customers.map((c, i) => aThread(c, contacts[i]));
     });
 
     it('keeps, reopens and opens tickets with one batch read, one batch update and one batch create', async () => {
-      const existing = await connector.ensureTickets!(threads.slice(0, 4).map((thread) => ({ thread })));
+      const existing = await connector.tickets.ensure(threads.slice(0, 4).map((thread) => ({ thread })));
       fake.updateObject('tickets', existing[1].id, { hs_pipeline_stage: '4' }, new Date(Date.now() - 2 * 3_600_000));
       fake.updateObject('tickets', existing[2].id, { hs_pipeline_stage: '4' }, new Date(Date.now() - 25 * 3_600_000));
       const gone: RemoteRef = { id: '987654321', type: 'ticket' };
       fake.clearRequests();
 
-      const refs = await connector.ensureTickets!([
+      const refs = await connector.tickets.ensure([
         { thread: threads[0], known: existing[0] }, // open: kept
         { thread: threads[1], known: existing[1] }, // closed 2 h ago: reopened
         { thread: threads[2], known: existing[2] }, // closed 25 h ago: a new ticket
@@ -245,28 +248,28 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
 
     it('gives a conversation asked for twice one ticket, and two conversations of one customer two', async () => {
       const second = aThread(customers[0], threads[0].contact);
-      const refs = await connector.ensureTickets!([{ thread: threads[0] }, { thread: second }, { thread: threads[0] }]);
+      const refs = await connector.tickets.ensure([{ thread: threads[0] }, { thread: second }, { thread: threads[0] }]);
       expect(refs[0]).toEqual(refs[2]);
       expect(refs[1].id).not.toBe(refs[0].id);
       expect(fake.tickets()).toHaveLength(2);
     });
   });
 
-  describe('appendToThreads', () => {
+  describe('timeline.append', () => {
     let threads: Thread[];
     beforeEach(async () => {
       await start({ reverseBatchResults: true });
       const customers = ['48601000021', '48601000022', '48601000023'].map((waId) => aCustomer({ waId }));
-      const contacts = await connector.ensureContacts!(customers.map((customer) => ({ customer })));
+      const contacts = await connector.contacts.ensure(customers.map((customer) => ({ customer })));
       threads = customers.map((c, i) => aThread(c, contacts[i]));
-      const tickets = await connector.ensureTickets!(threads.map((thread) => ({ thread })));
+      const tickets = await connector.tickets.ensure(threads.map((thread) => ({ thread })));
       threads.forEach((t, i) => (t.ticket = tickets[i]));
     });
 
     it('logs the messages of several threads with one batch create, each on its contact and ticket', async () => {
       const batches = threads.map((thread) => ({ thread, messages: someMessages(4) }));
       fake.clearRequests();
-      const results = await connector.appendToThreads!(batches);
+      const results = await connector.timeline.append(batches);
 
       expect(calls('POST', '/communications/batch/create')).toBe(1);
       expect(calls('POST', '/search')).toBe(0);
@@ -284,10 +287,10 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
     it('a maybeCreated replay across threads reads the messages back with one batch read and creates no duplicates', async () => {
       const batches = threads.map((thread) => ({ thread, messages: someMessages(4) }));
       // The first attempt got the first two messages of the first two threads through, then died.
-      const firstAttempt = await connector.appendToThreads!(batches.slice(0, 2).map((b) => ({ thread: b.thread, messages: b.messages.slice(0, 2) })));
+      const firstAttempt = await connector.timeline.append(batches.slice(0, 2).map((b) => ({ thread: b.thread, messages: b.messages.slice(0, 2) })));
       fake.clearRequests();
 
-      const replay = await connector.appendToThreads!(batches.map((b) => ({ thread: b.thread, messages: b.messages.map((m) => ({ ...m, maybeCreated: true })) })));
+      const replay = await connector.timeline.append(batches.map((b) => ({ thread: b.thread, messages: b.messages.map((m) => ({ ...m, maybeCreated: true })) })));
 
       expect(fake.communications()).toHaveLength(12);
       const replayed = new Map(replay.map((r) => [r.messageId, r.remote.id]));
@@ -305,7 +308,7 @@ describe('HubspotConnector batch forms against the fake HubSpot', () => {
     it('refuses more than maxBatch messages across threads without calling HubSpot', async () => {
       fake.clearRequests();
       const batches = threads.map((thread) => ({ thread, messages: someMessages(34) }));
-      await expect(connector.appendToThreads!(batches)).rejects.toMatchObject({ kind: 'invalid_request' });
+      await expect(connector.timeline.append(batches)).rejects.toMatchObject({ kind: 'invalid_request' });
       expect(fake.requestCount()).toBe(0);
       expect(fake.communications()).toHaveLength(0);
     });

@@ -1,10 +1,11 @@
 /**
  * The shared connector conformance suite against the fake HubSpot, for a connection without
- * agent replies and for one with a Conversations custom channel (capability `replies` comes from
- * the settings, so both must conform to the manifest).
+ * agent replies and for one with a Conversations custom channel (the `replies` facet comes from
+ * the settings, so both must conform).
  */
 import { createHmac } from 'node:crypto';
 import { describe } from '@jest/globals';
+import type { FacetName } from '../../_sdk/contract';
 import { runConnectorConformance, type ConformanceHarness, type ConformanceSetup, type WebhookRequest } from '../../_sdk/testing/conformance';
 import { hubspot } from '../index';
 import { startHubspotFake } from './hubspot.fake-server';
@@ -50,7 +51,10 @@ function signV3(req: WebhookRequest, _setup: ConformanceSetup, opts: { secret?: 
   return { 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': timestamp };
 }
 
-const common: Omit<ConformanceHarness, 'start'> = {
+/** What every HubSpot connection has with the default ticket settings. */
+const everyConnection: FacetName[] = ['timeline', 'tickets', 'transcripts', 'replySetup', 'consent', 'erasure'];
+
+const common: Omit<ConformanceHarness, 'start' | 'facets'> = {
   badCredentials: (valid) => ({ ...valid, accessToken: 'revoked-token' }),
   invalidCredentials: [
     { accessToken: '' },
@@ -65,6 +69,7 @@ const common: Omit<ConformanceHarness, 'start'> = {
 describe('without agent replies (conversations disabled)', () => {
   runConnectorConformance(hubspot, {
     ...common,
+    facets: everyConnection,
     async start() {
       const fake = await startHubspotFake({ accessTokens: [TOKEN] });
       return { credentials: { accessToken: TOKEN, baseUrl: fake.url, appSecret: APP_SECRET }, settings: {}, fake };
@@ -75,6 +80,7 @@ describe('without agent replies (conversations disabled)', () => {
 describe('with agent replies through a custom channel', () => {
   runConnectorConformance(hubspot, {
     ...common,
+    facets: [...everyConnection, 'replies'],
     async start() {
       const fake = await startHubspotFake({ accessTokens: [TOKEN], appSecret: APP_SECRET });
       const { channelId, channelAccountId } = fake.seedCustomChannel({ webhookUrl: 'https://threadbridge.example.com/webhooks/hubspot/conn-1?source=channel' });

@@ -9,10 +9,11 @@ import { validateSync } from 'class-validator';
 import { createHmac } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CrmConnector, RawWebhook, Thread } from '../../_sdk/contract';
+import { capabilitiesOf, hasFacet, type CrmConnector, type RawWebhook, type Thread } from '../../_sdk/contract';
 import { ConnectorError } from '../../_sdk/errors';
 import { aCustomer, aMessage, aThread, someMessages } from '../../_sdk/testing/builders';
 import { createForTest, toValidDto } from '../../_sdk/testing/conformance';
+import { oneAtATime, type OneAtATime } from '../../_sdk/testing/one-at-a-time';
 import { testDeps, type TestDeps } from '../../_sdk/testing/ports';
 import { HubspotSettings, hubspot } from '../index';
 import { startHubspotFake, type HubspotFake, type HubspotFakeOptions } from './hubspot.fake-server';
@@ -56,7 +57,7 @@ async function restart(options: HubspotFakeOptions): Promise<void> {
   fake = await startHubspotFake({ accessTokens: [TOKEN], appSecret: APP_SECRET, ...options });
 }
 
-function connect(settings: object = {}, credentials: object = {}): CrmConnector {
+function build(settings: object = {}, credentials: object = {}): CrmConnector {
   return createForTest(
     hubspot,
     { credentials: { accessToken: TOKEN, baseUrl: fake.url, appSecret: APP_SECRET, appId: fake.app.appId, developerApiKey: fake.app.developerApiKey, ...credentials }, settings },
@@ -64,11 +65,26 @@ function connect(settings: object = {}, credentials: object = {}): CrmConnector 
   ).connector;
 }
 
+/** A connection's facets, one item at a time. */
+function connect(settings: object = {}, credentials: object = {}): OneAtATime {
+  return oneAtATime(build(settings, credentials));
+}
+
+/** What a connection with these settings can do. */
+function capabilitiesFor(settings: HubspotSettings) {
+  return capabilitiesOf(hubspot.create({ accessToken: TOKEN, baseUrl: fake.url, appSecret: APP_SECRET }, settings, deps));
+}
+
+/** Settings of a connection whose agent replies go through this custom channel. */
+function channelSettings(channelId: string, channelAccountId: string): object {
+  return { conversations: { enabled: true, channelId, channelAccountId, inboxId: fake.app.inboxId, deliveryIdentifier: BUSINESS } };
+}
+
 /** A connection whose custom channel is set up and posts to the local receiver. */
-function connectWithChannel(): { connector: CrmConnector; channelId: string; channelAccountId: string } {
+function connectWithChannel(): { connector: OneAtATime; built: CrmConnector; channelId: string; channelAccountId: string } {
   const { channelId, channelAccountId } = fake.seedCustomChannel({ webhookUrl: `${receiverUrl}/webhooks/hubspot/conn-1`, deliveryIdentifier: BUSINESS });
-  const connector = connect({ conversations: { enabled: true, channelId, channelAccountId, inboxId: fake.app.inboxId, deliveryIdentifier: BUSINESS } });
-  return { connector, channelId, channelAccountId };
+  const built = build(channelSettings(channelId, channelAccountId));
+  return { connector: oneAtATime(built), built, channelId, channelAccountId };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<ConnectorError> {
@@ -80,11 +96,11 @@ async function rejection(promise: Promise<unknown>): Promise<ConnectorError> {
   return error as ConnectorError;
 }
 
-async function customerThread(connector: CrmConnector, waId = '48601234567'): Promise<Thread> {
+async function customerThread(connector: OneAtATime, waId = '48601234567'): Promise<Thread> {
   const customer = aCustomer({ waId, profileName: 'Anna Nowak' });
   const contact = await connector.ensureContact(customer);
   const thread = aThread(customer, contact);
-  return { ...thread, ticket: await connector.ensureTicket!(thread) };
+  return { ...thread, ticket: await connector.ensureTicket(thread) };
 }
 
 const publishes = (): number => fake.requests().filter((r) => r.method === 'POST' && /^\/conversations\/v3\/custom-channels\/[^/]+\/messages$/.test(r.path)).length;
@@ -104,10 +120,11 @@ function signed(body: string, options: { secret?: string; at?: Date; url?: strin
 
 describe('capabilities and settings', () => {
   it('has replies only when the connection enables conversations', () => {
-    expect(hubspot.manifest.capabilities.replies).toBe(true);
-    expect(hubspot.capabilitiesFor!(toValidDto(HubspotSettings, {})).replies).toBe(false);
+    // Every connection can set replies up (what the manifest's `replies: true` said).
+    expect(hasFacet(build(), 'replySetup')).toBe(true);
+    expect(capabilitiesFor(toValidDto(HubspotSettings, {})).replies).toBe(false);
     const enabled = toValidDto(HubspotSettings, { conversations: { enabled: true, channelId: '1', channelAccountId: '2', deliveryIdentifier: BUSINESS } });
-    expect(hubspot.capabilitiesFor!(enabled)).toMatchObject({ replies: true, tickets: true });
+    expect(capabilitiesFor(enabled)).toMatchObject({ replies: true, tickets: true });
   });
 
   it('refuses enabled conversations without a channel, account or E.164 business number', () => {
@@ -136,7 +153,7 @@ describe('setUpReplies', () => {
 
   it('registers the channel on the app with the callback URL, connects the inbox, and returns the settings to store', async () => {
     const callbackUrl = `${receiverUrl}/webhooks/hubspot/conn-9`;
-    const result = await connect({ conversations: pending }).setUpReplies!(callbackUrl);
+    const result = await connect({ conversations: pending }).setUpReplies(callbackUrl);
 
     const [channel, ...moreChannels] = fake.customChannels();
     expect(moreChannels).toEqual([]);
@@ -154,11 +171,11 @@ describe('setUpReplies', () => {
 
     // The stored settings validate and switch replies on.
     const stored = toValidDto(HubspotSettings, result.settings!);
-    expect(hubspot.capabilitiesFor!(stored).replies).toBe(true);
+    expect(capabilitiesFor(stored).replies).toBe(true);
   });
 
   it('names what is missing before calling HubSpot', async () => {
-    const error = await rejection(connect({ conversations: { inboxId: '147959634' } }, { developerApiKey: undefined }).setUpReplies!(receiverUrl));
+    const error = await rejection(connect({ conversations: { inboxId: '147959634' } }, { developerApiKey: undefined }).setUpReplies(receiverUrl));
     expect(error).toMatchObject({ kind: 'invalid_request' });
     expect(error.message).toContain('settings.conversations.deliveryIdentifier');
     expect(error.message).toContain('credentials.developerApiKey');
@@ -166,18 +183,18 @@ describe('setUpReplies', () => {
   });
 
   it('a wrong developer API key is auth, and nothing is registered', async () => {
-    const error = await rejection(connect({ conversations: pending }, { developerApiKey: 'not-the-key' }).setUpReplies!(receiverUrl));
+    const error = await rejection(connect({ conversations: pending }, { developerApiKey: 'not-the-key' }).setUpReplies(receiverUrl));
     expect(error).toMatchObject({ kind: 'auth', vendorStatus: 401 });
     expect(fake.customChannels()).toEqual([]);
   });
 
   it('when the inbox cannot be connected, says which channel was registered, and a re-run with it registers no second one', async () => {
-    const error = await rejection(connect({ conversations: { ...pending, inboxId: '999' } }).setUpReplies!(receiverUrl));
+    const error = await rejection(connect({ conversations: { ...pending, inboxId: '999' } }).setUpReplies(receiverUrl));
     const [channel] = fake.customChannels();
     expect(error).toMatchObject({ kind: 'invalid_request', vendorStatus: 400 });
     expect(error.message).toContain(`custom channel ${channel.id} was registered`);
 
-    const result = await connect({ conversations: { ...pending, channelId: channel.id } }).setUpReplies!(receiverUrl);
+    const result = await connect({ conversations: { ...pending, channelId: channel.id } }).setUpReplies(receiverUrl);
     expect(fake.customChannels()).toHaveLength(1);
     expect(result.settings).toMatchObject({ conversations: { enabled: true, channelId: channel.id } });
     expect(fake.channelAccounts()).toHaveLength(1);
@@ -191,7 +208,7 @@ describe('customer messages in the inbox', () => {
     const messages = [...someMessages(3), aMessage({ direction: 'outbound', text: 'sent from elsewhere', author: 'Bob' })];
     const before = publishes();
 
-    await connector.appendMessages!(thread, messages);
+    await connector.appendMessages(thread, messages);
 
     expect(fake.communications()).toHaveLength(4);
     expect(publishes() - before).toBe(3);
@@ -214,17 +231,18 @@ describe('customer messages in the inbox', () => {
     const { connector } = connectWithChannel();
     const thread = await customerThread(connector);
     const messages = someMessages(3);
-    await connector.appendMessages!(thread, messages);
-    await connector.appendMessages!(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
+    await connector.appendMessages(thread, messages);
+    await connector.appendMessages(thread, messages.map((m) => ({ ...m, maybeCreated: true })));
     expect(fake.channelMessages(thread.conversationId)).toHaveLength(3);
     expect(fake.communications()).toHaveLength(3);
   });
 
   it('keeps conversations apart: one inbox thread per WhatsApp conversation, in one appendToThreads call', async () => {
-    const { connector } = connectWithChannel();
+    const { connector, built } = connectWithChannel();
     const first = await customerThread(connector, '48601234567');
     const second = await customerThread(connector, '48601234568');
-    await connector.appendToThreads!([
+    if (!hasFacet(built, 'timeline')) throw new Error('a HubSpot connection has a timeline');
+    await built.timeline.append([
       { thread: first, messages: someMessages(2) },
       { thread: second, messages: someMessages(1) },
     ]);
@@ -238,7 +256,7 @@ describe('customer messages in the inbox', () => {
     const thread = await customerThread(connector);
     deps.media.put('m/photo.jpg', Buffer.from('jpeg bytes'));
     const photo = aMessage({ type: 'image', text: '', media: { storageKey: 'm/photo.jpg', mimeType: 'image/jpeg', filename: 'photo.jpg' } });
-    await connector.appendMessages!(thread, [photo]);
+    await connector.appendMessages(thread, [photo]);
     const [file, ...moreFiles] = fake.files();
     expect(moreFiles).toEqual([]);
     const [message] = fake.channelMessages(thread.conversationId);
@@ -250,7 +268,7 @@ describe('customer messages in the inbox', () => {
     fake.seedCustomChannel({ webhookUrl: receiverUrl });
     const connector = connect();
     const thread = await customerThread(connector);
-    await connector.appendMessages!(thread, someMessages(2));
+    await connector.appendMessages(thread, someMessages(2));
     expect(publishes()).toBe(0);
     expect(fake.communications()).toHaveLength(2);
   });
@@ -259,7 +277,7 @@ describe('customer messages in the inbox', () => {
     const { channelId } = fake.seedCustomChannel({ webhookUrl: receiverUrl });
     const connector = connect({ conversations: { enabled: true, channelId, channelAccountId: '424242', deliveryIdentifier: BUSINESS } });
     const thread = await customerThread(connector);
-    await expect(rejection(connector.appendMessages!(thread, someMessages(1)))).resolves.toMatchObject({ kind: 'invalid_request', vendorStatus: 400 });
+    await expect(rejection(connector.appendMessages(thread, someMessages(1)))).resolves.toMatchObject({ kind: 'invalid_request', vendorStatus: 400 });
   });
 });
 
@@ -267,14 +285,14 @@ describe('agent replies from the inbox', () => {
   it('an agent reply arrives signed (v3) and becomes an agent reply on the conversation', async () => {
     const { connector } = connectWithChannel();
     const thread = await customerThread(connector);
-    await connector.appendMessages!(thread, someMessages(1));
+    await connector.appendMessages(thread, someMessages(1));
 
     const { message, delivery } = await fake.agentReply(thread.conversationId, { text: 'Your parcel ships today.', senderName: 'Maria Agent' });
 
     expect(delivery.status).toBe(200);
     expect(received).toHaveLength(1);
-    expect(connector.verifyWebhook!(received[0])).toBe(true);
-    expect(connector.parseWebhook!(received[0])).toEqual([
+    expect(connector.verifyWebhook(received[0])).toBe(true);
+    expect(connector.parseWebhook(received[0])).toEqual([
       { kind: 'agent_reply', remoteId: message.id, remoteThreadId: thread.conversationId, text: 'Your parcel ships today.', author: 'Maria Agent', attachments: [] },
     ]);
   });
@@ -283,14 +301,14 @@ describe('agent replies from the inbox', () => {
     await restart({ channelWebhookEnvelope: 'array' });
     const { connector } = connectWithChannel();
     const thread = await customerThread(connector);
-    await connector.appendMessages!(thread, someMessages(1));
+    await connector.appendMessages(thread, someMessages(1));
     const { message } = await fake.agentReply(thread.conversationId, {
       text: 'The manual',
       attachments: [{ name: 'manual.pdf', url: 'https://files.example.com/manual.pdf' }, { name: 'no-url.pdf', fileId: '77' }],
     });
     expect(received[0].rawBody.toString().startsWith('[')).toBe(true);
-    expect(connector.verifyWebhook!(received[0])).toBe(true);
-    expect(connector.parseWebhook!(received[0])).toEqual([
+    expect(connector.verifyWebhook(received[0])).toBe(true);
+    expect(connector.parseWebhook(received[0])).toEqual([
       expect.objectContaining({
         remoteId: message.id,
         attachments: [
@@ -302,32 +320,32 @@ describe('agent replies from the inbox', () => {
   });
 
   it('refuses a tampered body, a stale or future timestamp, another secret, and a connection without appSecret', async () => {
-    const { connector } = connectWithChannel();
+    const { connector, channelId, channelAccountId } = connectWithChannel();
     const thread = await customerThread(connector);
-    await connector.appendMessages!(thread, someMessages(1));
+    await connector.appendMessages(thread, someMessages(1));
     await fake.agentReply(thread.conversationId, { text: 'hello' });
     const real = received[0];
     const body = real.rawBody.toString();
 
-    expect(connector.verifyWebhook!(real)).toBe(true);
-    expect(connector.verifyWebhook!({ ...real, rawBody: Buffer.from(body.replace('hello', 'hellO')) })).toBe(false);
-    expect(connector.verifyWebhook!({ ...real, method: 'PUT' })).toBe(false);
-    expect(connector.verifyWebhook!({ ...real, url: `${real.url}?x=1` })).toBe(false);
-    expect(connector.verifyWebhook!(signed(body))).toBe(true);
-    expect(connector.verifyWebhook!(signed(body, { at: new Date(Date.now() - 4 * 60_000) }))).toBe(true);
-    expect(connector.verifyWebhook!(signed(body, { at: new Date(Date.now() - 6 * 60_000) }))).toBe(false);
-    expect(connector.verifyWebhook!(signed(body, { at: new Date(Date.now() + 2 * 60_000) }))).toBe(false);
-    expect(connector.verifyWebhook!(signed(body, { secret: 'another-app-secret' }))).toBe(false);
+    expect(connector.verifyWebhook(real)).toBe(true);
+    expect(connector.verifyWebhook({ ...real, rawBody: Buffer.from(body.replace('hello', 'hellO')) })).toBe(false);
+    expect(connector.verifyWebhook({ ...real, method: 'PUT' })).toBe(false);
+    expect(connector.verifyWebhook({ ...real, url: `${real.url}?x=1` })).toBe(false);
+    expect(connector.verifyWebhook(signed(body))).toBe(true);
+    expect(connector.verifyWebhook(signed(body, { at: new Date(Date.now() - 4 * 60_000) }))).toBe(true);
+    expect(connector.verifyWebhook(signed(body, { at: new Date(Date.now() - 6 * 60_000) }))).toBe(false);
+    expect(connector.verifyWebhook(signed(body, { at: new Date(Date.now() + 2 * 60_000) }))).toBe(false);
+    expect(connector.verifyWebhook(signed(body, { secret: 'another-app-secret' }))).toBe(false);
     const { 'x-hubspot-signature-v3': _dropped, ...unsigned } = real.headers;
-    expect(connector.verifyWebhook!({ ...real, headers: unsigned })).toBe(false);
-    expect(connect({}, { appSecret: undefined }).verifyWebhook!(real)).toBe(false);
+    expect(connector.verifyWebhook({ ...real, headers: unsigned })).toBe(false);
+    expect(connect(channelSettings(channelId, channelAccountId), { appSecret: undefined }).verifyWebhook(real)).toBe(false);
   });
 
   it('checks the URI as HubSpot signs it, with escapes like %3A decoded', () => {
-    const connector = connect();
+    const { connector } = connectWithChannel();
     const decoded = 'https://threadbridge.example.com/webhooks/hubspot/conn-1?next=https://x.example/a:b';
     const request = signed('[]', { url: decoded });
-    expect(connector.verifyWebhook!({ ...request, url: 'https://threadbridge.example.com/webhooks/hubspot/conn-1?next=https%3A%2F%2Fx.example%2Fa%3Ab' })).toBe(true);
+    expect(connector.verifyWebhook({ ...request, url: 'https://threadbridge.example.com/webhooks/hubspot/conn-1?next=https%3A%2F%2Fx.example%2Fa%3Ab' })).toBe(true);
   });
 
   it('ignores messages published from WhatsApp, other event types and other channels (no echo)', () => {
@@ -339,12 +357,12 @@ describe('agent replies from the inbox', () => {
       { type: 'OUTGOING_CHANNEL_MESSAGE_CREATED', channelId: 'another', message: { ...message, id: 'm2', channelId: 'another' } },
       { type: 'OUTGOING_CHANNEL_MESSAGE_CREATED', message },
     ];
-    expect(connector.parseWebhook!(signed(JSON.stringify(events))).map((e) => e.remoteId)).toEqual(['m1']);
+    expect(connector.parseWebhook(signed(JSON.stringify(events))).map((e) => e.remoteId)).toEqual(['m1']);
   });
 
   it('a body that is not JSON is invalid_request', () => {
     const { connector } = connectWithChannel();
-    expect(() => connector.parseWebhook!(signed('{"type": "OUTGOING_CHANNEL_'))).toThrow(expect.objectContaining({ kind: 'invalid_request' }));
+    expect(() => connector.parseWebhook(signed('{"type": "OUTGOING_CHANNEL_'))).toThrow(expect.objectContaining({ kind: 'invalid_request' }));
   });
 });
 
@@ -361,26 +379,26 @@ describe('downloadAttachment', () => {
   }
 
   it('fetches a file by its id through a signed URL, or by the URL the event gave', async () => {
-    const connector = connect();
+    const { connector } = connectWithChannel();
     const bytes = Buffer.from('%PDF-1.7 invoice');
     const file = await agentFile(bytes, 'invoice.pdf', 'application/pdf');
-    const byId = await connector.downloadAttachment!({ remoteId: file.id }, { maxBytes: 1_000 });
+    const byId = await connector.downloadAttachment({ remoteId: file.id }, { maxBytes: 1_000 });
     expect(byId).toMatchObject({ status: 'ok', mimeType: 'application/pdf', filename: 'invoice.pdf' });
     expect(byId.status === 'ok' && byId.bytes.equals(bytes)).toBe(true);
     expect(fake.requests().some((r) => r.path === `/files/v3/files/${file.id}/signed-url`)).toBe(true);
-    const byUrl = await connector.downloadAttachment!({ url: file.url, filename: 'mine.pdf' }, { maxBytes: 1_000 });
+    const byUrl = await connector.downloadAttachment({ url: file.url, filename: 'mine.pdf' }, { maxBytes: 1_000 });
     expect(byUrl).toMatchObject({ status: 'ok', filename: 'mine.pdf' });
   });
 
   it('answers too_large past maxBytes; an unknown file is not_found', async () => {
-    const connector = connect();
+    const { connector } = connectWithChannel();
     const file = await agentFile(Buffer.alloc(3_000), 'photo.png', 'image/png');
-    await expect(connector.downloadAttachment!({ remoteId: file.id }, { maxBytes: 2_999 })).resolves.toEqual({ status: 'too_large', sizeBytes: 3_000, mimeType: 'image/png' });
-    await expect(rejection(connector.downloadAttachment!({ remoteId: '999999' }, { maxBytes: 10 }))).resolves.toMatchObject({ kind: 'not_found' });
+    await expect(connector.downloadAttachment({ remoteId: file.id }, { maxBytes: 2_999 })).resolves.toEqual({ status: 'too_large', sizeBytes: 3_000, mimeType: 'image/png' });
+    await expect(rejection(connector.downloadAttachment({ remoteId: '999999' }, { maxBytes: 10 }))).resolves.toMatchObject({ kind: 'not_found' });
   });
 
   it('sends the token to no other host, neither asked directly nor redirected there', async () => {
-    const connector = connect();
+    const { connector, channelId, channelAccountId } = connectWithChannel();
     const seen: (string | undefined)[] = [];
     const elsewhere = http.createServer((req, res) => {
       seen.push(req.headers.authorization);
@@ -395,11 +413,11 @@ describe('downloadAttachment', () => {
     await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
     try {
       const direct = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}/files/a.txt`;
-      await expect(connector.downloadAttachment!({ url: direct }, { maxBytes: 10 })).resolves.toMatchObject({ status: 'ok', mimeType: 'text/plain' });
+      await expect(connector.downloadAttachment({ url: direct }, { maxBytes: 10 })).resolves.toMatchObject({ status: 'ok', mimeType: 'text/plain' });
       expect(seen).toEqual([undefined]);
       seen.length = 0;
-      const viaApiHost = connect({}, { baseUrl: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}` });
-      await expect(viaApiHost.downloadAttachment!({ url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/files/b.txt` }, { maxBytes: 10 })).resolves.toMatchObject({ status: 'ok' });
+      const viaApiHost = connect(channelSettings(channelId, channelAccountId), { baseUrl: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}` });
+      await expect(viaApiHost.downloadAttachment({ url: `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/files/b.txt` }, { maxBytes: 10 })).resolves.toMatchObject({ status: 'ok' });
       // The API host got the token; the host it redirected to did not.
       expect(seen).toEqual([`Bearer ${TOKEN}`, undefined]);
     } finally {
@@ -415,19 +433,19 @@ describe('reportReplyStatus', () => {
   it('records SENT, READ and FAILED with the reason on the agent’s message', async () => {
     const { connector } = connectWithChannel();
     const thread = await customerThread(connector);
-    await connector.appendMessages!(thread, someMessages(1));
+    await connector.appendMessages(thread, someMessages(1));
     await fake.agentReply(thread.conversationId, { text: 'Your order ships today.' });
-    const [reply] = connector.parseWebhook!(received[0]);
+    const [reply] = connector.parseWebhook(received[0]);
     const ref = { remoteId: reply.remoteId, remoteThreadId: reply.remoteThreadId };
 
-    await connector.reportReplyStatus!(ref, { state: 'sent', at: new Date() });
-    await connector.reportReplyStatus!(ref, { state: 'delivered', at: new Date() });
-    await connector.reportReplyStatus!(ref, { state: 'read', at: new Date() });
+    await connector.reportReplyStatus(ref, { state: 'sent', at: new Date() });
+    await connector.reportReplyStatus(ref, { state: 'delivered', at: new Date() });
+    await connector.reportReplyStatus(ref, { state: 'read', at: new Date() });
     expect(fake.messageStatuses(reply.remoteId).map((u) => u.statusType)).toEqual(['SENT', 'SENT', 'READ']);
 
     const detail = 'more than 24 hours since the customer last wrote and no approved template is configured for this connection. Ask the customer to write again.';
-    await connector.reportReplyStatus!(ref, { state: 'refused', detail, at: new Date() });
-    await connector.reportReplyStatus!(ref, { state: 'failed', at: new Date() });
+    await connector.reportReplyStatus(ref, { state: 'refused', detail, at: new Date() });
+    await connector.reportReplyStatus(ref, { state: 'failed', at: new Date() });
     expect(fake.messageStatuses(reply.remoteId).slice(3)).toEqual([
       expect.objectContaining({ statusType: 'FAILED', errorMessage: detail }),
       expect.objectContaining({ statusType: 'FAILED', errorMessage: 'WhatsApp could not deliver this message. Send it again later.' }),
@@ -436,24 +454,44 @@ describe('reportReplyStatus', () => {
     expect(stored.status).toEqual({ statusType: 'FAILED', failureDetails: { errorMessage: 'WhatsApp could not deliver this message. Send it again later.' } });
   });
 
-  it('an unknown message is not_found; a connection without a channel is invalid_request', async () => {
+  it('reports a reply\'s statuses given in one batch in their order', async () => {
+    const { connector, built } = connectWithChannel();
+    const thread = await customerThread(connector);
+    await connector.appendMessages(thread, someMessages(1));
+    await fake.agentReply(thread.conversationId, { text: 'first' });
+    await fake.agentReply(thread.conversationId, { text: 'second' });
+    const [first, second] = received.flatMap((r) => connector.parseWebhook(r)).map((e) => ({ remoteId: e.remoteId, remoteThreadId: e.remoteThreadId }));
+    if (!hasFacet(built, 'replies')) throw new Error('a connection with a custom channel has replies');
+    fake.hang(300); // the first update answers late
+    await built.replies.reportStatus([
+      { reply: first, status: { state: 'sent', at: new Date() } },
+      { reply: second, status: { state: 'sent', at: new Date() } },
+      { reply: first, status: { state: 'read', at: new Date() } },
+      { reply: first, status: { state: 'failed', at: new Date() } },
+      { reply: second, status: { state: 'read', at: new Date() } },
+    ]);
+    expect(fake.messageStatuses(first.remoteId).map((u) => u.statusType)).toEqual(['SENT', 'READ', 'FAILED']);
+    expect(fake.messageStatuses(second.remoteId).map((u) => u.statusType)).toEqual(['SENT', 'READ']);
+  });
+
+  it('an unknown message is not_found; a connection without a channel has no replies', async () => {
     const { connector } = connectWithChannel();
-    await expect(rejection(connector.reportReplyStatus!({ remoteId: 'no-such-message' }, { state: 'sent', at: new Date() }))).resolves.toMatchObject({ kind: 'not_found', vendorStatus: 404 });
-    await expect(rejection(connect().reportReplyStatus!({ remoteId: 'x' }, { state: 'sent', at: new Date() }))).resolves.toMatchObject({ kind: 'invalid_request' });
+    await expect(rejection(connector.reportReplyStatus({ remoteId: 'no-such-message' }, { state: 'sent', at: new Date() }))).resolves.toMatchObject({ kind: 'not_found', vendorStatus: 404 });
+    expect(hasFacet(build(), 'replies')).toBe(false);
   });
 
   it('a 429 on the status update is rate_limited with Retry-After, and a hang is transient after the timeout', async () => {
     const { channelId, channelAccountId } = fake.seedCustomChannel({ webhookUrl: receiverUrl });
     const settings = { conversations: { enabled: true, channelId, channelAccountId, deliveryIdentifier: BUSINESS } };
     fake.failNext(429, { retryAfterSec: 3 });
-    await expect(rejection(connect(settings).reportReplyStatus!({ remoteId: 'm' }, { state: 'read', at: new Date() }))).resolves.toMatchObject({
+    await expect(rejection(connect(settings).reportReplyStatus({ remoteId: 'm' }, { state: 'read', at: new Date() }))).resolves.toMatchObject({
       kind: 'rate_limited',
       retryAfterMs: 3000,
     });
     deps = testDeps({ timeoutMs: 300 });
     fake.hang(3_000);
     const started = Date.now();
-    await expect(rejection(connect(settings).reportReplyStatus!({ remoteId: 'm' }, { state: 'read', at: new Date() }))).resolves.toMatchObject({ kind: 'transient' });
+    await expect(rejection(connect(settings).reportReplyStatus({ remoteId: 'm' }, { state: 'read', at: new Date() }))).resolves.toMatchObject({ kind: 'transient' });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 });
