@@ -65,7 +65,7 @@ export class PipedriveConnector implements CrmConnector {
   };
   /** Present when a consent person field is configured. */
   readonly consent?: ConsentFacet;
-  readonly erasure: ErasureFacet = { erase: oneByOne(({ contact }) => this.erasePerson(contact)) };
+  readonly erasure: ErasureFacet = { erase: oneByOne(({ contact }) => this.erasePerson(contact), { key: ({ contact }) => contact.id }) };
 
   private readonly client: PipedriveClient;
   private readonly settings: PipedriveSettings;
@@ -155,15 +155,7 @@ export class PipedriveConnector implements CrmConnector {
    * Threads of one person run one after the other (the second joins the lead the first opened),
    * different persons side by side.
    */
-  private async ensureLeads(requests: TicketRequest[]): Promise<RemoteRef[]> {
-    const byPerson = new Map<string, number[]>();
-    requests.forEach((r, i) => byPerson.set(r.thread.contact.id, [...(byPerson.get(r.thread.contact.id) ?? []), i]));
-    const results = new Array<RemoteRef>(requests.length);
-    await oneByOne(async (indexes: number[]) => {
-      for (const i of indexes) results[i] = await this.ensureLead(requests[i].thread, requests[i].known);
-    })([...byPerson.values()]);
-    return results;
-  }
+  private readonly ensureLeads = oneByOne(({ thread, known }: TicketRequest) => this.ensureLead(thread, known), { key: ({ thread }) => thread.contact.id });
 
   /**
    * `known` (the conversation's lead, or the customer's latest) while it is open and the
@@ -249,12 +241,16 @@ export class PipedriveConnector implements CrmConnector {
   // -------------------------------------------------------------------------------------------
   // consent
 
-  private readonly recordEach = oneByOne(async ({ contact, consent, field }: ConsentRequest & { field: string }) => {
-    // One field mirrors one scope: a transactional change must not overwrite marketing consent.
-    if (consent.scope !== this.settings.consentScope) return;
-    const value = consentValue(consent, { optedIn: this.settings.consentOptedInValue, optedOut: this.settings.consentOptedOutValue }, this.settings.timeZone);
-    await this.client.updatePerson(requireId(contact.id, 'person'), { custom_fields: { [field]: value } });
-  });
+  /** Changes of one person in the batch's order: an opt-out then an opt-in ends opted in. */
+  private readonly recordEach = oneByOne(
+    async ({ contact, consent, field }: ConsentRequest & { field: string }) => {
+      // One field mirrors one scope: a transactional change must not overwrite marketing consent.
+      if (consent.scope !== this.settings.consentScope) return;
+      const value = consentValue(consent, { optedIn: this.settings.consentOptedInValue, optedOut: this.settings.consentOptedOutValue }, this.settings.timeZone);
+      await this.client.updatePerson(requireId(contact.id, 'person'), { custom_fields: { [field]: value } });
+    },
+    { key: ({ contact }) => contact.id },
+  );
 
   // -------------------------------------------------------------------------------------------
   // erasure
