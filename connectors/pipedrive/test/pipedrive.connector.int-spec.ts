@@ -377,13 +377,4 @@ describe('limits and errors', () => {
     // New customer, first burst: 215 for the person, 30 for the lead (list + create), 10 for the note.
     expect(fake.tokensSpent()).toBe(215 + 30 + 10);
   });
-
-  it('declares the connection from PIPEDRIVE_API_TOKEN (and PIPEDRIVE_BASE_URL), and names what a partial declaration misses', () => {
-    expect(pipedrive.fromEnv!({ PIPEDRIVE_API_TOKEN: ' tok ' })).toEqual({ name: 'Pipedrive', credentials: expect.objectContaining({ apiToken: 'tok' }), settings: {} });
-    expect(pipedrive.fromEnv!({ PIPEDRIVE_API_TOKEN: 'tok', PIPEDRIVE_BASE_URL: 'https://acme.pipedrive.com' })).toMatchObject({ credentials: { apiToken: 'tok', baseUrl: 'https://acme.pipedrive.com' } });
-    expect(pipedrive.fromEnv!({ PIPEDRIVE_BASE_URL: 'https://acme.pipedrive.com' })).toEqual({ missing: ['PIPEDRIVE_API_TOKEN'] });
-    expect(pipedrive.endpoints({ apiToken: 't' }, {} as never)).toEqual(['https://api.pipedrive.com']);
-    expect(pipedrive.endpoints({ apiToken: 't', baseUrl: `${fake.url}/` }, {} as never)).toEqual([fake.url]);
-  });
-
 });
