@@ -18,6 +18,8 @@ import type {
   PipedriveDeal,
   PipedriveEnvelope,
   PipedriveErrorBody,
+  PipedriveFile,
+  PipedriveFileTarget,
   PipedriveId,
   PipedriveLead,
   PipedriveLeadInput,
@@ -178,6 +180,32 @@ export class PipedriveClient {
   /** DELETE /api/v1/notes/{id}. False when it was already gone. */
   async deleteNote(id: PipedriveId): Promise<boolean> {
     return (await this.orUndefined(this.call('notes.delete', 'v1', 'delete', ({ v1, c }) => v1.NotesApiFp(c.v1).deleteNote(id)))) !== undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Files (API v1 only)
+
+  /** POST /api/v1/files (multipart): the file lands in the Files tab of the person and lead/deal. */
+  async addFile(file: { bytes: Buffer; name: string; mimeType?: string }, to: PipedriveFileTarget): Promise<PipedriveFile> {
+    const blob = new File([new Uint8Array(file.bytes)], file.name, { type: file.mimeType ?? 'application/octet-stream' });
+    return (
+      await this.call<PipedriveFile>('files.add', 'v1', 'write', ({ v1, c }) =>
+        v1.FilesApiFp(c.v1).addFile(blob, to.deal_id, to.person_id, undefined, undefined, undefined, to.lead_id),
+      )
+    ).data;
+  }
+
+  /** GET /api/v1/persons/{id}/files, newest first: a plain list, which sees a file at once. */
+  async filesOfPerson(personId: PipedriveId, limit = LIST_LIMIT): Promise<PipedriveFile[]> {
+    const { data } = await this.call<PipedriveFile[] | null>('persons.files', 'v1', 'list', ({ v1, c }) =>
+      v1.PersonsApiFp(c.v1).getPersonFiles(personId, 0, limit, 'add_time DESC'),
+    );
+    return data ?? [];
+  }
+
+  /** DELETE /api/v1/files/{id}. False when it was already gone. */
+  async deleteFile(id: PipedriveId): Promise<boolean> {
+    return (await this.orUndefined(this.call('files.delete', 'v1', 'delete', ({ v1, c }) => v1.FilesApiFp(c.v1).deleteFile(id)))) !== undefined;
   }
 
   // -------------------------------------------------------------------------------------------

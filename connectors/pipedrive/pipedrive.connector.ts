@@ -36,6 +36,7 @@ import { PIPEDRIVE_DEFAULT_BASE_URL, resolvePipedriveSettings, type PipedriveCre
 import {
   consentValue,
   findTranscriptNote,
+  findUploadedFiles,
   findWrittenMessages,
   isOpen,
   joinsLead,
@@ -46,8 +47,9 @@ import {
   renderTranscriptNote,
   samePhone,
   toPipedrivePerson,
+  uploadName,
 } from './pipedrive.mapper';
-import type { PipedriveDeal, PipedriveId, PipedriveLead, PipedriveNote, PipedriveNoteInput } from './pipedrive.types';
+import type { PipedriveDeal, PipedriveFileTarget, PipedriveId, PipedriveLead, PipedriveNote } from './pipedrive.types';
 
 /** Most messages one timeline.append call carries across its threads (manifest.maxBatch). */
 export const PIPEDRIVE_MAX_BATCH = 50;
@@ -69,6 +71,7 @@ export class PipedriveConnector implements CrmConnector {
 
   private readonly client: PipedriveClient;
   private readonly settings: PipedriveSettings;
+  private readonly deps: ConnectorDeps;
   /** Where an operator opens a record: the company's domain, or app.pipedrive.com (which redirects there). */
   private readonly appOrigin: string;
 
@@ -79,6 +82,7 @@ export class PipedriveConnector implements CrmConnector {
   ) {
     const resolved = resolvePipedriveSettings(settings);
     this.settings = resolved;
+    this.deps = deps;
     this.client = new PipedriveClient(credentials, deps);
     this.appOrigin = this.client.origin === PIPEDRIVE_DEFAULT_BASE_URL ? 'https://app.pipedrive.com' : this.client.origin;
     this.timeline = {
@@ -87,7 +91,7 @@ export class PipedriveConnector implements CrmConnector {
       reconcile: { maybeCreated: 'consistent_read' },
       // A burst typed within this quiet period reaches Pipedrive in one call, hence one note.
       quietPeriodMs: Math.min(resolved.noteBurstMs, MAX_QUIET_MS),
-      uploadsMedia: false,
+      uploadsMedia: resolved.uploadMedia,
       append: async (batches) => (await this.appendEach(batches)).flat(),
     };
     if (resolved.leads) this.tickets = { ensure: (requests) => this.ensureLeads(requests) };
@@ -218,12 +222,39 @@ export class PipedriveConnector implements CrmConnector {
     for (const [messageId, note] of written) remote.set(messageId, this.noteRef(note.id));
 
     const pending = messages.filter((m) => !written.has(m.id));
-    const context = { customerName: thread.customer.profileName?.trim() || thread.customer.e164, timeZone: this.settings.timeZone };
+    const uploaded = await this.uploadMedia(thread, pending);
+    const context = { customerName: thread.customer.profileName?.trim() || thread.customer.e164, timeZone: this.settings.timeZone, uploaded };
     for (const burst of planNotes(pending, { burstMs: this.settings.noteBurstMs })) {
       const note = await this.client.addNote({ content: renderNote(burst, context), ...this.attachTo(thread) });
       for (const message of burst) remote.set(message.id, this.noteRef(note.id));
     }
     return messages.map((m) => ({ messageId: m.id, remote: remote.get(m.id)! }));
+  }
+
+  /**
+   * With uploadMedia: each stored file goes into Pipedrive's Files, named after its message (a
+   * file an earlier attempt may have uploaded is looked for in the person's files first). A file
+   * the media store cannot read is linked instead of holding the conversation up.
+   */
+  private async uploadMedia(thread: Thread, messages: UnifiedMessage[]): Promise<Map<string, string>> {
+    const withFiles = this.settings.uploadMedia ? messages.filter((m) => m.media?.storageKey) : [];
+    if (withFiles.length === 0) return new Map();
+    const target = this.attachTo(thread);
+    const maybe = withFiles.filter((m) => m.maybeCreated).map((m) => m.id);
+    const uploaded = maybe.length ? findUploadedFiles(await this.client.filesOfPerson(target.person_id), maybe) : new Map<string, string>();
+    for (const message of withFiles) {
+      if (uploaded.has(message.id)) continue;
+      let bytes: Buffer;
+      try {
+        bytes = await this.deps.media.read(message.media!);
+      } catch (error) {
+        this.deps.logger.warn('pipedrive: stored media could not be read; the note links to it instead', { type: message.type, error: error instanceof Error ? error.name : 'unknown' });
+        continue;
+      }
+      const file = await this.client.addFile({ bytes, name: uploadName(message), mimeType: message.media!.mimeType }, target);
+      uploaded.set(message.id, file.name ?? uploadName(message));
+    }
+    return uploaded;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -256,33 +287,36 @@ export class PipedriveConnector implements CrmConnector {
   // erasure
 
   /**
-   * Deletes the person's notes (they hold the conversation), the leads linked to the person (their
-   * titles carry the name and number) and the person. Pipedrive keeps a deleted person for 30 days
-   * before purging it for good; deals stay, without the person.
+   * Deletes the person's notes (they hold the conversation), files (its media), the leads linked to
+   * the person (their titles carry the name and number) and the person. Pipedrive keeps a deleted
+   * person for 30 days before purging it for good; deals stay, without the person.
    */
   private async erasePerson(contact: RemoteRef): Promise<ErasureReceipt> {
     const personId = parseId(contact.id);
     if (personId === undefined) return { outcome: 'not_found', detail: 'not a Pipedrive person id' };
     if (!(await this.client.getPerson(personId))) return { outcome: 'not_found' };
-    let notes = 0;
-    for (;;) {
-      const page = await this.client.recentNotes({ personId });
-      let deleted = 0;
-      for (const note of page) if (await this.client.deleteNote(note.id)) deleted += 1;
-      notes += deleted;
-      // A page that is empty, or whose notes were gone already, is the last.
-      if (deleted === 0) break;
-    }
-    let leads = 0;
-    for (const lead of await this.client.leadsOfPerson(personId)) if (await this.client.deleteLead(lead.id)) leads += 1;
+    const notes = await this.deleteAll(() => this.client.recentNotes({ personId }), (note) => this.client.deleteNote(note.id));
+    const files = await this.deleteAll(() => this.client.filesOfPerson(personId), (file) => this.client.deleteFile(file.id));
+    const leads = await this.deleteAll(() => this.client.leadsOfPerson(personId), (lead) => this.client.deleteLead(lead.id));
     if (!(await this.client.deletePerson(personId))) return { outcome: 'not_found' };
-    return { outcome: 'done', detail: `person deleted (Pipedrive purges it after 30 days) with ${notes} note(s) and ${leads} lead(s)` };
+    return { outcome: 'done', detail: `person deleted (Pipedrive purges it after 30 days) with ${notes} note(s), ${files} file(s) and ${leads} lead(s)` };
+  }
+
+  /** Deletes page after page until a page is empty, or holds only records gone already; returns how many went. */
+  private async deleteAll<T>(page: () => Promise<T[]>, remove: (record: T) => Promise<boolean>): Promise<number> {
+    let total = 0;
+    for (;;) {
+      let deleted = 0;
+      for (const record of await page()) if (await remove(record)) deleted += 1;
+      total += deleted;
+      if (deleted === 0) return total;
+    }
   }
 
   // -------------------------------------------------------------------------------------------
 
-  /** A note belongs to the person and, when the conversation has one, its lead or deal. */
-  private attachTo(thread: Thread): Omit<PipedriveNoteInput, 'content'> {
+  /** A note or file belongs to the person and, when the conversation has one, its lead or deal. */
+  private attachTo(thread: Thread): PipedriveFileTarget {
     const person_id = requireId(thread.contact.id, 'person');
     if (!thread.ticket) return { person_id };
     if (thread.ticket.type === 'deal') return { person_id, deal_id: requireId(thread.ticket.id, 'deal') };

@@ -89,6 +89,14 @@ export class PipedriveSettings {
   @Max(10 * 60_000)
   noteBurstMs = 10_000;
 
+  /**
+   * Photos, voice notes and documents uploaded into Pipedrive (the Files tab of the person and the
+   * lead/deal, 10 tokens each) besides the link in the note. Off: the note links to the file
+   * threadbridge stores (which is removed by retention and erasure, a Pipedrive copy is not).
+   */
+  @IsBoolean()
+  uploadMedia = false;
+
   /** IANA time zone of the WhatsApp times written into notes. */
   @IsString()
   @Matches(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/)

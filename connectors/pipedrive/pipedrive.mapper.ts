@@ -86,6 +86,8 @@ export interface RenderContext {
   /** How the customer is named in the note. */
   customerName: string;
   timeZone: string;
+  /** Messages whose file was uploaded to Pipedrive: messageId → the file's name there. */
+  uploaded?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -97,18 +99,36 @@ export function renderNote(messages: readonly UnifiedMessage[], context: RenderC
   const heading = `<p><b>WhatsApp</b> · ${escapeHtml(formatDate(first.timestamp, context.timeZone))}</p>`;
   const lines = messages.map((m) => {
     const author = m.direction === 'inbound' ? context.customerName : (m.author ?? 'Business');
-    const media = m.media ? `<br>${renderMedia(m.type, m.media)}` : '';
+    const media = m.media ? `<br>${renderMedia(m.type, m.media, context.uploaded?.get(m.id))}` : '';
     const text = m.text.trim() ? escapeHtml(m.text).replace(/\r?\n/g, '<br>') : '';
     return `<p>[${formatClock(m.timestamp, context.timeZone)}] <b>${escapeHtml(author)}</b>: ${text}${media}</p>`;
   });
   return [heading, ...lines, markerParagraph(MESSAGE_MARKER, messages.map((m) => m.id))].join('\n');
 }
 
-/** A file as a link an operator can open, or why it is missing. */
-export function renderMedia(type: string, media: MediaRef): string {
+/** A file as a link an operator can open (and where its Pipedrive copy is), or why it is missing. */
+export function renderMedia(type: string, media: MediaRef, uploadedAs?: string): string {
   const label = escapeHtml(media.filename ?? `${type}${extensionOf(media.mimeType)}`);
-  if (media.url && /^https?:\/\//i.test(media.url)) return `📎 <a href="${escapeHtml(media.url)}">${label}</a>`;
+  const link = media.url && /^https?:\/\//i.test(media.url) ? `<a href="${escapeHtml(media.url)}">${label}</a>` : undefined;
+  if (uploadedAs !== undefined) return `📎 ${link ?? label} (in Files: ${escapeHtml(uploadedAs)})`;
+  if (link) return `📎 ${link}`;
   return `📎 ${label} (${escapeHtml(media.unavailableReason ?? 'file not available')})`;
+}
+
+/** The name of a message's file in Pipedrive: readable, and starting with the message id (its marker). */
+export function uploadName(message: Pick<UnifiedMessage, 'id' | 'type' | 'media'>): string {
+  const original = message.media?.filename ?? `${message.type}${extensionOf(message.media?.mimeType)}`;
+  return `whatsapp-${message.id}-${original.replace(/[\\/:*?"<>|\s]+/g, '_')}`.slice(0, 200);
+}
+
+/** Which of `messageIds` have their file among `files` already: messageId → the file's name. */
+export function findUploadedFiles(files: readonly { name: string }[], messageIds: readonly string[]): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const id of messageIds) {
+    const file = files.find((f) => f.name.startsWith(`whatsapp-${id}-`));
+    if (file) found.set(id, file.name);
+  }
+  return found;
 }
 
 /** Which of `messageIds` the notes already hold, by note: messageId → note. */

@@ -70,9 +70,26 @@ export interface PipedriveNote {
   update_time?: string;
 }
 
-export interface PipedriveNoteInput {
+export interface PipedriveNoteInput extends Partial<PipedriveFileTarget> {
   content: string;
-  person_id?: PipedriveId;
+}
+
+/** A file as API v1 returns it. */
+export interface PipedriveFile {
+  id: PipedriveId;
+  name: string;
+  file_name?: string;
+  file_type?: string;
+  file_size?: number;
+  person_id?: PipedriveId | null;
+  lead_id?: string | null;
+  deal_id?: PipedriveId | null;
+  add_time?: string;
+}
+
+/** What a note or file belongs to: the person, and the conversation's lead or deal. */
+export interface PipedriveFileTarget {
+  person_id: PipedriveId;
   lead_id?: string;
   deal_id?: PipedriveId;
 }

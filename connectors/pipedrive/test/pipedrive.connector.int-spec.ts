@@ -163,6 +163,34 @@ describe('timeline: one note per burst', () => {
     expect(note.content).toContain('<b>Agent Smith</b>: Thanks, checking!');
   });
 
+  it('uploads stored media into the Files of the person and the lead with uploadMedia, once across a replay', async () => {
+    const connector = connect({ uploadMedia: true });
+    const thread = await leadThread(connector);
+    deps.media.put('media/photo-1', Buffer.from('jpeg bytes'));
+    const photo = aMessage({ type: 'image', text: 'the receipt', media: { storageKey: 'media/photo-1', mimeType: 'image/jpeg', filename: 'receipt 1.jpg', url: 'https://tb.example.com/m/1' } });
+    const lost = aMessage({ type: 'document', text: '', media: { storageKey: 'media/missing', mimeType: 'application/pdf', filename: 'offer.pdf' } });
+    await connector.appendMessages(thread, [photo, lost]);
+    expect(fake.files()).toEqual([expect.objectContaining({ name: `whatsapp-${photo.id}-receipt_1.jpg`, person_id: Number(thread.contact.id), lead_id: thread.ticket!.id, bytes: Buffer.from('jpeg bytes') })]);
+    const [note] = fake.notesOf(thread.contact.id);
+    expect(note.content).toContain(`<a href="https://tb.example.com/m/1">receipt 1.jpg</a> (in Files: whatsapp-${photo.id}-receipt_1.jpg)`);
+    expect(note.content).toContain('offer.pdf (file not available)');
+    expect(deps.logger.entries.filter((e) => e.level === 'warn')).toHaveLength(1);
+
+  });
+
+  it('does not upload a file twice when the upload’s answer was lost', async () => {
+    const connector = connect({ uploadMedia: true });
+    const thread = await leadThread(connector);
+    deps.media.put('media/photo-2', Buffer.from('png bytes'));
+    const photo = aMessage({ type: 'image', text: '', media: { storageKey: 'media/photo-2', mimeType: 'image/png' } });
+    fake.resetAfterNextCreate();
+    await expect(rejection(connector.appendMessages(thread, [photo]))).resolves.toMatchObject({ kind: 'transient' });
+    expect(fake.files()).toHaveLength(1);
+    await connector.appendMessages(thread, [{ ...photo, maybeCreated: true }]);
+    expect(fake.files()).toHaveLength(1);
+    expect(fake.notesOf(thread.contact.id)).toEqual([expect.objectContaining({ content: expect.stringContaining(`(in Files: whatsapp-${photo.id}-image.png)`) })]);
+  });
+
   it('notes on the person alone with leads off (and has no tickets facet then)', async () => {
     const built = build({ leads: false });
     expect(built.tickets).toBeUndefined();
@@ -311,13 +339,15 @@ describe('consent', () => {
 });
 
 describe('erasure', () => {
-  it('deletes the person, its notes and its leads, with a receipt; not_found the second time', async () => {
-    const connector = connect();
+  it('deletes the person, its notes, files and leads, with a receipt; not_found the second time', async () => {
+    const connector = connect({ uploadMedia: true });
     const thread = await leadThread(connector);
-    await connector.appendMessages(thread, [aMessage({ text: 'personal data' })]);
+    deps.media.put('media/id-card', Buffer.from('scan'));
+    await connector.appendMessages(thread, [aMessage({ text: 'personal data', type: 'image', media: { storageKey: 'media/id-card', mimeType: 'image/jpeg' } })]);
     await connector.attachTranscript(thread, aTranscript(thread));
     const receipt = await connector.eraseContact(thread.contact, thread.customer);
-    expect(receipt).toEqual({ outcome: 'done', detail: 'person deleted (Pipedrive purges it after 30 days) with 2 note(s) and 1 lead(s)' });
+    expect(receipt).toEqual({ outcome: 'done', detail: 'person deleted (Pipedrive purges it after 30 days) with 2 note(s), 1 file(s) and 1 lead(s)' });
+    expect(fake.files()).toHaveLength(0);
     expect(fake.persons()).toHaveLength(0);
     expect(fake.notes()).toHaveLength(0);
     expect(fake.leads()).toHaveLength(0);

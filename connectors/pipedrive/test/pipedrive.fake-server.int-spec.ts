@@ -139,6 +139,29 @@ describe('notes and leads (API v1)', () => {
   });
 });
 
+describe('files (API v1)', () => {
+  it('takes a multipart upload for a person, lists the person’s files and deletes one', async () => {
+    const person = fake.seedPerson({ name: 'Anna' });
+    const form = new FormData();
+    form.append('file', new File([new Uint8Array(Buffer.from('jpeg'))], 'photo.jpg', { type: 'image/jpeg' }));
+    form.append('person_id', String(person.id));
+    const response = await fetch(`${fake.url}/api/v1/files`, { method: 'POST', headers: { 'x-api-token': fake.apiToken }, body: form });
+    const added = (await response.json()) as { data: { id: number; name: string; file_size: number; person_id: number } };
+    expect(added.data).toMatchObject({ name: 'photo.jpg', file_size: 4, person_id: person.id });
+    expect(fake.files()[0].bytes.toString()).toBe('jpeg');
+    await expect(call('GET', `/api/v1/persons/${person.id}/files`)).resolves.toMatchObject({ json: { data: [{ id: added.data.id }] } });
+    await expect(call('DELETE', `/api/v1/files/${added.data.id}`)).resolves.toMatchObject({ status: 200 });
+    await expect(call('GET', `/api/v1/persons/${person.id}/files`)).resolves.toMatchObject({ json: { data: null } });
+  });
+
+  it('refuses an upload without a file or without anything to belong to', async () => {
+    const form = new FormData();
+    form.append('file', new File([new Uint8Array([1])], 'x.bin'));
+    const response = await fetch(`${fake.url}/api/v1/files`, { method: 'POST', headers: { 'x-api-token': fake.apiToken }, body: form });
+    expect(response.status).toBe(400);
+  });
+});
+
 describe('limits and faults', () => {
   it('sends the burst headers on every answer and a 429 over the burst limit, without Retry-After', async () => {
     fake.setBurstLimit(2);

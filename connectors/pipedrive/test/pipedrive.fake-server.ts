@@ -18,12 +18,15 @@
  *   for the two-second burst window; more requests in a window than `burstLimit` → 429 with those
  *   headers (no Retry-After). Each request spends its endpoint's tokens (API v2 half of v1) from
  *   `dailyTokens`; an empty budget → 429 until midnight UTC. `tokensSpent()` tells the total.
+ * - Files (API v1): POST /files (multipart: `file` and a person/lead/deal), GET /persons/{id}/files,
+ *   DELETE /files/{id}.
  * - Faults: `failNext(status, {retryAfterSec, body})`, `hang(ms)`, `setSearchLag(ms)`,
- *   `resetAfterNextCreate()` (the next POST that adds a person, note or lead is carried out, then
+ *   `resetAfterNextCreate()` (the next POST that adds a person, note, file or lead is carried out, then
  *   its connection is reset without an answer), latency.
  * - Sales side: seedPerson(), seedLead(), archiveLead(), convertLeadToDeal(), and read-back of
  *   persons, notes, leads, deals and requests.
  */
+import busboy from 'busboy';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
@@ -63,6 +66,20 @@ export interface FakeNote {
   deal_id: number | null;
   add_time: string;
   update_time: string;
+}
+
+export interface FakeFile {
+  id: number;
+  name: string;
+  file_name: string;
+  file_type: string;
+  file_size: number;
+  person_id: number | null;
+  lead_id: string | null;
+  deal_id: number | null;
+  add_time: string;
+  /** Internal: the bytes. */
+  bytes: Buffer;
 }
 
 export interface FakeLead {
@@ -149,6 +166,8 @@ interface Route {
   /** POSTs that add a record: what resetAfterNextCreate() cuts off. */
   creates?: boolean;
   handle(match: RegExpExecArray, query: URLSearchParams, body: Record<string, unknown>): Answer;
+  /** Takes multipart/form-data (the body's fields; `file` is {name, type, bytes}). */
+  multipart?: boolean;
 }
 
 interface Fault {
@@ -170,13 +189,14 @@ export class PipedriveFake {
   private readonly personsById = new Map<number, FakePerson>();
   private readonly notesById = new Map<number, FakeNote>();
   private readonly leadsById = new Map<string, FakeLead>();
+  private readonly filesById = new Map<number, FakeFile>();
   private readonly dealsById = new Map<number, FakeDeal>();
   private readonly log: FakeRequestLog[] = [];
   private readonly faults: Fault[] = [];
   private burst: number[] = [];
   private spent = 0;
   private resets = 0;
-  private seq = { person: 100, note: 5_000, deal: 700 };
+  private seq = { person: 100, note: 5_000, deal: 700, file: 9_000 };
 
   constructor(options: PipedriveFakeOptions = {}) {
     this.apiToken = options.apiToken ?? 'pipedrive-test-token';
@@ -294,6 +314,10 @@ export class PipedriveFake {
     return this.leadsById.get(id);
   }
 
+  files(): FakeFile[] {
+    return [...this.filesById.values()];
+  }
+
   deals(): FakeDeal[] {
     return [...this.dealsById.values()];
   }
@@ -388,14 +412,18 @@ export class PipedriveFake {
     }
 
     let body: Record<string, unknown> = {};
-    if (raw.length > 0) {
+    if (route.multipart) {
+      const form = await parseMultipart(req.headers, raw).catch(() => undefined);
+      if (!form) return reply(failure(400, 'Invalid multipart body'));
+      body = form;
+    } else if (raw.length > 0) {
       try {
         body = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
       } catch {
         return reply(failure(400, 'Invalid JSON body'));
       }
     }
-    entry.body = body;
+    entry.body = route.multipart ? { ...body, file: body.file ? '(bytes)' : undefined } : body;
     entry.tokens = route.cost;
     this.spent += route.cost;
     const answer = route.handle(match, url.searchParams, body);
@@ -511,6 +539,14 @@ export class PipedriveFake {
       }),
       v1('DELETE', '/notes/(\\d+)', 'delete', (m) => (this.notesById.delete(Number(m[1])) ? ok({ id: Number(m[1]) }) : failure(404, 'Note not found'))),
 
+      { ...v1('POST', '/files', 'write', (_m, _q, body) => this.addFile(body), true), multipart: true },
+      v1('GET', '/persons/(\\d+)/files', 'list', (m, q) => {
+        if (!this.livePerson(m[1])) return failure(404, 'Person not found');
+        const files = this.files().filter((f) => f.person_id === Number(m[1])).map(({ bytes: _bytes, ...file }) => file);
+        return this.v1Page(sortV1(files, q.get('sort') ?? 'id ASC'), q);
+      }),
+      v1('DELETE', '/files/(\\d+)', 'delete', (m) => (this.filesById.delete(Number(m[1])) ? ok({ id: Number(m[1]) }) : failure(404, 'File not found'))),
+
       v1('POST', '/leads', 'write', (_m, _q, body) => this.addLead(body), true),
       v1('GET', '/leads', 'list', (_m, q) => {
         const archived = q.get('archived_status') ?? 'not_archived';
@@ -602,6 +638,32 @@ export class PipedriveFake {
     const note: FakeNote = { id: ++this.seq.note, content: body.content, user_id: USER_ID, person_id: personId, lead_id: leadId, deal_id: dealId, add_time: stamp.v1, update_time: stamp.v1 };
     this.notesById.set(note.id, note);
     return ok(note);
+  }
+
+  private addFile(body: Record<string, unknown>): Answer {
+    const file = body.file as { name: string; type: string; bytes: Buffer } | undefined;
+    if (!file) return failure(400, 'No file was uploaded.');
+    const personId = body.person_id === undefined ? null : Number(body.person_id);
+    const leadId = typeof body.lead_id === 'string' ? body.lead_id : null;
+    const dealId = body.deal_id === undefined ? null : Number(body.deal_id);
+    if (personId === null && leadId === null && dealId === null && body.org_id === undefined) return failure(400, 'Item (deal, person, organization, product, activity, lead or project) must be specified.');
+    if (personId !== null && !this.livePerson(String(personId))) return failure(404, 'Person not found');
+    if (leadId !== null && !this.leadsById.has(leadId)) return failure(404, 'Lead not found');
+    const record: FakeFile = {
+      id: ++this.seq.file,
+      name: file.name,
+      file_name: `${this.seq.file}_${file.name}`,
+      file_type: file.name.split('.').pop() ?? 'unknown',
+      file_size: file.bytes.length,
+      person_id: personId,
+      lead_id: leadId,
+      deal_id: dealId,
+      add_time: this.stamp().v1,
+      bytes: file.bytes,
+    };
+    this.filesById.set(record.id, record);
+    const { bytes: _bytes, ...visible } = record;
+    return ok(visible);
   }
 
   private addLead(body: Record<string, unknown>): Answer {
@@ -728,6 +790,23 @@ function sortV1<T extends object>(items: T[], sort: string): T[] {
   const sign = descending ? -1 : 1;
   const value = (item: T) => (item as Record<string, unknown>)[field] as string | number;
   return ordered.sort((a, b) => (value(a) < value(b) ? -sign : value(a) > value(b) ? sign : 0));
+}
+
+/** A multipart/form-data body: its fields, and `file` as {name, type, bytes}. */
+function parseMultipart(headers: http.IncomingHttpHeaders, raw: Buffer): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, unknown> = {};
+    const parser = busboy({ headers, limits: { fileSize: 50 * 1024 * 1024, files: 1 } });
+    parser.on('field', (name, value) => (fields[name] = value));
+    parser.on('file', (name, stream, info) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => (fields[name] = { name: info.filename, type: info.mimeType, bytes: Buffer.concat(chunks) }));
+    });
+    parser.on('close', () => resolve(fields));
+    parser.on('error', reject);
+    parser.end(raw);
+  });
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {

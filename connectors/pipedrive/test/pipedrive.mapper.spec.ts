@@ -21,6 +21,8 @@ import {
   renderTranscriptNote,
   samePhone,
   toPipedrivePerson,
+  findUploadedFiles,
+  uploadName,
 } from '../pipedrive.mapper';
 import type { PipedriveDeal, PipedriveLead, PipedriveNote, PipedrivePersonSearchItem } from '../pipedrive.types';
 
@@ -98,6 +100,15 @@ describe('notes', () => {
     ['no link but a javascript: url', 'image', { url: 'javascript:alert(1)' }, '📎 image (file not available)'],
   ] as const)('renderMedia: %s', (_name, type, media, expected) => {
     expect(renderMedia(type, media)).toBe(expected);
+  });
+
+  it('names an uploaded file after its message, and says in the note where the copy is', () => {
+    const message = aMessage({ id: 'm-1', type: 'document', media: { filename: 'Offer 2026/03.pdf', url: 'https://tb.example.com/m/9' } });
+    expect(uploadName(message)).toBe('whatsapp-m-1-Offer_2026_03.pdf');
+    expect(uploadName(aMessage({ id: 'm-2', type: 'audio', media: { mimeType: 'audio/ogg' } }))).toBe('whatsapp-m-2-audio.ogg');
+    expect(renderMedia('document', message.media!, 'whatsapp-m-1-Offer_2026_03.pdf')).toBe('📎 <a href="https://tb.example.com/m/9">Offer 2026/03.pdf</a> (in Files: whatsapp-m-1-Offer_2026_03.pdf)');
+    const files = [{ name: 'whatsapp-m-1-Offer_2026_03.pdf' }, { name: 'contract.pdf' }, { name: 'whatsapp-m-10-x.jpg' }];
+    expect([...findUploadedFiles(files, ['m-1', 'm-2'])]).toEqual([['m-1', 'whatsapp-m-1-Offer_2026_03.pdf']]);
   });
 
   it('finds which messages the person’s notes already hold, by their marker', () => {
