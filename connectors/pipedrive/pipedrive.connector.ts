@@ -142,7 +142,8 @@ export class PipedriveConnector implements CrmConnector {
     }
     for (const term of phoneVariants(customer.e164)) {
       const hit = pickPerson(await this.client.searchPersonsByPhone(term), customer.e164);
-      if (hit) return this.personRef(hit.id);
+      // The index lags deletions as it lags writes: a hit is checked (1 token) before it is used.
+      if (hit && (await this.client.getPerson(hit.id))) return this.personRef(hit.id);
     }
     const recent = (await this.client.recentPersons())
       .filter((p) => !p.is_deleted && (p.phones ?? []).some((phone) => samePhone(phone.value, customer.e164)))
@@ -162,11 +163,11 @@ export class PipedriveConnector implements CrmConnector {
   private readonly ensureLeads = oneByOne(({ thread, known }: TicketRequest) => this.ensureLead(thread, known), { key: ({ thread }) => thread.contact.id });
 
   /**
-   * `known` (the conversation's lead, or the customer's latest) while it is open and the
-   * conversation opened within leadReuseHours of its last activity; a known lead that is gone was
-   * usually converted into a deal: the person's open deal then, on the same terms. Else the
-   * person's newest open lead on the same terms — which also finds a lead an earlier attempt
-   * created but never reported (a consistent list, not the search index) — else a new lead.
+   * `known` (the conversation's lead or deal, or the customer's latest) while it is open and the
+   * conversation opened within leadReuseHours of its last activity; else, on the same terms, the
+   * person's newest open lead — which also finds a lead an earlier attempt created but never
+   * reported (a consistent list, not the search index) — or their newest open deal (a lead
+   * converted while they chatted, a deal in negotiation); else a new lead.
    */
   private async ensureLead(thread: Thread, known?: RemoteRef): Promise<RemoteRef> {
     const personId = requireId(thread.contact.id, 'person');
@@ -177,20 +178,18 @@ export class PipedriveConnector implements CrmConnector {
     } else if (known) {
       const lead = await this.client.getLead(known.id);
       if (lead && (await this.joins(thread, lead))) return this.leadRef(lead.id);
-      if (!lead) {
-        const deal = (await this.client.openDealsOfPerson(personId))[0];
-        if (deal && (await this.joins(thread, deal))) return this.dealRef(deal.id);
-      }
     }
-    const newest = (await this.client.leadsOfPerson(personId)).find(isOpen);
-    if (newest && newest.id !== known?.id && (await this.joins(thread, newest))) return this.leadRef(newest.id);
-    const lead = await this.client.addLead({
+    const lead = (await this.client.leadsOfPerson(personId)).find(isOpen);
+    if (lead && lead.id !== known?.id && (await this.joins(thread, lead))) return this.leadRef(lead.id);
+    const deal = (await this.client.openDealsOfPerson(personId))[0];
+    if (deal && String(deal.id) !== known?.id && (await this.joins(thread, deal))) return this.dealRef(deal.id);
+    const created = await this.client.addLead({
       title: renderLeadTitle(this.settings.leadTitleTemplate, thread, this.settings.timeZone),
       person_id: personId,
       owner_id: this.settings.leadOwnerId,
       label_ids: this.settings.leadLabelIds,
     });
-    return this.leadRef(lead.id);
+    return this.leadRef(created.id);
   }
 
   /**

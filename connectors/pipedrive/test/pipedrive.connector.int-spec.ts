@@ -100,6 +100,17 @@ describe('contacts', () => {
     expect(fake.requestsTo('GET', '/api/v2/persons').length).toBeGreaterThan(0);
   });
 
+  it('skips a search hit the lagging index still holds after the person was deleted', async () => {
+    const connector = connect();
+    const customer = aCustomer({ waId: '48601234567' });
+    const first = await connector.ensureContact(customer);
+    fake.setSearchLag(10_000);
+    fake.deletePerson(first.id);
+    const second = await connector.ensureContact(customer);
+    expect(second.id).not.toBe(first.id);
+    expect(fake.contactsMatching('+48601234567')).toBe(1);
+  });
+
   it('checks `known` with one request, and looks again when that person was deleted', async () => {
     const connector = connect();
     const customer = aCustomer({ waId: '48601234567' });
@@ -300,6 +311,9 @@ describe('tickets: a lead per conversation', () => {
     await connector.appendMessages({ ...thread, ticket: ref }, [aMessage({ text: 'about the deal' })]);
     expect(fake.notesOf(thread.contact.id).find((n) => n.content.includes('about the deal'))).toMatchObject({ deal_id: deal.id, lead_id: null });
     await expect(connector.ensureTicket(thread, ref)).resolves.toHaveProperty('id', String(deal.id));
+    // After the core dropped the link (a note to the converted lead answered 404), without `known`:
+    await expect(connector.ensureTicket(thread)).resolves.toHaveProperty('id', String(deal.id));
+    expect(fake.leads()).toHaveLength(0);
   });
 });
 
@@ -404,7 +418,8 @@ describe('limits and errors', () => {
     await connector.appendMessages(thread, [aMessage({ text: 'a' }), aMessage({ text: 'b' })]);
     expect(deps.budget.acquired).toBe(fake.tokensSpent());
     expect(fake.requests().filter((r) => r.path.startsWith('/api/v1/persons'))).toHaveLength(0);
-    // New customer, first burst: 215 for the person, 30 for the lead (list + create), 10 for the note.
-    expect(fake.tokensSpent()).toBe(215 + 30 + 10);
+    // New customer, first burst: 215 for the person, 40 for the lead (leads and deals listed, then
+    // the create), 10 for the note.
+    expect(fake.tokensSpent()).toBe(215 + 40 + 10);
   });
 });

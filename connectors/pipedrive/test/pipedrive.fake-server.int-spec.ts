@@ -78,6 +78,16 @@ describe('persons and search', () => {
     expect((await search('+48601234567')).json.data.items).toHaveLength(1);
   });
 
+  it('keeps a deleted person in the search index until the deletion has been indexed', async () => {
+    const person = fake.seedPerson({ name: 'Anna', phones: ['+48601234567'] });
+    fake.setSearchLag(300);
+    await call('DELETE', `/api/v2/persons/${person.id}`);
+    expect((await search('+48601234567')).json.data.items).toHaveLength(1);
+    await expect(call('GET', `/api/v2/persons/${person.id}`)).resolves.toMatchObject({ status: 404 });
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await search('+48601234567')).json.data.items).toHaveLength(0);
+  });
+
   it('keeps the old phones in the index until an update has been indexed', async () => {
     const person = fake.seedPerson({ name: 'Anna', phones: ['+48 601 000 000'] });
     fake.setSearchLag(10_000);

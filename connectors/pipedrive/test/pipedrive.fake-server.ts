@@ -344,6 +344,17 @@ export class PipedriveFake {
     return this.insertLead({ title: input.title, person_id: Number(input.personId) }, input.addedAt);
   }
 
+  /** Marks the person deleted (404 from then on); the search index sees it `searchLagMs` later. */
+  deletePerson(id: number | string): FakePerson | undefined {
+    const person = this.livePerson(String(id));
+    if (!person) return undefined;
+    const before = { name: person.name, phones: person.phones.map((p) => p.value) };
+    person.is_deleted = true;
+    person.update_time = this.stamp().v2;
+    this.reindex(person, before);
+    return person;
+  }
+
   archiveLead(id: string): void {
     const lead = this.leadsById.get(id);
     if (lead) lead.is_archived = true;
@@ -510,11 +521,8 @@ export class PipedriveFake {
       }),
       v2('PATCH', '/persons/(\\d+)', 'write', (m, _q, body) => this.updatePerson(m[1], body)),
       v2('DELETE', '/persons/(\\d+)', 'delete', (m) => {
-        const person = this.livePerson(m[1]);
-        if (!person) return failure(404, 'Person not found');
-        person.is_deleted = true;
-        person.update_time = this.stamp().v2;
-        return ok({ id: person.id });
+        const person = this.deletePerson(m[1]);
+        return person ? ok({ id: person.id }) : failure(404, 'Person not found');
       }),
 
       v2('GET', '/deals/(\\d+)', 'get', (m) => {
@@ -578,8 +586,9 @@ export class PipedriveFake {
     const fields = (q.get('fields') ?? 'name,phone,email,notes,custom_fields').split(',');
     const matches = (value: string) => (exact ? value.toLowerCase() === term : value.toLowerCase().includes(term));
     const now = this.now();
-    const items = this.persons()
-      .map((person) => ({ person, seen: person.indexedAt <= now ? { name: person.name, phones: person.phones.map((p) => p.value) } : person.indexed }))
+    // What the index holds: the person as it is once indexed (nothing once deleted), else as it was.
+    const items = [...this.personsById.values()]
+      .map((person) => ({ person, seen: person.indexedAt <= now ? (person.is_deleted ? undefined : { name: person.name, phones: person.phones.map((p) => p.value) }) : person.indexed }))
       .filter(({ seen }) => seen !== undefined && ((fields.includes('phone') && seen.phones.some(matches)) || (fields.includes('name') && matches(seen.name))))
       .slice(0, Math.min(Number(q.get('limit') ?? 100), 500))
       .map(({ person, seen }) => ({
