@@ -421,5 +421,6 @@ describe('limits and errors', () => {
     // New customer, first burst: 215 for the person, 40 for the lead (leads and deals listed, then
     // the create), 10 for the note.
     expect(fake.tokensSpent()).toBe(215 + 40 + 10);
+    expect(fake.requestCount()).toBe(10 + 2 + 3 + 1);
   });
 });
