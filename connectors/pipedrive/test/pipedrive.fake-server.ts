@@ -194,6 +194,7 @@ export class PipedriveFake {
   private readonly log: FakeRequestLog[] = [];
   private readonly faults: Fault[] = [];
   private burst: number[] = [];
+  private readonly sleepers = new Set<() => void>();
   private spent = 0;
   private resets = 0;
   private seq = { person: 100, note: 5_000, deal: 700, file: 9_000 };
@@ -219,6 +220,9 @@ export class PipedriveFake {
   }
 
   async close(): Promise<void> {
+    // Hung requests end with the server, so no timer outlives it.
+    for (const wake of this.sleepers) wake();
+    this.sleepers.clear();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -397,10 +401,10 @@ export class PipedriveFake {
       res.end(JSON.stringify(answer.body));
     };
 
-    if (this.options.latencyMs > 0) await sleep(this.options.latencyMs);
+    if (this.options.latencyMs > 0) await this.sleep(this.options.latencyMs);
     const fault = this.faults.shift();
     if (fault?.kind === 'hang') {
-      await sleep(fault.ms);
+      await this.sleep(fault.ms);
       if (res.destroyed) {
         entry.status = -1;
         return;
@@ -446,6 +450,19 @@ export class PipedriveFake {
       return;
     }
     reply(answer);
+  }
+
+  /** A pause that close() cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
   }
 
   private injected(fault: Fault): Answer {
@@ -825,10 +842,6 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export async function startPipedriveFake(options: PipedriveFakeOptions = {}): Promise<PipedriveFake> {
