@@ -129,4 +129,19 @@ describe('WhatsApp chats into Pipedrive', () => {
       pipedrive.setSearchLag(0);
     }
   });
+
+  it('erases the customer in Pipedrive too: person, notes and lead deleted, with a receipt', async () => {
+    const waId = '48601234999';
+    const [person] = pipedrive.persons().filter((p) => p.phones.some((ph) => ph.value === '+48601234999'));
+    const [{ id: contactId }] = await service.db.query(`SELECT id FROM contacts WHERE wa_id = $1`, [waId]);
+    const res = await api.delete(`${service.url}/api/v1/contacts/${contactId}`);
+    expect(res.status).toBe(202);
+    const erasure = async () => (await api.get(`${service.url}/api/v1/erasures/${res.data.id}`)).data as { status: string; receipts: { targetName: string; status: string; detail?: string }[] };
+    await eventually(async () => (await erasure()).status === 'done', 'Pipedrive erased the customer');
+    expect((await erasure()).receipts.find((r) => r.targetName === 'Pipedrive sales')).toMatchObject({ status: 'done', detail: expect.stringMatching(/^person deleted .* with 2 note\(s\), 0 file\(s\) and 1 lead\(s\)$/) });
+    expect(pipedrive.person(person.id)?.is_deleted).toBe(true);
+    expect(pipedrive.notesOf(person.id)).toEqual([]);
+    expect(pipedrive.leads().filter((l) => l.person_id === person.id)).toEqual([]);
+    expect(pipedrive.persons().filter((p) => p.id !== person.id).length).toBeGreaterThan(0); // the others stay
+  });
 });
