@@ -3,7 +3,7 @@
 import jest from 'eslint-plugin-jest';
 import tseslint from 'typescript-eslint';
 
-const vendorFolders = ['hubspot', 'zendesk'];
+const vendorFolders = ['hubspot', 'zendesk', 'pipedrive'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**'] },

@@ -5,10 +5,11 @@
  */
 import type { ConnectorDefinition } from './_sdk/contract';
 import { hubspot } from './hubspot';
+import { pipedrive } from './pipedrive';
 import { webhook } from './webhook';
 import { zendesk } from './zendesk';
 
-export const CONNECTORS = [hubspot, zendesk, webhook] as const;
+export const CONNECTORS = [hubspot, zendesk, pipedrive, webhook] as const;
 
 /** A connector definition of any vendor, as the core handles it. */
 export type AnyConnectorDefinition = (typeof CONNECTORS)[number];

@@ -53,9 +53,9 @@ const boastful: ConnectorDefinition = {
 describe('ConnectorRegistry', () => {
   it('lists every connector of connectors/index.ts and refuses unknown ids with the known ones', () => {
     expect(registry.list().map((d) => d.manifest.id)).toEqual([...CONNECTOR_IDS]);
-    expect(registry.find('pipedrive')).toBeUndefined();
-    expect(() => registry.get('pipedrive')).toThrow(UnknownConnectorError);
-    expect(() => registry.get('pipedrive')).toThrow("unknown connector 'pipedrive'; known connectors: hubspot, zendesk");
+    expect(registry.find('salesforce')).toBeUndefined();
+    expect(() => registry.get('salesforce')).toThrow(UnknownConnectorError);
+    expect(() => registry.get('salesforce')).toThrow(`unknown connector 'salesforce'; known connectors: ${CONNECTOR_IDS.join(', ')}`);
   });
 
   describe('settings', () => {

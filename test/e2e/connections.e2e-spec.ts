@@ -180,9 +180,9 @@ describe('Connections API on Postgres + Redis', () => {
     expect(longName.status).toBe(400);
     expect(JSON.stringify(longName.data.message)).toContain('name must be shorter than or equal to 100 characters');
 
-    const unknown = await http.post(api, { connectorId: 'pipedrive', name: 'bad', credentials: {} }, auth);
+    const unknown = await http.post(api, { connectorId: 'salesforce', name: 'bad', credentials: {} }, auth);
     expect(unknown.status).toBe(400);
-    expect(unknown.data.message).toBe(`unknown connector 'pipedrive'; known connectors: ${CONNECTOR_IDS.join(', ')}`);
+    expect(unknown.data.message).toBe(`unknown connector 'salesforce'; known connectors: ${CONNECTOR_IDS.join(', ')}`);
 
     const dto = await http.post(api, { connectorId: 'hubspot', name: 'bad', credentials: { baseUrl: 'not a url' }, settings: { tickets: { pipeline: '' }, ticket: {} } }, auth);
     expect(dto.status).toBe(400);
