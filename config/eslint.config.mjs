@@ -1,9 +1,13 @@
 // Lint rules that keep the architecture honest: connectors import only the connector kit, the
 // core reaches vendor code only through connectors/index.ts, and tests' expectations are awaited.
+import { readdirSync } from 'node:fs';
 import jest from 'eslint-plugin-jest';
 import tseslint from 'typescript-eslint';
 
-const vendorFolders = ['hubspot', 'zendesk', 'pipedrive'];
+// Every connector folder (not _sdk): a new connector is covered without editing this file.
+const vendorFolders = readdirSync(new URL('../connectors', import.meta.url), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && !entry.name.startsWith('_') && !entry.name.startsWith('.'))
+  .map((entry) => entry.name);
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.data/**', 'coverage/**'] },
