@@ -16,7 +16,6 @@ import type { ConnectionEntity, ConnectionStatus } from './entities/connection.e
 
 export type { ResolvedConnection };
 
-
 export interface CreateConnectionInput {
   connectorId: string;
   name: string;
@@ -260,9 +259,6 @@ export class ConnectionsService {
     await this.repo.recordSuccess(id);
   }
 
-
-
-
   // ---------------------------------------------------------------------------------------------
 
   private async findOrFail(id: string): Promise<ConnectionEntity> {
@@ -270,10 +266,6 @@ export class ConnectionsService {
     if (!row) throw new ConnectionNotFoundError(id);
     return row;
   }
-
-
-
-
 
   /** Writes the changes and, when the connection can run again, releases the work that waited for it. */
   async applyChanges(current: ConnectionEntity, changes: ConnectionChanges): Promise<void> {
@@ -348,7 +340,6 @@ export class ConnectionsService {
     }
     return capabilities;
   }
-
 
   private async view(row: ConnectionEntity): Promise<ConnectionView> {
     const definition = this.registry.find(row.connectorId);
