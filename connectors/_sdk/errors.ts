@@ -72,3 +72,41 @@ export function kindForHttpStatus(status: number): ConnectorErrorKind {
   if (status >= 400) return 'invalid_request';
   return 'permanent';
 }
+
+/**
+ * Error codes of network failures worth retrying, in the spellings of node, undici and axios.
+ * A connector's transport layer answers `transient` for them.
+ */
+const TRANSIENT_NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+/** Whether `code` names a network failure worth retrying. */
+export function isTransientNetworkCode(code: unknown): code is string {
+  return typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code);
+}
+
+/** The errno-style code of a failed request, on the error or on its cause (where undici puts it). */
+export function networkErrorCode(error: unknown): string | undefined {
+  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Hides anything that looks like a phone number (vendors echo invalid values in their messages), shortened to `maxLength`. */
+export function redactPhoneNumbers(text: string, maxLength = 300): string {
+  return text.replace(/\+?\d[\d\s().-]{5,}\d/g, '[redacted]').slice(0, maxLength);
+}

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { Client } from '@hubspot/api-client';
 import type { AttachmentDownload, ConnectorDeps, HttpPort } from '../_sdk/contract';
 import { readCapped } from '../_sdk/download';
-import { ConnectorError, kindForHttpStatus, parseRetryAfter, type ConnectorErrorKind } from '../_sdk/errors';
+import { ConnectorError, isTransientNetworkCode, kindForHttpStatus, parseRetryAfter, redactPhoneNumbers, type ConnectorErrorKind } from '../_sdk/errors';
 import { HUBSPOT_DEFAULT_BASE_URL, type HubspotCredentials } from './hubspot.credentials';
 import type {
   HubspotBatchResult,
@@ -80,13 +80,6 @@ function isSdkHttpError(err: unknown): err is SdkHttpError {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'number' && 'headers' in err;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET']);
-
-/** Hides anything that looks like a phone number (HubSpot echoes invalid values in messages). */
-function redact(text: string): string {
-  return text.replace(/\+?\d[\d\s().-]{5,}\d/g, '[redacted]').slice(0, 300);
-}
-
 /**
  * Translates anything the SDK (or the network under it) throws into a ConnectorError.
  * - HTTP errors by status: 401/403 auth, 404 not_found, 409 conflict, 429 rate_limited (delay
@@ -114,7 +107,7 @@ export function toConnectorError(err: unknown, operation: string): ConnectorErro
             ? 3_600_000
             : Number(headers['x-hubspot-ratelimit-interval-milliseconds']) || 10_000);
     }
-    const detail = [body.category, redact(vendorMessage), body.correlationId && `correlationId ${body.correlationId}`].filter(Boolean).join(': ');
+    const detail = [body.category, redactPhoneNumbers(vendorMessage), body.correlationId && `correlationId ${body.correlationId}`].filter(Boolean).join(': ');
     return new ConnectorError(kind, `HubSpot ${operation} failed with HTTP ${status}${detail ? ` (${detail})` : ''}`, {
       vendorStatus: status,
       retryAfterMs,
@@ -123,10 +116,10 @@ export function toConnectorError(err: unknown, operation: string): ConnectorErro
   }
   const code = (err as { code?: unknown; errno?: unknown })?.code ?? (err as { errno?: unknown })?.errno;
   const name = (err as { name?: string })?.name;
-  if ((typeof code === 'string' && NETWORK_CODES.has(code)) || name === 'FetchError' || name === 'AbortError') {
+  if (isTransientNetworkCode(code) || name === 'FetchError' || name === 'AbortError') {
     return new ConnectorError('transient', `HubSpot ${operation} failed: network error${typeof code === 'string' ? ` ${code}` : ''}`, { cause: err });
   }
-  return new ConnectorError('permanent', `HubSpot ${operation} failed: ${redact(err instanceof Error ? err.message : String(err))}`, { cause: err });
+  return new ConnectorError('permanent', `HubSpot ${operation} failed: ${redactPhoneNumbers(err instanceof Error ? err.message : String(err))}`, { cause: err });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -232,7 +225,7 @@ type SdkBatchResponse = { results: SdkObject[]; errors?: { category: string; mes
 /** A batch answer; the failed inputs' messages lose anything that looks like a phone number (they end up in logs). */
 const toBatchResult = (response: SdkBatchResponse): HubspotBatchResult => ({
   results: response.results.map(toObject),
-  errors: (Array.isArray(response.errors) ? response.errors : []).map((e) => ({ category: e.category, message: e.message === undefined ? undefined : redact(e.message), status: e.status })),
+  errors: (Array.isArray(response.errors) ? response.errors : []).map((e) => ({ category: e.category, message: e.message === undefined ? undefined : redactPhoneNumbers(e.message), status: e.status })),
 });
 
 export class HubspotClient {

@@ -12,7 +12,7 @@ import type { Agent } from 'node:http';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { v1 as V1, v2 as V2 } from 'pipedrive';
 import type { ConnectorDeps } from '../_sdk/contract';
-import { ConnectorError, parseRetryAfter } from '../_sdk/errors';
+import { ConnectorError, isTransientNetworkCode, networkErrorCode, parseRetryAfter, redactPhoneNumbers } from '../_sdk/errors';
 import { pipedriveOrigin, type PipedriveCredentials } from './pipedrive.credentials';
 import type {
   PipedriveDeal,
@@ -277,7 +277,7 @@ export class PipedriveClient {
     try {
       response = (await request(this.http)) as AxiosResponse;
     } catch (error) {
-      this.deps.logger.debug('pipedrive request failed', { operation, ms: Date.now() - started, error: errorCodeOf(error) });
+      this.deps.logger.debug('pipedrive request failed', { operation, ms: Date.now() - started, error: networkErrorCode(error) });
       throw toConnectorError({ operation, cause: error, timeoutMs: this.deps.timeoutMs });
     }
     this.deps.logger.debug('pipedrive request', { operation, status: response.status, ms: Date.now() - started });
@@ -328,24 +328,6 @@ export interface PipedriveFailure {
   now?: number;
 }
 
-const TRANSIENT_NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
-
-/** Hides anything that looks like a phone number: Pipedrive's validation messages may echo values. */
-function redact(text: string): string {
-  return text.replace(/\+?\d[\d\s().-]{5,}\d/g, '[redacted]').slice(0, 200);
-}
-
 function header(headers: Record<string, unknown> | undefined, name: string): string | undefined {
   if (!headers) return undefined;
   const value = Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1];
@@ -377,19 +359,19 @@ export function toConnectorError(failure: PipedriveFailure): ConnectorError {
   const { operation, status, cause } = failure;
   const what = `Pipedrive ${operation}`;
   if (status === undefined) {
-    const code = errorCodeOf(cause);
+    const code = networkErrorCode(cause);
     const name = (cause as { name?: string } | undefined)?.name;
     if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || name === 'AbortError' || name === 'CanceledError') {
       return new ConnectorError('transient', `${what}: no response within ${failure.timeoutMs ?? '?'} ms`, { cause });
     }
-    if ((code && TRANSIENT_NETWORK_CODES.has(code)) || (cause as { isAxiosError?: boolean } | undefined)?.isAxiosError) {
+    if (isTransientNetworkCode(code) || (cause as { isAxiosError?: boolean } | undefined)?.isAxiosError) {
       return new ConnectorError('transient', `${what} failed: network error${code ? ` ${code}` : ''}`, { cause });
     }
     return new ConnectorError('permanent', `${what} failed: ${name ?? 'unexpected error'}`, { cause });
   }
 
   const body = typeof failure.body === 'object' && failure.body !== null ? (failure.body as PipedriveErrorBody) : undefined;
-  const said = [body?.code, body?.error && redact(body.error)].filter(Boolean).join(': ');
+  const said = [body?.code, body?.error && redactPhoneNumbers(body.error, 200)].filter(Boolean).join(': ');
   const suffix = said ? ` (${said})` : '';
   const options = { vendorStatus: status, cause };
   if (status === 401) return new ConnectorError('auth', `${what} was refused: HTTP 401${suffix}`, options);
@@ -403,8 +385,3 @@ export function toConnectorError(failure: PipedriveFailure): ConnectorError {
   return new ConnectorError('transient', `${what}: HTTP ${status} without success in the body${suffix}`, options);
 }
 
-function errorCodeOf(error: unknown): string | undefined {
-  const e = error as { code?: unknown; cause?: { code?: unknown } } | undefined;
-  const code = e?.code ?? e?.cause?.code;
-  return typeof code === 'string' ? code : undefined;
-}

@@ -16,7 +16,7 @@ import { buffer as readStream } from 'node:stream/consumers';
 import { createClient, type ZendeskClient as NodeZendeskClient } from 'node-zendesk';
 import type { AttachmentDownload, ConnectorDeps } from '../_sdk/contract';
 import { readCapped } from '../_sdk/download';
-import { ConnectorError, parseRetryAfter } from '../_sdk/errors';
+import { ConnectorError, isTransientNetworkCode, networkErrorCode, parseRetryAfter } from '../_sdk/errors';
 import type {
   ZendeskAudit,
   ZendeskComment,
@@ -368,22 +368,6 @@ export interface ZendeskFailure {
   now?: number;
 }
 
-/** Network failures worth retrying (undici puts the errno code on `cause`). */
-const TRANSIENT_NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-]);
-
 /**
  * Translates any failure of a Zendesk call into a ConnectorError. The single place that knows
  * Zendesk's statuses:
@@ -447,8 +431,8 @@ function describeTransportFailure(cause: unknown, timeoutMs?: number): { transie
   if (!error) return { transient: true, text: 'no response' };
   if (error.name === 'TimeoutError' || error.name === 'AbortError')
     return { transient: true, text: `no response within ${timeoutMs ?? '?'} ms` };
-  const code = error.code ?? error.cause?.code;
-  if (code && TRANSIENT_NETWORK_CODES.has(code)) return { transient: true, text: `network error ${code}` };
+  const code = networkErrorCode(error);
+  if (isTransientNetworkCode(code)) return { transient: true, text: `network error ${code}` };
   if (error.name === 'SyntaxError') return { transient: true, text: 'unreadable response body' };
   if (error.name === 'TypeError' && /fetch failed|terminated/i.test(error.message ?? ''))
     return { transient: true, text: `network error${code ? ` ${code}` : ''}` };
