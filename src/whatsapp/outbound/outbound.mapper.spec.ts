@@ -73,3 +73,36 @@ describe('outbound messages', () => {
     });
   });
 });
+
+describe('toOutboundContent: menus', () => {
+  const option = (key: string, title: string) => ({ id: `triage:${key}`, key, title });
+
+  it('sends up to three short options as reply buttons, and keeps the numbered text for the CRMs', () => {
+    const content = toOutboundContent({ interactive: { body: 'How can we help?', options: [option('1', 'Order status'), option('2', 'Returns')] } });
+    expect(content).toEqual({
+      type: 'interactive',
+      body: 'How can we help?\n1. Order status\n2. Returns',
+      content: {
+        type: 'button',
+        body: { text: 'How can we help?' },
+        action: { buttons: [{ type: 'reply', reply: { id: 'triage:1', title: 'Order status' } }, { type: 'reply', reply: { id: 'triage:2', title: 'Returns' } }] },
+      },
+    });
+  });
+
+  it('sends four to ten options as a list with its button label', () => {
+    const options = ['Order status', 'Returns', 'Sales', 'Invoices'].map((t, i) => option(String(i + 1), t));
+    const content = toOutboundContent({ interactive: { body: 'Pick one', buttonLabel: 'Options', options } });
+    expect(content.type).toBe('interactive');
+    expect(content.content).toEqual({ type: 'list', body: { text: 'Pick one' }, action: { button: 'Options', sections: [{ rows: options.map((o) => ({ id: o.id, title: o.title })) }] } });
+  });
+
+  it('falls back to numbered text when an option is longer than a list row takes', () => {
+    const content = toOutboundContent({ interactive: { body: 'Pick one', options: [option('1', 'A question about my last invoice')] } });
+    expect(content).toEqual({ type: 'text', body: 'Pick one\n1. A question about my last invoice', content: { body: 'Pick one\n1. A question about my last invoice', preview_url: false } });
+  });
+
+  it('refuses a menu without options', () => {
+    expect(() => toOutboundContent({ interactive: { body: 'Pick one', options: [] } })).toThrow(InvalidOutboundMessageError);
+  });
+});

@@ -18,7 +18,21 @@ export interface OutboundMediaFile {
   filename?: string;
 }
 
-/** A message to send to a customer. Exactly one of `text`, `template` and `media`. */
+/**
+ * A short menu the customer answers with a tap: sent as reply buttons (up to 3 options of up to 20
+ * characters), else as a list (up to 10 of up to 24), else as numbered text — every business
+ * number can receive all three, so the form follows from the options alone.
+ */
+export interface InteractiveMenu {
+  /** The question above the options. */
+  body: string;
+  /** The list's button ("Choose"); lists only. */
+  buttonLabel?: string;
+  /** `id` comes back in the customer's reply (interactive.button_reply / list_reply). */
+  options: { id: string; key: string; title: string }[];
+}
+
+/** A message to send to a customer. Exactly one of `text`, `template`, `media` and `interactive`. */
 export interface OutboundRequest {
   contactId: string;
   /** The conversation it belongs to; absent: the contact's open conversation (one is opened if none). */
@@ -28,6 +42,7 @@ export interface OutboundRequest {
   template?: TemplateRef;
   /** Uploaded to WhatsApp (and kept in the media store) when the message is queued. */
   media?: OutboundMediaFile;
+  interactive?: InteractiveMenu;
   /** Where it comes from: a connection id for an agent's reply, 'consent', 'api'… (kept on the message). */
   origin: string;
   /** Who wrote it (an agent's name, 'threadbridge'), for the record and the CRMs. */
