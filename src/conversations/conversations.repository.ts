@@ -2,8 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returnedRows } from '../database/query-result';
 import { hasConnectionOrigin, insertReplyStatusTask } from './fan-out';
-import type { TaskRef } from '../tasks/outbox.repository';
-import { ConversationEntity, type ConversationStatus } from './entities/conversation.entity';
+import { insertTasks, type TaskRef } from '../tasks/outbox.repository';
+import { fanOutTargets } from '../tasks/fan-out-rule';
+import { QueueName } from '../tasks/queues';
+import { ConversationEntity, type ConversationStatus, type TicketRoutingColumn } from './entities/conversation.entity';
 import { MessageEntity, type StoredMedia } from './entities/message.entity';
 
 /** Delivery states in the order they happen; a status never replaces one ranked at or above it. */
@@ -15,6 +17,14 @@ export interface StatusUpdate {
   occurredAt: Date;
   recipientId?: string;
   errors: { code: number; title: string; message?: string; details?: string }[];
+}
+
+/** A conversation's route as stored on it (see applyRoute). */
+export interface ConversationRoute {
+  route: string;
+  /** Only these connections receive its further messages; null: every one. */
+  connections: string[] | null;
+  ticket: TicketRoutingColumn | null;
 }
 
 @Injectable()
@@ -62,6 +72,37 @@ export class ConversationsRepository {
       ),
     );
     return rows.map((r) => r.id);
+  }
+
+  /**
+   * Sets the conversation's route (src/service-policy decides it): which connections receive its
+   * further messages and what its helpdesk tickets should carry. A change bumps route_version and
+   * writes a `route` crm-sync task per connection the fan-out rule names, so tickets that exist
+   * already are updated (the drain knows which have one). The same route again changes nothing.
+   */
+  async applyRoute(manager: EntityManager, conversationId: string, route: ConversationRoute): Promise<TaskRef[]> {
+    const [changed] = returnedRows<{ version: number }>(
+      await manager.query(
+        `UPDATE conversations SET route = $2, route_connections = $3::uuid[], ticket_routing = $4::jsonb, route_version = route_version + 1, updated_at = now()
+         WHERE id = $1 AND (route IS DISTINCT FROM $2 OR route_connections IS DISTINCT FROM $3::uuid[] OR ticket_routing IS DISTINCT FROM $4::jsonb)
+         RETURNING route_version AS version`,
+        [conversationId, route.route, route.connections, route.ticket ? JSON.stringify(route.ticket) : null],
+      ),
+    );
+    if (!changed) return [];
+    return insertTasks(
+      manager,
+      {
+        queue: QueueName.CrmSync,
+        kind: `'route'`,
+        dedupeKey: `'route:' || c.id || ':' || $1::text || ':' || $2::text`,
+        connectionId: 'c.id',
+        conversationId: '$1::text::uuid',
+        from: 'connections c',
+        where: fanOutTargets('c'),
+      },
+      [conversationId, String(changed.version)],
+    );
   }
 
   async findConversation(id: string): Promise<ConversationEntity | null> {

@@ -4,6 +4,7 @@ import { decodeCursor, type Page, toPage } from '../common/pagination';
 import { OutboxRepository } from '../tasks/outbox.repository';
 import { TaskQueue } from '../tasks/task-queue';
 import { ConversationsRepository } from './conversations.repository';
+import { insertResponseTimeTasks } from './fan-out';
 import type { ConversationEntity, ConversationStatus } from './entities/conversation.entity';
 import type { MessageEntity } from './entities/message.entity';
 
@@ -36,7 +37,8 @@ export class ConversationsService {
   private async closeWhere(filter: { id: string } | { idleBefore: Date }): Promise<string[]> {
     const { closed, tasks } = await this.dataSource.transaction(async (manager) => {
       const closed = await this.conversations.close(manager, filter);
-      return { closed, tasks: await this.outbox.insertTranscriptTasks(manager, closed) };
+      const tasks = await this.outbox.insertTranscriptTasks(manager, closed);
+      return { closed, tasks: [...tasks, ...(await insertResponseTimeTasks(manager, 'resolved', closed))] };
     });
     if (tasks.length) await this.queue.enqueue(tasks);
     return closed;

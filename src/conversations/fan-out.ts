@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { returnedRows } from '../database/query-result';
 import { insertTasks, type TaskRef } from '../tasks/outbox.repository';
 import { fanOutTargets } from '../tasks/fan-out-rule';
 import { QueueName } from '../tasks/queues';
@@ -10,7 +11,8 @@ import { QueueName } from '../tasks/queues';
  * dependency on the replies module.
  */
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_SQL = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+const UUID = new RegExp(UUID_SQL, 'i');
 
 /**
  * Only a message written in a connected system (its origin is a connection id) has someone to
@@ -49,12 +51,19 @@ export async function insertReplyStatusTask(manager: EntityManager, message: { i
  * response time if this is its first.
  */
 export async function insertOutboundFanOut(manager: EntityManager, messageId: string): Promise<TaskRef[]> {
-  await manager.query(
-    `UPDATE conversations c SET first_response_at = m.wa_timestamp, updated_at = now()
-     FROM messages m WHERE m.id = $1 AND m.direction = 'outbound' AND c.id = m.conversation_id AND c.first_response_at IS NULL`,
-    [messageId],
+  // A person's reply only (an agent in a connected system, or through the API): auto-replies,
+  // consent confirmations and menus answer nobody's question.
+  const first = returnedRows<{ id: string }>(
+    await manager.query(
+      `UPDATE conversations c SET first_response_at = m.wa_timestamp, updated_at = now()
+       FROM messages m WHERE m.id = $1 AND m.direction = 'outbound' AND c.id = m.conversation_id AND c.first_response_at IS NULL
+         AND (m.origin = 'api' OR m.origin ~* '${UUID_SQL}')
+       RETURNING c.id`,
+      [messageId],
+    ),
   );
-  return insertTasks(
+  const timing = first.length ? await insertResponseTimeTasks(manager, 'first-response', [first[0].id]) : [];
+  const sync = await insertTasks(
     manager,
     {
       queue: QueueName.CrmSync,
@@ -67,5 +76,20 @@ export async function insertOutboundFanOut(manager: EntityManager, messageId: st
       where: `m.id = $1 AND m.direction = 'outbound' AND ${fanOutTargets('c')} AND c.id::text IS DISTINCT FROM m.origin`,
     },
     [messageId],
+  );
+  return [...timing, ...sync];
+}
+
+/**
+ * A conversation got its first response, or closed: the service policy observes the time it
+ * took (calendar and business hours, which only it knows) in its histograms. One task per
+ * conversation and event.
+ */
+export async function insertResponseTimeTasks(manager: EntityManager, kind: 'first-response' | 'resolved', conversationIds: string[]): Promise<TaskRef[]> {
+  if (conversationIds.length === 0) return [];
+  return insertTasks(
+    manager,
+    { queue: QueueName.ServicePolicy, kind: `'${kind}'`, dedupeKey: `'${kind}:' || v`, conversationId: 'v', from: 'unnest($1::uuid[]) AS v' },
+    [conversationIds],
   );
 }

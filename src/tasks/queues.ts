@@ -16,6 +16,8 @@ export enum QueueName {
   Replies = 'replies',
   /** What became of an agent's reply, told to the system it came from (src/replies). */
   ReplyStatus = 'reply-status',
+  /** Customer messages the service policy answers (away, greeting, triage), and triage time-outs (src/service-policy). */
+  ServicePolicy = 'service-policy',
 }
 
 export const ALL_QUEUES: QueueName[] = Object.values(QueueName);

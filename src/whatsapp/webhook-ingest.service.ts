@@ -12,6 +12,7 @@ import { MalformedWebhookError, parseWhatsAppWebhook } from './inbound/inbound.p
 import { beyondJsonLimits, normaliseUnstorableText } from './inbound/json-limits';
 import type { InboundMessage, ParsedWebhook, ParseProblem } from './inbound/inbound.types';
 import { Batcher } from './ingest-batcher';
+import { InboundListeners } from './inbound-listeners';
 import { IngestRepository, type KeywordHit, type NewInboundMessage } from './ingest.repository';
 import { QuarantineRepository } from './quarantine.repository';
 
@@ -46,6 +47,7 @@ export class WebhookIngestService {
     private readonly conversations: ConversationsRepository,
     private readonly quarantine: QuarantineRepository,
     private readonly queue: TaskQueue,
+    private readonly listeners: InboundListeners,
     private readonly metrics: MetricsService,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -75,6 +77,10 @@ export class WebhookIngestService {
         // messages are committed, so the common delivery pays nothing. Before the 200 and keyed on
         // the wamid: if this fails Meta delivers again, and a repeat writes nothing twice.
         tasks.push(...(await this.keywordTasks(parsed.messages)));
+        // The same for features that act on every message (the service policy), when one is active.
+        if (parsed.messages.length > 0 && this.listeners.active) {
+          tasks.push(...(await this.listeners.tasksFor(this.dataSource.manager, parsed.messages.map((m) => m.wamid))));
+        }
         // After commit: hand the new task ids to the queue. Not awaited by the webhook: the rows are
         // committed, and the sweeper re-enqueues anything Redis loses.
         if (tasks.length > 0) void this.queue.enqueue(tasks);

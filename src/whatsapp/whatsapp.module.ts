@@ -3,6 +3,7 @@ import { ContactsModule } from '../contacts/contacts.module';
 import { ConversationsModule } from '../conversations/conversations.module';
 import { CloudApiClient } from './cloud-api.client';
 import { MediaFetchHandler } from './media/media-fetch.handler';
+import { InboundListeners } from './inbound-listeners';
 import { IngestRepository } from './ingest.repository';
 import { WhatsAppWebhookReceiver } from './whatsapp-webhook.receiver';
 import { QuarantineController } from './quarantine.controller';
@@ -15,12 +16,13 @@ import { WhatsappWebhookController } from './whatsapp-webhook.controller';
   controllers: [WhatsappWebhookController, QuarantineController],
   providers: [
     WebhookIngestService,
+    InboundListeners,
     IngestRepository,
     WhatsAppWebhookReceiver,
     QuarantineRepository,
     CloudApiClient,
     MediaFetchHandler,
   ],
-  exports: [MediaFetchHandler, CloudApiClient, QuarantineRepository],
+  exports: [MediaFetchHandler, CloudApiClient, QuarantineRepository, InboundListeners],
 })
 export class WhatsappModule {}
