@@ -16,6 +16,7 @@ import { HealthModule } from './health/health.module';
 import { PrivacyModule } from './privacy/privacy.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RepliesModule } from './replies/replies.module';
+import { ServicePolicyModule } from './service-policy/service-policy.module';
 import { QueueModule } from './tasks/queue.module';
 import { SyncModule } from './sync/sync.module';
 import { WorkersModule } from './workers.module';
@@ -60,6 +61,7 @@ export class AppModule {
         ConversationsModule,
         WhatsappModule,
         ConnectionsModule,
+        ServicePolicyModule,
         SyncModule,
         ConsentModule,
         PrivacyModule,

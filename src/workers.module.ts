@@ -16,6 +16,8 @@ import { PrivacyModule } from './privacy/privacy.module';
 import { ReplyRouteHandler } from './replies/reply-route.handler';
 import { ReplyStatusHandler } from './replies/reply-status.handler';
 import { RepliesModule } from './replies/replies.module';
+import { ServicePolicyHandler } from './service-policy/service-policy.handler';
+import { ServicePolicyModule } from './service-policy/service-policy.module';
 import { ConversationCloser } from './conversations/conversation-closer';
 import { ConversationsModule } from './conversations/conversations.module';
 import { WhatsappModule } from './whatsapp/whatsapp.module';
@@ -38,6 +40,7 @@ const HANDLERS: { queue: QueueName; handler: Type<TaskHandler> }[] = [
   { queue: QueueName.WhatsappOutbound, handler: OutboundSendHandler },
   { queue: QueueName.Replies, handler: ReplyRouteHandler },
   { queue: QueueName.ReplyStatus, handler: ReplyStatusHandler },
+  { queue: QueueName.ServicePolicy, handler: ServicePolicyHandler },
 ];
 
 export const HANDLED_QUEUES: QueueName[] = HANDLERS.map((h) => h.queue);
@@ -76,7 +79,7 @@ export class WorkersModule {
     const drivers = config.redisUrl ? [SweeperService, ...HANDLED_QUEUES.map((q) => processorFor(q, config.queue.concurrency))] : [OutboxPoller, SweeperService];
     return {
       module: WorkersModule,
-      imports: [WhatsappModule, SyncModule, ConversationsModule, ConsentModule, OutboundModule, PrivacyModule, RepliesModule],
+      imports: [WhatsappModule, SyncModule, ConversationsModule, ConsentModule, OutboundModule, PrivacyModule, RepliesModule, ServicePolicyModule],
       providers: [
         {
           provide: TASK_HANDLERS,

@@ -18,6 +18,8 @@ const TABLE: Record<Permission, Record<Role, boolean>> = {
   'quarantine:read': { admin: true, agent: false, auditor: true, integrator: false },
   'templates:read': { admin: true, agent: true, auditor: true, integrator: false },
   'templates:manage': { admin: true, agent: false, auditor: false, integrator: false },
+  'service-policy:manage': { admin: true, agent: false, auditor: false, integrator: false },
+  'reports:read': { admin: true, agent: true, auditor: true, integrator: false },
   'audit:read': { admin: true, agent: false, auditor: true, integrator: false },
   'api-keys:manage': { admin: true, agent: false, auditor: false, integrator: false },
 };

@@ -27,6 +27,10 @@ export const PERMISSIONS = [
   'templates:manage',
   'audit:read',
   'api-keys:manage',
+  /** Read and change the customer-service policy (hours, auto-replies, triage, routing). */
+  'service-policy:manage',
+  /** Response-time reports (aggregates: no customer's data). */
+  'reports:read',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -39,12 +43,12 @@ export type Role = (typeof ROLES)[number];
 export const ROLE_PERMISSIONS: Readonly<Record<Role, readonly Permission[]>> = {
   admin: PERMISSIONS,
   /** A support or sales agent: reads conversations and answers customers. */
-  agent: ['contacts:read', 'conversations:read', 'conversations:write', 'replies:send', 'consent:read', 'templates:read'],
+  agent: ['contacts:read', 'conversations:read', 'conversations:write', 'replies:send', 'consent:read', 'templates:read', 'reports:read'],
   /**
    * Reads everything an operator sees, the audit log included, and changes nothing. Export is not
    * a plain read: it hands a customer's whole record out, so it stays with admin.
    */
-  auditor: ['contacts:read', 'conversations:read', 'consent:read', 'connections:read', 'dead-letters:read', 'quarantine:read', 'templates:read', 'audit:read'],
+  auditor: ['contacts:read', 'conversations:read', 'consent:read', 'connections:read', 'dead-letters:read', 'quarantine:read', 'templates:read', 'audit:read', 'reports:read'],
   /** Whoever wires CRMs in: connections only (never a customer's data). */
   integrator: ['connections:read', 'connections:manage'],
 };

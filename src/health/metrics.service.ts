@@ -8,6 +8,9 @@ export type CrmOutcome = 'ok' | 'rate_limited' | 'transient' | 'auth' | 'disable
 export type WebhookOutcome = 'stored' | 'duplicate' | 'quarantined' | 'status' | 'empty' | 'unauthorized' | 'unconfigured' | 'too_large' | 'unavailable' | 'error';
 
 /** Prometheus metrics. One registry per app instance, so tests can boot several apps in a process. */
+/** 1 min … 1 week: first responses are minutes to hours, resolutions hours to days. */
+const RESPONSE_TIME_BUCKETS = [60, 300, 900, 1800, 3600, 7200, 14_400, 28_800, 86_400, 172_800, 604_800];
+
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
@@ -58,6 +61,27 @@ export class MetricsService {
     name: 'threadbridge_quarantine_total',
     help: 'Webhook content quarantined (or stored normalised) by reason',
     labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /**
+   * Response times as the service policy defines them (README "Customer-service policy"):
+   * `business_hours="false"` counts calendar time, `"true"` only the business number's open hours.
+   * Observed once per conversation, by the worker that handles the event.
+   */
+  readonly firstResponseSeconds = new Histogram({
+    name: 'threadbridge_first_response_seconds',
+    help: "Time from a conversation's first customer message (or triage's handoff) to the first reply a person wrote",
+    labelNames: ['business_hours'] as const,
+    buckets: RESPONSE_TIME_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly resolutionSeconds = new Histogram({
+    name: 'threadbridge_resolution_seconds',
+    help: 'Time from a conversation opening to its close',
+    labelNames: ['business_hours'] as const,
+    buckets: RESPONSE_TIME_BUCKETS,
     registers: [this.registry],
   });
 
