@@ -22,6 +22,7 @@ const OWNERS: Record<string, string> = {
   api_keys: 'admin',
   audit_log: 'admin',
   connections: 'connections',
+  conversation_service: 'service-policy',
   consent_events: 'consent',
   contacts: 'contacts',
   conversations: 'conversations',
@@ -36,6 +37,7 @@ const OWNERS: Record<string, string> = {
   quarantine: 'whatsapp',
   remote_links: 'sync',
   retention_stats: 'privacy',
+  service_policies: 'service-policy',
   sync_leases: 'sync',
 };
 
