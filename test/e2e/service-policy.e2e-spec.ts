@@ -145,6 +145,22 @@ describe('customer-service policy', () => {
       expect(sentTo(waId).map(textOf)).toEqual(['Hello! Your order number, please?']);
     });
 
+    it("counts an agent's reply as the first response, not the auto-reply, in the conversation and the histograms", async () => {
+      const waId = '48600100001';
+      const conversation = await conversationOf(waId);
+      const before = await service.db.query(`SELECT first_response_at FROM conversations WHERE id = $1`, [conversation.id]);
+      expect(before).toEqual([{ first_response_at: null }]); // the away message answered nobody's question
+      const reply = await http.post(`${service.url}/api/v1/conversations/${conversation.id}/replies`, { text: 'Shipped yesterday!' }, as(agentKey));
+      expect(reply.status).toBe(202);
+      await eventually(async () => (await service.db.query(`SELECT first_response_at FROM conversations WHERE id = $1`, [conversation.id]))[0].first_response_at, 'the first response');
+      const count = (label: string, text: string) => Number(new RegExp(`^threadbridge_first_response_seconds_count\\{business_hours="${label}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+      const metrics = await eventually(async () => {
+        const text = (await http.get<string>(`${service.url}/metrics`)).data;
+        return count('false', text) >= 1 ? text : null;
+      }, 'the histogram observed');
+      expect(count('true', metrics)).toBeGreaterThanOrEqual(1);
+    });
+
     it('sends nothing for a number without a policy', async () => {
       await write('48600100003', '100000000000003', 'Anyone there?');
       await settled();
