@@ -31,6 +31,8 @@ export interface ConnectorCapabilities {
   consent: boolean;
   /** Erases the customer remotely on a right-to-be-forgotten request (facet `erasure`). */
   erasure: boolean;
+  /** Sets a ticket's group, priority, assignee and tags when its conversation's route changes (facet `ticketRouting`). */
+  ticketRouting: boolean;
   /** Uploads media files rather than linking to them (`timeline.uploadsMedia`). */
   attachments: boolean;
 }
@@ -388,10 +390,39 @@ export interface ContactRequest {
   known?: RemoteRef;
 }
 
+/**
+ * What a conversation's route asks of its helpdesk ticket. `group` and `assignee` are what an
+ * operator types: a name (group) or an email (assignee), or the vendor's own id; the connector
+ * resolves names (its README says how, and what a vendor without groups or tags does with them).
+ */
+export interface TicketRouting {
+  group?: string;
+  priority?: 'low' | 'normal' | 'high' | 'urgent';
+  /** Added to the ticket; tags already on it (an agent's own) stay. */
+  tags?: string[];
+  assignee?: string;
+  /** Taken off the ticket (the tags of the route it left); a tag also in `tags` stays. */
+  removeTags?: string[];
+}
+
 export interface TicketRequest {
   thread: Thread;
   /** The conversation's ticket as the core knows it (or the customer's latest ticket). */
   known?: RemoteRef;
+  /**
+   * The conversation's route, applied when tickets.ensure creates a ticket (the core never sends
+   * `removeTags` here). A ticket that is kept or reopened is left as its agents set it: a route
+   * change reaches it through the `ticketRouting` facet, never through ensure. At creation a name
+   * the vendor does not know never blocks the ticket: it is created without that field, and the
+   * connector says so where agents look (its README says where) and in its log.
+   */
+  routing?: TicketRouting;
+}
+
+export interface TicketRoutingRequest {
+  /** The ticket, as tickets.ensure returned it. */
+  ticket: RemoteRef;
+  routing: TicketRouting;
 }
 
 /** One conversation's messages, in WhatsApp order. */
@@ -454,6 +485,17 @@ export interface TicketsFacet {
    * customer wrote within the reopen window, else a new ticket.
    */
   ensure(requests: TicketRequest[]): Promise<RemoteRef[]>;
+}
+
+export interface TicketRoutingFacet {
+  /**
+   * Updates existing tickets to their conversation's new route: group, priority and assignee set
+   * when given (absent fields are left alone), `tags` added and `removeTags` taken off (never a
+   * full replace: agents' own tags stay). One result per request, in order. A group or assignee
+   * the vendor does not know throws ConnectorError('invalid_request') naming it; a ticket that is
+   * gone throws not_found. Applying the same routing twice leaves the ticket as once.
+   */
+  apply(requests: TicketRoutingRequest[]): Promise<void[]>;
 }
 
 export interface TranscriptsFacet {
@@ -524,6 +566,7 @@ export interface CrmConnector {
   contacts: ContactsFacet;
   timeline?: TimelineFacet;
   tickets?: TicketsFacet;
+  ticketRouting?: TicketRoutingFacet;
   transcripts?: TranscriptsFacet;
   replies?: RepliesFacet;
   replySetup?: ReplySetupFacet;
@@ -532,7 +575,10 @@ export interface CrmConnector {
 }
 
 /** The facets a connector may have besides `contacts`. */
-export type FacetName = 'timeline' | 'tickets' | 'transcripts' | 'replies' | 'replySetup' | 'consent' | 'erasure';
+export type FacetName = 'timeline' | 'tickets' | 'ticketRouting' | 'transcripts' | 'replies' | 'replySetup' | 'consent' | 'erasure';
+
+/** Every facet name, in the order the API documents them (conformance checks a connector has exactly its harness's). */
+export const FACET_NAMES: readonly FacetName[] = ['timeline', 'tickets', 'ticketRouting', 'transcripts', 'replies', 'replySetup', 'consent', 'erasure'];
 
 /** A connector that has facet `K`, as the type checker sees it once the facet was found present. */
 export type WithFacet<K extends FacetName> = CrmConnector & { [P in K]-?: NonNullable<CrmConnector[P]> };
@@ -552,6 +598,7 @@ export function capabilitiesOf(connector: CrmConnector): ConnectorCapabilities {
     replies: hasFacet(connector, 'replies'),
     consent: hasFacet(connector, 'consent'),
     erasure: hasFacet(connector, 'erasure'),
+    ticketRouting: hasFacet(connector, 'ticketRouting'),
     attachments: connector.timeline?.uploadsMedia === true,
   };
 }

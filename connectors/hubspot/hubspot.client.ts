@@ -340,6 +340,13 @@ export class HubspotClient {
     return { total: page.total, results: page.results.map(toObject), after: page.paging?.next?.after };
   }
 
+  /** GET /crm/v3/owners?email=: the id of the active owner (user) with that email, if any. */
+  async findOwnerByEmail(email: string): Promise<string | undefined> {
+    const page = await this.call('find owner by email', (sdk) => sdk.crm.owners.ownersApi.getPage(email, undefined, 1, false, this.callOptions));
+    const owner = page.results.find((o) => o.email?.toLowerCase() === email.toLowerCase());
+    return owner?.id;
+  }
+
   /** GDPR delete of a contact: true when deleted, false when HubSpot holds no such contact. */
   async gdprDeleteContact(id: string): Promise<boolean> {
     const done = await this.callOrNotFound('GDPR delete contact', async (sdk) => {

@@ -34,6 +34,10 @@ import type {
   ReplyStatus,
   ReplyStatusReport,
   Thread,
+  TicketRequest,
+  TicketRouting,
+  TicketRoutingFacet,
+  TicketRoutingRequest,
   TicketsFacet,
   TimelineFacet,
   Transcript,
@@ -66,6 +70,8 @@ import {
   toFileName,
   toHubspotCommunication,
   toHubspotContact,
+  hubspotOwnerIdOf,
+  toHubspotRoutingProperties,
   toHubspotTicket,
   toHubspotTranscriptNote,
   transcriptKey,
@@ -74,6 +80,7 @@ import {
   MESSAGE_ID_PROPERTY,
   TRANSCRIPT_ID_PROPERTY,
   type HubspotBatchResult,
+  type HubspotCreateInput,
   type HubspotFile,
   type HubspotObject,
   type HubspotObjectType,
@@ -105,11 +112,14 @@ export class HubspotConnector implements CrmConnector {
   readonly contacts: ContactsFacet;
   readonly timeline: TimelineFacet;
   readonly tickets?: TicketsFacet;
+  readonly ticketRouting?: TicketRoutingFacet;
   readonly transcripts: TranscriptsFacet;
   readonly replies?: RepliesFacet;
   readonly replySetup: ReplySetupFacet;
   readonly consent: ConsentFacet;
   readonly erasure: ErasureFacet;
+  /** Owners' ids by lowercased email (null: none), per connector instance (one job). */
+  private readonly ownerIds = new Map<string, string | null>();
 
   constructor(
     private readonly client: HubspotClient,
@@ -127,6 +137,7 @@ export class HubspotConnector implements CrmConnector {
     };
     // A connection that switched tickets off has no tickets facet: the core opens none.
     this.tickets = settings.tickets?.enabled !== false ? { ensure: (requests) => this.ensureTickets(requests) } : undefined;
+    this.ticketRouting = this.tickets ? { apply: (requests) => this.applyRouting(requests) } : undefined;
 
     // One call per item (there is no batch GDPR delete or status update; a transcript uploads its
     // files and finds its note first), the items that write the same record one after another
@@ -225,18 +236,70 @@ export class HubspotConnector implements CrmConnector {
   }
 
   /**
+   * Route changes on existing tickets: owners found by email (GET /crm/v3/owners, cached per
+   * instance), one batch read of the tags property when tags change (it is a multiple checkbox:
+   * values are merged, never replaced), one batch update for all tickets. An owner HubSpot does
+   * not know → invalid_request; a ticket it does not hold → not_found.
+   */
+  private async applyRouting(requests: TicketRoutingRequest[]): Promise<void[]> {
+    if (requests.length === 0) return [];
+    this.checkBatch('ticketRouting.apply', requests.length);
+    const tickets = this.settings.tickets;
+    const owners: (string | undefined)[] = [];
+    for (const { routing } of requests) {
+      const assignee = routing.assignee?.trim();
+      const owner = assignee ? await this.resolveOwner(assignee) : undefined;
+      if (assignee && !owner) throw new ConnectorError('invalid_request', `HubSpot ticket routing: no HubSpot owner with the email "${assignee}"`);
+      owners.push(owner);
+    }
+    const tagsProperty = tickets.tagsProperty;
+    const current = new Map<string, string | null>();
+    const withTags = requests.filter((r) => r.routing.tags?.length || r.routing.removeTags?.length).map((r) => r.ticket.id);
+    if (tagsProperty && withTags.length > 0) {
+      const ids = [...new Set(withTags)];
+      const read = await this.client.batchRead('tickets', ids, [tagsProperty]);
+      const found = matchReadObjects(read.results, ids);
+      for (const id of ids) {
+        const ticket = found.get(id);
+        if (!ticket) throw new ConnectorError('not_found', `HubSpot ticket ${id} is gone`, { vendorStatus: 404 });
+        current.set(id, ticket.properties[tagsProperty] ?? null);
+      }
+    }
+    const updates = new Map<string, Record<string, string>>();
+    requests.forEach(({ ticket, routing }, i) => {
+      const properties = toHubspotRoutingProperties(routing, tickets, { ownerId: owners[i], currentTags: current.get(ticket.id) });
+      if (tagsProperty && properties[tagsProperty] !== undefined) current.set(ticket.id, properties[tagsProperty]);
+      if (Object.keys(properties).length) updates.set(ticket.id, { ...updates.get(ticket.id), ...properties });
+    });
+    if (updates.size > 0) {
+      const result = await this.client.batchUpdate('tickets', [...updates].map(([id, properties]) => ({ id, properties })));
+      this.throwOnPartialBatch('tickets', result, updates.size, result.results.length, 'routed');
+    }
+    return requests.map(() => undefined);
+  }
+
+  /** An owner id as given, or the owner with that email (null cached for none). */
+  private async resolveOwner(assignee: string): Promise<string | undefined> {
+    const id = hubspotOwnerIdOf(assignee);
+    if (id) return id;
+    const key = assignee.trim().toLowerCase();
+    if (!this.ownerIds.has(key)) this.ownerIds.set(key, (await this.client.findOwnerByEmail(assignee.trim())) ?? null);
+    return this.ownerIds.get(key) ?? undefined;
+  }
+
+  /**
    * The tickets of up to 100 conversations: one batch read of the `known` tickets' stage and
    * close date; a ticket still open is kept, one closed within reopenWithinHours is moved back to
    * the open stage (one batch update for all of them), any other conversation gets a new ticket
    * on its contact (one batch create). The same conversation twice gets the same ticket.
    */
-  private async ensureTickets(requests: { thread: Thread; known?: RemoteRef }[]): Promise<RemoteRef[]> {
+  private async ensureTickets(requests: TicketRequest[]): Promise<RemoteRef[]> {
     const tickets = this.settings.tickets;
     if (requests.length === 0) return [];
     this.checkBatch('tickets.ensure', requests.length);
-    const byConversation = new Map<string, { thread: Thread; knownId?: string }>();
-    for (const { thread, known } of requests) {
-      const entry = byConversation.get(thread.conversationId) ?? { thread };
+    const byConversation = new Map<string, { thread: Thread; knownId?: string; routing?: TicketRouting }>();
+    for (const { thread, known, routing } of requests) {
+      const entry: { thread: Thread; knownId?: string; routing?: TicketRouting } = byConversation.get(thread.conversationId) ?? { thread, routing };
       entry.knownId ??= known?.id;
       byConversation.set(thread.conversationId, entry);
     }
@@ -265,7 +328,15 @@ export class HubspotConnector implements CrmConnector {
 
     const fresh = [...byConversation.entries()].filter(([conversationId]) => !resolved.has(conversationId));
     if (fresh.length > 0) {
-      const inputs = fresh.map(([, entry]) => toHubspotTicket(entry.thread, tickets));
+      const inputs: HubspotCreateInput[] = [];
+      for (const [, entry] of fresh) {
+        // A route's owner that HubSpot does not know never blocks the ticket: it opens unassigned, its content says why.
+        const owner = entry.routing?.assignee ? await this.resolveOwner(entry.routing.assignee) : undefined;
+        const unresolved = entry.routing?.assignee && !owner ? [`no HubSpot owner with the email "${entry.routing.assignee.trim()}"`] : [];
+        if (unresolved.length) this.deps.logger.warn('hubspot: a ticket is opened without an owner HubSpot does not know', {});
+        const properties = entry.routing ? toHubspotRoutingProperties(entry.routing, tickets, { ownerId: owner }) : {};
+        inputs.push(toHubspotTicket(entry.thread, tickets, { properties, unresolved }));
+      }
       const result = await this.client.batchCreate('tickets', inputs);
       const assigned = assignCreatedTickets(inputs, result.results);
       if (assigned.reordered) this.deps.logger.warn('hubspot changed new tickets\' subject or content; matched them in input order', { count: inputs.length });

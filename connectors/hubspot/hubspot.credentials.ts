@@ -129,6 +129,25 @@ export class HubspotTicketSettings {
   @Min(0)
   @Max(24 * 365)
   reopenWithinHours = 24;
+
+  /**
+   * HubSpot tickets have no groups: the ticket property a route's `group` is written to, as given
+   * (e.g. a dropdown property "support_group" whose option values are the group names). Absent: a
+   * route's group is not written (README, "Ticket routing").
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_]*$/, { message: 'groupProperty must be a HubSpot internal property name' })
+  groupProperty?: string;
+
+  /**
+   * HubSpot tickets have no tags: the multiple-checkbox ticket property a route's tags are added
+   * to and removed from (values `;`-separated). Absent: a route's tags are not written.
+   */
+  @IsOptional()
+  @IsString()
+  @Matches(/^[a-z][a-z0-9_]*$/, { message: 'tagsProperty must be a HubSpot internal property name' })
+  tagsProperty?: string;
 }
 
 export class HubspotBudgetSettings {

@@ -1,7 +1,7 @@
 /**
  * Pure translation between threadbridge's unified models and HubSpot's wire shapes. No I/O.
  */
-import type { AgentReplyEvent, ConsentState, Customer, MediaRef, ReplyStatus, Thread, Transcript, UnifiedMessage } from '../_sdk/contract';
+import type { AgentReplyEvent, ConsentState, Customer, MediaRef, ReplyStatus, Thread, TicketRouting, Transcript, UnifiedMessage } from '../_sdk/contract';
 import { ConnectorError } from '../_sdk/errors';
 import { countryOf, phoneVariants, toE164 } from '../_sdk/phone';
 import type { HubspotSettings, HubspotTicketSettings } from './hubspot.credentials';
@@ -325,11 +325,13 @@ export function renderSubject(template: string, thread: Thread): string {
 }
 
 /** A new ticket in the configured pipeline's open stage, associated to the contact. */
-export function toHubspotTicket(thread: Thread, tickets: HubspotTicketSettings): HubspotCreateInput {
+export function toHubspotTicket(thread: Thread, tickets: HubspotTicketSettings, routing?: { properties: Record<string, string>; unresolved: string[] }): HubspotCreateInput {
+  const unresolved = routing?.unresolved.length ? ` Routing: ${routing.unresolved.join('; ')}.` : '';
   return {
     properties: {
+      ...routing?.properties,
       subject: renderSubject(tickets.subjectTemplate, thread),
-      content: `WhatsApp conversation with ${thread.customer.profileName?.trim() || thread.customer.e164} (${thread.customer.e164}) on ${thread.businessNumber}.`,
+      content: `WhatsApp conversation with ${thread.customer.profileName?.trim() || thread.customer.e164} (${thread.customer.e164}) on ${thread.businessNumber}.${unresolved}`,
       hs_pipeline: tickets.pipeline,
       hs_pipeline_stage: tickets.openStage,
     },
@@ -603,4 +605,50 @@ export function toConsentValue(consent: ConsentState): 'opted_in' | 'opted_out' 
 /** Effective request budget of a connection. */
 export function budgetOf(settings: HubspotSettings, fallback: { requests: number; perMs: number }): { requests: number; perMs: number } {
   return settings.budget ? { requests: settings.budget.requests, perMs: settings.budget.perMs } : fallback;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ticket routing
+
+/** hs_ticket_priority's options: HubSpot has no "normal", MEDIUM is its middle. */
+const HUBSPOT_PRIORITY: Record<NonNullable<TicketRouting['priority']>, string> = { low: 'LOW', normal: 'MEDIUM', high: 'HIGH', urgent: 'URGENT' };
+
+export function toHubspotPriority(priority: TicketRouting['priority']): string | undefined {
+  return priority ? HUBSPOT_PRIORITY[priority] : undefined;
+}
+
+/** An owner id as an operator types it (digits), or undefined for an email. */
+export function hubspotOwnerIdOf(assignee: string): string | undefined {
+  return /^\d{1,20}$/.test(assignee.trim()) ? assignee.trim() : undefined;
+}
+
+/** A multiple-checkbox value (`a;b;c`) with `add` added and `remove` taken off; a value in both stays. Order kept. */
+export function mergeCheckboxValues(current: string | null | undefined, add: readonly string[], remove: readonly string[]): string {
+  const keep = new Set(add);
+  const gone = new Set(remove.filter((t) => !keep.has(t)));
+  const values = (current ?? '').split(';').map((v) => v.trim()).filter(Boolean);
+  return [...new Set([...values.filter((v) => !gone.has(v)), ...add])].join(';');
+}
+
+/**
+ * The ticket properties a route writes: priority → hs_ticket_priority, the resolved owner →
+ * hubspot_owner_id, the group → settings.groupProperty, the tags merged into settings.tagsProperty
+ * (`currentTags`: the property's value on the ticket now; none for a new ticket). A group or tags
+ * without the property configured are not written.
+ */
+export function toHubspotRoutingProperties(
+  routing: TicketRouting,
+  tickets: Pick<HubspotTicketSettings, 'groupProperty' | 'tagsProperty'>,
+  resolved: { ownerId?: string; currentTags?: string | null },
+): Record<string, string> {
+  const properties: Record<string, string> = {};
+  const priority = toHubspotPriority(routing.priority);
+  if (priority) properties.hs_ticket_priority = priority;
+  if (resolved.ownerId) properties.hubspot_owner_id = resolved.ownerId;
+  if (routing.group && tickets.groupProperty) properties[tickets.groupProperty] = routing.group;
+  if (tickets.tagsProperty && (routing.tags?.length || routing.removeTags?.length)) {
+    const merged = mergeCheckboxValues(resolved.currentTags, routing.tags ?? [], routing.removeTags ?? []);
+    if (merged !== (resolved.currentTags ?? '')) properties[tickets.tagsProperty] = merged;
+  }
+  return properties;
 }

@@ -20,7 +20,9 @@ import { ConnectorError, isTransientNetworkCode, networkErrorCode, parseRetryAft
 import type {
   ZendeskAudit,
   ZendeskComment,
+  ZendeskCursorPage,
   ZendeskErrorBody,
+  ZendeskGroup,
   ZendeskId,
   ZendeskIdentity,
   ZendeskIdentityType,
@@ -175,6 +177,28 @@ export class ZendeskClient {
   /** PUT /tickets/{id}. Each call is one "ticket update" for Zendesk's per-ticket limit. */
   async updateTicket(id: ZendeskId, ticket: ZendeskTicketUpdateInput): Promise<ZendeskTicketWithAudit> {
     return this.call<ZendeskTicketWithAudit>('tickets.update', (nz) => nz.tickets.update(id, { ticket }));
+  }
+
+  /** PUT /tickets/{id}/tags: adds tags, keeping those the ticket has (Update Ticket's `tags` would replace them). */
+  async addTicketTags(id: ZendeskId, tags: string[]): Promise<string[]> {
+    const body = await this.call<{ tags?: string[] }>('tickets.tags.add', (nz) => (nz.tickets.request as unknown as RawRequest).call(nz.tickets, 'PUT', ['tickets', id, 'tags'], { tags }));
+    return body?.tags ?? [];
+  }
+
+  /** DELETE /tickets/{id}/tags: takes these tags off, leaving the others. */
+  async removeTicketTags(id: ZendeskId, tags: string[]): Promise<void> {
+    await this.call('tickets.tags.remove', (nz) => (nz.tickets.request as unknown as RawRequest).call(nz.tickets, 'DELETE', ['tickets', id, 'tags'], { tags }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Groups
+
+  /** GET /groups, one cursor page (node-zendesk asks for 100 a page); `after` from the previous page. */
+  async listGroups(after?: string): Promise<{ groups: ZendeskGroup[]; after?: string }> {
+    const body = await this.call<{ groups?: ZendeskGroup[] } & ZendeskCursorPage>('groups.list', (nz) =>
+      nz.groups.get(['groups', ...(after ? [{ page: { after } }] : [])]),
+    );
+    return { groups: body.groups ?? [], after: body.meta?.has_more && body.meta.after_cursor ? body.meta.after_cursor : undefined };
   }
 
   /** The ticket's most recent audits first (first page: up to 100). */

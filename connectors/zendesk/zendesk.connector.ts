@@ -28,6 +28,9 @@ import type {
   ReplyStatusReport,
   Thread,
   ThreadMessages,
+  TicketRouting,
+  TicketRoutingFacet,
+  TicketRoutingRequest,
   TicketsFacet,
   TimelineFacet,
   Transcript,
@@ -52,6 +55,8 @@ import {
   customerUsers,
   decideReplyNote,
   decideTicketAction,
+  findAgent,
+  findGroup,
   findWrittenMessages,
   fromZendeskWebhook,
   hasReplyStatusNote,
@@ -61,17 +66,21 @@ import {
   phoneSearchQuery,
   pickCustomerUser,
   planComments,
+  planZendeskRouting,
   renderCommentBody,
   renderReplyStatusNote,
   renderTranscriptNote,
   replyStatusKey,
   toZendeskNewTicket,
+  toZendeskTags,
   toZendeskUser,
   transcriptFilename,
   transcriptKey,
+  zendeskIdOf,
+  type ResolvedZendeskRouting,
   type WrittenComment,
 } from './zendesk.mapper';
-import type { ZendeskId, ZendeskTicket, ZendeskUser } from './zendesk.types';
+import type { ZendeskGroup, ZendeskId, ZendeskTicket, ZendeskUser } from './zendesk.types';
 import {
   SIGNATURE_HEADER,
   SIGNATURE_TIMESTAMP_HEADER,
@@ -82,6 +91,9 @@ import {
 
 /** Search results whose phone field is another number get their identities read, this many at most. */
 const MAX_IDENTITY_CHECKS = 3;
+
+/** Pages of GET /groups read to find a group by name (100 groups a page). */
+const MAX_GROUP_PAGES = 10;
 
 /** Most messages one thread of a timeline.append call may carry (manifest.maxBatch). */
 export const ZENDESK_MAX_BATCH = 50;
@@ -100,7 +112,12 @@ export class ZendeskConnector implements CrmConnector {
   };
 
   readonly tickets: TicketsFacet = {
-    ensure: oneByOne(({ thread, known }) => this.ensureTicket(thread, known)),
+    ensure: oneByOne(({ thread, known, routing }) => this.ensureTicket(thread, known, routing)),
+  };
+
+  /** One ticket's updates one after another; different tickets side by side. */
+  readonly ticketRouting: TicketRoutingFacet = {
+    apply: oneByOne((request: TicketRoutingRequest) => this.applyRouting(request), { key: ({ ticket }) => ticket.id }),
   };
 
   /** Built in the constructor: its quiet period comes from the resolved settings. */
@@ -132,6 +149,10 @@ export class ZendeskConnector implements CrmConnector {
   private readonly settings: ResolvedZendeskSettings;
   private readonly origin: string;
   private apiUserId?: string;
+  /** The account's groups, listed once per connector instance (one job) when a route names one. */
+  private groups?: Promise<ZendeskGroup[]>;
+  /** Agents' ids by lowercased email (null: no such agent), per connector instance. */
+  private readonly agentIds = new Map<string, ZendeskId | null>();
 
   constructor(
     private readonly credentials: ZendeskCredentialsDto,
@@ -201,7 +222,7 @@ export class ZendeskConnector implements CrmConnector {
    * while new/open/pending/hold; reopened when solved within reopenWithinHours; else a new one
    * (a follow-up of a closed ticket).
    */
-  private async ensureTicket(thread: Thread, known?: RemoteRef): Promise<RemoteRef> {
+  private async ensureTicket(thread: Thread, known?: RemoteRef, routing?: TicketRouting): Promise<RemoteRef> {
     const requesterId = requireId(thread.contact.id, 'contact');
     const knownId = known ? parseId(known.id) : undefined;
     let current = knownId !== undefined ? await this.orNotFound(this.client.showTicket(knownId)) : undefined;
@@ -224,8 +245,70 @@ export class ZendeskConnector implements CrmConnector {
       if (current.status === 'closed') followUpOf = current.id;
     }
 
-    const { ticket } = await this.client.createTicket(toZendeskNewTicket(thread, requesterId, this.settings, { followUpOf }));
+    // The route's names are resolved only for a ticket about to be created: a kept or reopened one is left as agents set it.
+    const resolved = routing ? await this.resolveRouting(routing) : undefined;
+    if (resolved?.unresolved.length) this.deps.logger.warn('zendesk: a ticket is opened without routing fields Zendesk does not know', { unresolved: resolved.unresolved.length });
+    const { ticket } = await this.client.createTicket(toZendeskNewTicket(thread, requesterId, this.settings, { followUpOf, routing: resolved }));
     return this.ticketRef(ticket);
+  }
+
+  /**
+   * A route change on an existing ticket: one Update Ticket for group, priority and assignee (when
+   * any is given), then the Tags endpoints — DELETE for the tags to take off, PUT to add — because
+   * Update Ticket's `tags` replaces every tag (agents' own too) and `additional_tags`/`remove_tags`
+   * work only on the asynchronous Update Many endpoint. Up to 3 requests; each is idempotent.
+   */
+  private async applyRouting({ ticket, routing }: TicketRoutingRequest): Promise<void> {
+    const ticketId = requireId(ticket.id, 'ticket');
+    const resolved = await this.resolveRouting(routing);
+    if (resolved.unresolved.length) throw new ConnectorError('invalid_request', `Zendesk ticket routing: ${resolved.unresolved.join('; ')}`);
+    const plan = planZendeskRouting(resolved);
+    if (plan.update) await this.client.updateTicket(ticketId, plan.update);
+    if (plan.removeTags.length) await this.client.removeTicketTags(ticketId, plan.removeTags);
+    if (plan.addTags.length) await this.client.addTicketTags(ticketId, plan.addTags);
+  }
+
+  /**
+   * The route's names as Zendesk ids: a group by id or by name (GET /groups, once per instance),
+   * an assignee by id or by an agent's email (users search, cached per instance). What Zendesk does
+   * not know is listed in `unresolved` with the reason.
+   */
+  private async resolveRouting(routing: TicketRouting): Promise<ResolvedZendeskRouting> {
+    const unresolved: string[] = [];
+    let groupId: ZendeskId | undefined;
+    if (routing.group?.trim()) {
+      groupId = zendeskIdOf(routing.group) ?? findGroup(await this.listGroups(), routing.group)?.id;
+      if (groupId === undefined) unresolved.push(`no group named "${routing.group.trim()}"`);
+    }
+    let assigneeId: ZendeskId | undefined;
+    if (routing.assignee?.trim()) {
+      assigneeId = zendeskIdOf(routing.assignee) ?? (await this.agentByEmail(routing.assignee.trim()));
+      if (assigneeId === undefined) unresolved.push(`no agent with the email "${routing.assignee.trim()}"`);
+    }
+    return { groupId, assigneeId, priority: routing.priority, tags: toZendeskTags(routing.tags), removeTags: toZendeskTags(routing.removeTags), unresolved };
+  }
+
+  private listGroups(): Promise<ZendeskGroup[]> {
+    this.groups ??= (async () => {
+      const all: ZendeskGroup[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < MAX_GROUP_PAGES; page++) {
+        const listed = await this.client.listGroups(after);
+        all.push(...listed.groups);
+        if (!listed.after) break;
+        after = listed.after;
+      }
+      return all;
+    })();
+    // A failed listing is not kept: the next route asks again.
+    this.groups.catch(() => (this.groups = undefined));
+    return this.groups;
+  }
+
+  private async agentByEmail(email: string): Promise<ZendeskId | undefined> {
+    const key = email.toLowerCase();
+    if (!this.agentIds.has(key)) this.agentIds.set(key, findAgent(await this.client.searchUsers({ query: `email:${email}` }), email)?.id ?? null);
+    return this.agentIds.get(key) ?? undefined;
   }
 
   /**

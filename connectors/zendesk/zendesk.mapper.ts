@@ -1,7 +1,7 @@
 /**
  * Pure translations between threadbridge's unified models and Zendesk's wire types. No I/O.
  */
-import type { AgentReplyEvent, Customer, MediaRef, ReplyRef, ReplyStatus, Thread, Transcript, UnifiedMessage } from '../_sdk/contract';
+import type { AgentReplyEvent, Customer, MediaRef, ReplyRef, ReplyStatus, Thread, TicketRouting, Transcript, UnifiedMessage } from '../_sdk/contract';
 import { ConnectorError } from '../_sdk/errors';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { countryOf, toE164 } from '../_sdk/phone';
@@ -11,9 +11,11 @@ import {
   type ZendeskAudit,
   type ZendeskAuditCustomMetadata,
   type ZendeskCommentAddedEvent,
+  type ZendeskGroup,
   type ZendeskId,
   type ZendeskTicket,
   type ZendeskTicketCreateInput,
+  type ZendeskTicketUpdateInput,
   type ZendeskTriggerPayload,
   type ZendeskUser,
   type ZendeskUserInput,
@@ -88,17 +90,72 @@ export function renderSubject(template: string, thread: Thread): string {
   return (subject || `WhatsApp ${thread.customer.e164}`).slice(0, 250);
 }
 
+/** A route's fields as Zendesk ids: what the connector resolved from the names an operator typed. */
+export interface ResolvedZendeskRouting {
+  groupId?: ZendeskId;
+  assigneeId?: ZendeskId;
+  priority?: TicketRouting['priority'];
+  tags: string[];
+  removeTags: string[];
+  /** Names Zendesk does not know (at creation: left out, and said in the ticket's first note). */
+  unresolved: string[];
+}
+
+/** A Zendesk id as an operator types it ("360001234567"), or undefined for a name or email. */
+export function zendeskIdOf(value: string): ZendeskId | undefined {
+  return /^\d{1,16}$/.test(value.trim()) ? Number(value.trim()) : undefined;
+}
+
+/** The group of that name (case and surrounding spaces ignored), deleted groups never. */
+export function findGroup(groups: readonly ZendeskGroup[], name: string): ZendeskGroup | undefined {
+  const wanted = name.trim().toLowerCase();
+  return groups.find((g) => g.deleted !== true && g.name.trim().toLowerCase() === wanted);
+}
+
+/** The active agent or admin with that email among users-search results (end users cannot be assigned). */
+export function findAgent(users: readonly ZendeskUser[], email: string): ZendeskUser | undefined {
+  const wanted = email.trim().toLowerCase();
+  return users.filter((u) => u.active !== false && (u.role === 'agent' || u.role === 'admin') && u.email?.toLowerCase() === wanted).sort((a, b) => a.id - b.id)[0];
+}
+
+/**
+ * Tags as Zendesk stores them: lowercase, and a space would split one tag in two, so spaces become
+ * underscores (what Zendesk's own UI does to "vip customer").
+ */
+export function toZendeskTags(tags: readonly string[] | undefined): string[] {
+  return [...new Set((tags ?? []).map((t) => t.trim().toLowerCase().replace(/\s+/g, '_')).filter(Boolean))];
+}
+
+/** What a route changes on an existing ticket: one Update Ticket body (or none), tags to add and to take off. */
+export function planZendeskRouting(routing: ResolvedZendeskRouting): { update?: ZendeskTicketUpdateInput; addTags: string[]; removeTags: string[] } {
+  const update: ZendeskTicketUpdateInput = {};
+  if (routing.groupId !== undefined) update.group_id = routing.groupId;
+  if (routing.priority !== undefined) update.priority = routing.priority;
+  if (routing.assigneeId !== undefined) update.assignee_id = routing.assigneeId;
+  const keep = new Set(routing.tags);
+  return {
+    update: Object.keys(update).length ? update : undefined,
+    addTags: routing.tags,
+    removeTags: routing.removeTags.filter((t) => !keep.has(t)),
+  };
+}
+
 /**
  * A new ticket for the conversation. Zendesk requires a first comment: an internal note that says
- * where the ticket comes from (the customer's messages follow as their own public comments).
+ * where the ticket comes from (the customer's messages follow as their own public comments). The
+ * conversation's route overrides the connection's group and priority and adds its tags; a name
+ * Zendesk does not know is named in that note, so agents see why the ticket is not where the route says.
  */
 export function toZendeskNewTicket(
   thread: Thread,
   requesterId: ZendeskId,
   settings: ResolvedZendeskSettings,
-  options: { followUpOf?: ZendeskId } = {},
+  options: { followUpOf?: ZendeskId; routing?: ResolvedZendeskRouting } = {},
 ): ZendeskTicketCreateInput {
   const name = thread.customer.profileName?.trim() || thread.customer.e164;
+  const routing = options.routing;
+  const tags = [...new Set([...settings.tags, ...(routing?.tags ?? [])])];
+  const unresolved = routing?.unresolved.length ? ` Routing: ${routing.unresolved.join('; ')}.` : '';
   return {
     subject: renderSubject(settings.subjectTemplate, thread),
     requester_id: requesterId,
@@ -107,12 +164,13 @@ export function toZendeskNewTicket(
       body:
         `WhatsApp conversation with ${name} (${thread.customer.e164}) on ${thread.businessNumber}, ` +
         `started ${thread.openedAt.toISOString()}. The customer's messages follow as their comments; ` +
-        `public replies on this ticket are sent to them on WhatsApp.`,
+        `public replies on this ticket are sent to them on WhatsApp.${unresolved}`,
       public: false,
     },
-    tags: settings.tags.length ? [...settings.tags] : undefined,
-    group_id: settings.groupId,
-    priority: settings.priority,
+    tags: tags.length ? tags : undefined,
+    group_id: routing?.groupId ?? settings.groupId,
+    priority: routing?.priority ?? settings.priority,
+    assignee_id: routing?.assigneeId,
     custom_fields: settings.customFields?.map((f) => ({ id: f.id, value: f.value })),
     via_followup_source_id: options.followUpOf,
   };

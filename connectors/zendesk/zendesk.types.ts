@@ -62,6 +62,18 @@ export interface ZendeskTicket {
   via?: ZendeskVia;
 }
 
+/** A group of agents (GET /groups). */
+export interface ZendeskGroup {
+  id: ZendeskId;
+  name: string;
+  deleted?: boolean;
+}
+
+/** One page of a cursor-paginated list. */
+export interface ZendeskCursorPage {
+  meta?: { has_more?: boolean; after_cursor?: string | null };
+}
+
 export interface ZendeskCommentInput {
   body: string;
   public: boolean;
@@ -84,6 +96,7 @@ export interface ZendeskTicketCreateInput {
   tags?: string[];
   group_id?: ZendeskId;
   priority?: ZendeskPriority;
+  assignee_id?: ZendeskId;
   custom_fields?: ZendeskCustomFieldValue[];
   /** Links a new ticket to a closed one (Zendesk ignores it for tickets that aren't closed). */
   via_followup_source_id?: ZendeskId;
@@ -93,6 +106,9 @@ export interface ZendeskTicketCreateInput {
 /** Body of PUT /tickets/{id} (inside `{ ticket: … }`). */
 export interface ZendeskTicketUpdateInput {
   status?: ZendeskTicketStatus;
+  group_id?: ZendeskId;
+  priority?: ZendeskPriority;
+  assignee_id?: ZendeskId;
   comment?: ZendeskCommentInput;
   /** Write-only: lands in the resulting audit as `metadata.custom`. */
   metadata?: ZendeskAuditCustomMetadata;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Logger } from 'pino';
-import { capabilitiesOf, type ConnectorCapabilities, type ConnectorDefinition, type ConnectorDeps, type ConnectorLogger, type CrmConnector, type FacetName, type MediaReader, type RequestBudget } from '../../connectors/_sdk/contract';
+import { capabilitiesOf, FACET_NAMES, type ConnectorCapabilities, type ConnectorDefinition, type ConnectorDeps, type ConnectorLogger, type CrmConnector, type FacetName, type MediaReader, type RequestBudget } from '../../connectors/_sdk/contract';
 import { ConnectorError, type ConnectorErrorKind } from '../../connectors/_sdk/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { EgressPolicy } from '../common/egress';
@@ -103,7 +103,7 @@ const OUTCOME_OF_KIND: Record<ConnectorErrorKind, CrmOutcome> = {
   permanent: 'invalid',
 };
 
-const FACETS: ReadonlySet<string> = new Set<FacetName | 'contacts'>(['contacts', 'timeline', 'tickets', 'transcripts', 'replies', 'replySetup', 'consent', 'erasure']);
+const FACETS: ReadonlySet<string> = new Set<FacetName | 'contacts'>(['contacts', ...FACET_NAMES]);
 
 /**
  * The connector with every asynchronous method (a call to the vendor) counted and timed in

@@ -141,10 +141,10 @@ describe('ConnectorRegistry', () => {
     it('follows the settings where the connector lets them switch a feature off (the facets its connector has)', async () => {
       const withSettings = async (definition: ConnectorDefinition, plain: object) =>
         capabilitiesOf(definition.create(await registry.validateCredentials(definition, credentialsOf[definition.manifest.id]), await registry.validateSettings(definition, plain), testDeps()));
-      const all = { contacts: true, history: true, tickets: true, transcripts: true, replies: true, consent: true, erasure: true, attachments: true };
+      const all = { contacts: true, history: true, tickets: true, ticketRouting: true, transcripts: true, replies: true, consent: true, erasure: true, attachments: true };
       // Agent replies through HubSpot's inbox are off until the connection enables conversations.
       expect(await withSettings(hubspot, {})).toEqual({ ...all, replies: false });
-      expect(await withSettings(hubspot, { tickets: { enabled: false } })).toEqual({ ...all, tickets: false, replies: false });
+      expect(await withSettings(hubspot, { tickets: { enabled: false } })).toEqual({ ...all, tickets: false, ticketRouting: false, replies: false });
       expect(await withSettings(zendesk, {})).toEqual({ ...all, consent: false });
     });
 

@@ -4,6 +4,7 @@
  * CrmSyncHandler, and the outcome read from what the fake CRM and the database hold.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { aBatchWebhook, aTextMessage, aTextMessageWebhook } from '../../test/factories/whatsapp-webhook.factory';
 import { type MediumTest, startMediumTest } from '../../test/setup/medium-test';
 import type { ConnectionView } from '../connections/connections.service';
@@ -161,5 +162,111 @@ describe('CrmSyncService with a fake CRM', () => {
       [waId],
     );
     expect(links.map((l) => l.remote_id)).toEqual(t.crm.timelineOf(remoteContactOf(waId).id).map((r) => r.id));
+  });
+  describe('routes', () => {
+    const conversationOf = async (waId: string): Promise<string> =>
+      (await t.db.query(`SELECT cv.id FROM conversations cv JOIN contacts c ON c.id = cv.contact_id WHERE c.wa_id = $1`, [waId]))[0].id;
+    /** What the service policy does on a route change: the columns, then one 'route' task per connection. */
+    const changeRoute = async (conversationId: string, routing: Record<string, unknown> | null, connections: string[] | null = null) => {
+      await t.db.query(`UPDATE conversations SET route = 'test', ticket_routing = $2, route_connections = $3, route_version = route_version + 1 WHERE id = $1`, [
+        conversationId,
+        routing,
+        connections,
+      ]);
+      const [{ route_version: version }] = await t.db.query(`SELECT route_version FROM conversations WHERE id = $1`, [conversationId]);
+      await t.db.query(
+        `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id)
+         SELECT $1, 'route', 'route:' || c.id || ':' || $2::text || ':' || $3::text, c.id, $2::uuid FROM connections c WHERE c.enabled`,
+        [QueueName.CrmSync, conversationId, version],
+      );
+    };
+    const routeTaskStates = async (conversationId: string): Promise<string[]> =>
+      (await t.db.query(`SELECT status FROM outbox WHERE kind = 'route' AND conversation_id = $1 ORDER BY id`, [conversationId])).map((r: { status: string }) => r.status);
+    const ticketOf = (waId: string) => [...t.crm.tickets.values()].find((tk) => tk.contactId === remoteContactOf(waId)?.id);
+
+    it('opens the ticket with the route’s group, priority, assignee and tags (and no removeTags)', async () => {
+      const waId = nextWaId();
+      await t.ingest(aTextMessageWebhook({ waId, text: 'my invoice is wrong' }));
+      // Routed before the first message reached the CRM, to this connection among others.
+      await t.db.query(`UPDATE conversations SET ticket_routing = $2, route_connections = $3 WHERE id = $1`, [
+        await conversationOf(waId),
+        { group: 'Billing', priority: 'high', tags: ['billing', 'vip'], assignee: 'ana@example.com', removeTags: ['sales'] },
+        [connection.id, randomUUID()],
+      ]);
+
+      await t.runDueTasks(SYNC);
+
+      expect(texts(waId)).toEqual(['my invoice is wrong']);
+      expect(ticketOf(waId)).toMatchObject({ group: 'Billing', priority: 'high', assignee: 'ana@example.com', tags: ['billing', 'vip'] });
+      const [ensure] = t.crm.callsOf('ensureTicket');
+      expect(ensure.args[2]).toEqual({ group: 'Billing', priority: 'high', tags: ['billing', 'vip'], assignee: 'ana@example.com' });
+    });
+
+    it('a route task moves the existing ticket: fields set, tags added and removed, agents’ own tags kept', async () => {
+      const waId = nextWaId();
+      await t.ingest(aTextMessageWebhook({ waId, text: 'hello' }));
+      const conversationId = await conversationOf(waId);
+      await t.db.query(`UPDATE conversations SET ticket_routing = $2 WHERE id = $1`, [conversationId, { group: 'Sales', tags: ['sales'] }]);
+      await t.runDueTasks(SYNC);
+      const ticket = ticketOf(waId)!;
+      ticket.tags.push('agent-own'); // an agent tagged it by hand
+
+      await changeRoute(conversationId, { group: 'Support', priority: 'urgent', tags: ['support'], removeTags: ['sales'] });
+      await t.runDueTasks(SYNC);
+
+      expect(t.crm.tickets.get(ticket.id)).toMatchObject({ group: 'Support', priority: 'urgent', tags: ['agent-own', 'support'] });
+      expect(t.crm.callsOf('routeTicket').map((c) => c.args[0])).toEqual([{ id: ticket.id, type: 'ticket', url: undefined }]);
+      await expect(routeTaskStates(conversationId)).resolves.toEqual(['done']);
+      expect(t.crm.callsOf('ensureTicket')).toHaveLength(1);
+    });
+
+    it('a route task before the conversation has a ticket here is done without a call; the ticket opens routed', async () => {
+      const waId = nextWaId();
+      await t.ingest(aTextMessageWebhook({ waId, text: 'first words' }));
+      const conversationId = await conversationOf(waId);
+      await t.db.query(`UPDATE outbox SET status = 'done' WHERE kind = 'message' AND conversation_id = $1`, [conversationId]); // held elsewhere for now
+      await changeRoute(conversationId, { priority: 'low', tags: ['later'] });
+
+      await t.runDueTasks(SYNC);
+      await expect(routeTaskStates(conversationId)).resolves.toEqual(['done']);
+      expect(t.crm.calls).toHaveLength(0);
+
+      await t.ingest(aTextMessageWebhook({ waId, text: 'second words' }));
+      await t.runDueTasks(SYNC);
+      expect(ticketOf(waId)).toMatchObject({ priority: 'low', tags: ['later'] });
+      expect(t.crm.callsOf('routeTicket')).toHaveLength(0);
+    });
+
+    it('a group the helpdesk does not know dead-letters the route task with the reason; messages still flow', async () => {
+      const waId = nextWaId();
+      await t.ingest(aTextMessageWebhook({ waId, text: 'one' }));
+      const conversationId = await conversationOf(waId);
+      await t.runDueTasks(SYNC);
+      t.crm.groups.add('Support');
+
+      await changeRoute(conversationId, { group: 'Nonexistent' });
+      await t.runDueTasks(SYNC);
+
+      const [task] = await t.db.query(`SELECT status, last_error FROM outbox WHERE kind = 'route' AND conversation_id = $1`, [conversationId]);
+      expect(task).toMatchObject({ status: 'dead' });
+      expect(task.last_error).toContain('Nonexistent');
+      await t.ingest(aTextMessageWebhook({ waId, text: 'two' }));
+      await t.runDueTasks(SYNC);
+      expect(texts(waId)).toEqual(['one', 'two']);
+    });
+
+    it('a conversation routed to other connections is not synced here: its tasks are done without a call', async () => {
+      const waId = nextWaId();
+      await t.ingest(aTextMessageWebhook({ waId, text: 'for the other helpdesk' }));
+      const conversationId = await conversationOf(waId);
+      await changeRoute(conversationId, { group: 'Elsewhere' }, [randomUUID()]);
+
+      await t.runDueTasks(SYNC);
+
+      expect(t.crm.calls).toHaveLength(0);
+      expect(t.crm.contactsWithPhone(`+${waId}`)).toHaveLength(0);
+      await expect(taskStates(waId)).resolves.toEqual(['done']);
+      await expect(routeTaskStates(conversationId)).resolves.toEqual(['done']);
+    });
   });
 });

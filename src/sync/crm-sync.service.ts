@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { AppendResult, CrmConnector, RemoteRef, Thread, TicketsFacet, TimelineFacet, UnifiedMessage } from '../../connectors/_sdk/contract';
+import type { AppendResult, CrmConnector, RemoteRef, Thread, TicketRouting, TicketRoutingFacet, TicketsFacet, TimelineFacet, UnifiedMessage } from '../../connectors/_sdk/contract';
 import { ConnectorError } from '../../connectors/_sdk/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { LOGGER } from '../common/logger';
@@ -12,8 +12,8 @@ import { LeaseHeartbeat, LeaseLostError, releaseWhenPossible, unlessAborted } fr
 import type { TaskRef } from '../tasks/outbox.repository';
 import { TaskQueue } from '../tasks/task-queue';
 import { readyMessages } from './ready-messages';
-import { buildTranscript, toCustomer, toThread, toUnifiedMessage } from './sync.mapper';
-import { SyncRepository, type SyncRow } from './sync.repository';
+import { buildTranscript, toCustomer, toThread, toTicketRouting, toUnifiedMessage } from './sync.mapper';
+import { SyncRepository, type StoredLink, type SyncRow } from './sync.repository';
 
 /** How the drain of one connection ended. */
 export type DrainOutcome =
@@ -160,10 +160,17 @@ export class CrmSyncService implements BeforeApplicationShutdown {
   /** One pass over a set of open rows. */
   private async syncRows(resolved: ResolvedConnection, connector: CrmConnector, rows: SyncRow[], ctx: DrainContext): Promise<void> {
     const connectionId = resolved.connection.id;
-    const { timeline, tickets: ticketsFacet, transcripts } = connector;
+    const { timeline } = connector;
     const homeless = rows.filter((r) => !r.contactId);
     for (const row of homeless) await this.repo.deadLetter(connectionId, ctx.holder, row.taskId, 'the conversation of this task no longer exists');
     rows = rows.filter((r) => r.contactId);
+    // The conversation's route sends it to other connections: nothing more of it goes here (what
+    // went before the route was known stays where it is).
+    const elsewhere = rows.filter((r) => r.routeConnections && !r.routeConnections.includes(connectionId));
+    if (elsewhere.length) {
+      await this.repo.completeWithLinks(connectionId, ctx.holder, [], elsewhere.map((r) => r.taskId));
+      rows = rows.filter((r) => !elsewhere.includes(r));
+    }
     const held = readyMessages(
       rows.filter((r) => r.kind === 'message' && r.messageId),
       { quietPeriodMs: timeline?.quietPeriodMs ?? 0, reconcile: timeline?.reconcile },
@@ -183,8 +190,18 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     const orphanRows = rows.filter((r) => r.kind === 'message' && !r.messageId); // message erased meanwhile
     if (orphanRows.length) await this.repo.completeWithLinks(connectionId, ctx.holder, [], orphanRows.map((r) => r.taskId));
     const work = [...messageRows, ...transcriptRows];
-    if (work.length === 0) return;
+    const routeRows = rows.filter((r) => r.kind === 'route');
+    if (work.length === 0 && routeRows.length === 0) return;
+    if (work.length > 0) await this.syncWork(resolved, connector, work, ctx);
+    // After the messages: a ticket this pass opened was opened with the route already.
+    if (routeRows.length > 0) await this.applyRoutes(resolved, connector, routeRows, ctx);
+    await this.connections.recordSuccess(connectionId);
+  }
 
+  /** Messages and transcripts of one pass: contacts, tickets, then the records themselves. */
+  private async syncWork(resolved: ResolvedConnection, connector: CrmConnector, work: SyncRow[], ctx: DrainContext): Promise<void> {
+    const connectionId = resolved.connection.id;
+    const { timeline, tickets: ticketsFacet, transcripts } = connector;
     const contacts = await this.ensureContacts(resolved, connector, work, ctx);
     const syncable = work.filter((r) => contacts.has(r.contactId));
     const tickets = ticketsFacet ? await this.ensureTickets(resolved, ticketsFacet, syncable, contacts, ctx) : new Map<string, RemoteRef>();
@@ -206,7 +223,61 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       const remote = await this.call(resolved, async () => (await transcripts.attach([{ thread: thread(row), transcript }]))[0], [row], ctx);
       if (remote) await this.repo.completeWithLinks(connectionId, ctx.holder, [{ type: 'transcript', localId: row.conversationId, remote }], [row.taskId]);
     }
-    await this.connections.recordSuccess(connectionId);
+  }
+
+  /**
+   * Tasks of kind 'route' (a conversation's route changed): its ticket in this connection takes the
+   * conversation's current routing through the `ticketRouting` facet. Nothing to do — the task is
+   * simply done — when the connector cannot route tickets, when the conversation has no ticket here
+   * yet (it will be opened with the routing), or when the route asks nothing of tickets. Several
+   * route tasks of one conversation are one update: the columns hold the latest route.
+   */
+  private async applyRoutes(resolved: ResolvedConnection, connector: CrmConnector, rows: SyncRow[], ctx: DrainContext): Promise<void> {
+    const connectionId = resolved.connection.id;
+    const facet = connector.ticketRouting;
+    const links = facet ? await this.repo.links(connectionId, 'ticket', [...new Set(rows.map((r) => r.conversationId))]) : new Map<string, StoredLink>();
+    const byConversation = new Map<string, { ticket: RemoteRef; routing: TicketRouting; rows: SyncRow[] }>();
+    const nothingToDo: SyncRow[] = [];
+    for (const row of rows) {
+      const link = links.get(row.conversationId);
+      const routing = toTicketRouting(row.ticketRouting);
+      if (!facet || !link || !routing) {
+        nothingToDo.push(row);
+        continue;
+      }
+      const entry = byConversation.get(row.conversationId) ?? { ticket: { id: link.id, type: link.type, url: link.url }, routing, rows: [] };
+      entry.rows.push(row);
+      byConversation.set(row.conversationId, entry);
+    }
+    if (nothingToDo.length) await this.repo.completeWithLinks(connectionId, ctx.holder, [], nothingToDo.map((r) => r.taskId));
+    if (!facet) return;
+    for (const chunk of chunks([...byConversation.values()], resolved.definition.manifest.maxBatch)) {
+      const affected = chunk.flatMap((c) => c.rows);
+      const done = await this.call(
+        resolved,
+        () => facet.apply(chunk.map(({ ticket, routing }) => ({ ticket, routing }))),
+        affected,
+        ctx,
+        {
+          isolate: chunk.length > 1 ? () => this.applyRoutesOneByOne(resolved, facet, chunk, ctx) : undefined,
+          // The ticket is gone: the link is forgotten, and the next pass finds no ticket to route.
+          relink: () => this.repo.dropLinks(connectionId, 'ticket', chunk.map((c) => c.rows[0].conversationId), ctx.holder),
+        },
+      );
+      if (done) await this.repo.completeWithLinks(connectionId, ctx.holder, [], affected.map((r) => r.taskId));
+    }
+  }
+
+  private async applyRoutesOneByOne(
+    resolved: ResolvedConnection,
+    facet: TicketRoutingFacet,
+    chunk: { ticket: RemoteRef; routing: TicketRouting; rows: SyncRow[] }[],
+    ctx: DrainContext,
+  ): Promise<void> {
+    for (const { ticket, routing, rows } of chunk) {
+      const done = await this.call(resolved, () => facet.apply([{ ticket, routing }]), rows, ctx);
+      if (done) await this.repo.completeWithLinks(resolved.connection.id, ctx.holder, [], rows.map((r) => r.taskId));
+    }
   }
 
   /** The remote contact of every customer in `rows`: from links, else found or created (batched). */
@@ -258,7 +329,12 @@ export class CrmSyncService implements BeforeApplicationShutdown {
       else toCheck.push({ row, known: link ?? (await this.repo.latestTicketOfContact(connectionId, row.contactId, row.conversationId)) });
     }
     for (const chunk of chunks(toCheck, resolved.definition.manifest.maxBatch)) {
-      const requests = chunk.map(({ row, known }) => ({ thread: toThread(row, contacts.get(row.contactId)!), known: known ? { id: known.id, type: known.type, url: known.url } : undefined }));
+      const requests = chunk.map(({ row, known }) => ({
+        thread: toThread(row, contacts.get(row.contactId)!),
+        known: known ? { id: known.id, type: known.type, url: known.url } : undefined,
+        // A new ticket opens with the route; there are no tags of an earlier route on it to take off.
+        routing: toTicketRouting(row.ticketRouting, { atCreation: true }),
+      }));
       const affected = rows.filter((r) => chunk.some((c) => c.row.conversationId === r.conversationId));
       const refs = await this.call(
         resolved,

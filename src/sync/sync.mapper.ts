@@ -1,4 +1,5 @@
-import type { Customer, RemoteRef, Thread, Transcript, UnifiedMessage } from '../../connectors/_sdk/contract';
+import type { Customer, RemoteRef, Thread, TicketRouting, Transcript, UnifiedMessage } from '../../connectors/_sdk/contract';
+import type { TicketRoutingColumn } from '../conversations/entities/conversation.entity';
 import { renderMessageText } from '../whatsapp/inbound/message-text';
 import type { InboundContext, MetaError } from '../whatsapp/inbound/inbound.types';
 import type { SyncRow } from './sync.repository';
@@ -19,6 +20,31 @@ export function toThread(row: SyncRow, contact: RemoteRef, ticket?: RemoteRef): 
     openedAt: new Date(row.openedAt),
     status: row.conversationStatus,
   };
+}
+
+const PRIORITIES: readonly string[] = ['low', 'normal', 'high', 'urgent'] satisfies TicketRouting['priority'][];
+
+/**
+ * The contract's TicketRouting from the conversation's stored route: blank names and tags left
+ * out, a priority outside the four dropped. `atCreation`: a new ticket has no earlier route's tags
+ * to take off, so removeTags goes. Undefined when the route asks nothing of a ticket.
+ */
+export function toTicketRouting(column: TicketRoutingColumn | null, options: { atCreation?: boolean } = {}): TicketRouting | undefined {
+  if (!column) return undefined;
+  const name = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
+  const tags = (value: unknown) => {
+    const list = Array.isArray(value) ? [...new Set(value.map(name).filter((t): t is string => t !== undefined))] : [];
+    return list.length ? list : undefined;
+  };
+  const routing: TicketRouting = {
+    group: name(column.group),
+    priority: PRIORITIES.includes(String(column.priority)) ? (column.priority as TicketRouting['priority']) : undefined,
+    tags: tags(column.tags),
+    assignee: name(column.assignee),
+    removeTags: options.atCreation ? undefined : tags(column.removeTags),
+  };
+  const present = Object.fromEntries(Object.entries(routing).filter(([, v]) => v !== undefined)) as TicketRouting;
+  return Object.keys(present).length ? present : undefined;
 }
 
 /** The text a CRM shows for a stored message (body, caption, or a rendering of its content). */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { RemoteRef } from '../../connectors/_sdk/contract';
+import type { TicketRoutingColumn } from '../conversations/entities/conversation.entity';
 import type { StoredMedia } from '../conversations/entities/message.entity';
 import { returnedRows } from '../database/query-result';
 import { LeaseLostError } from '../tasks/lease';
@@ -25,6 +26,12 @@ export interface SyncRow {
   conversationStatus: 'open' | 'closed';
   openedAt: Date;
   closedAt: Date | null;
+  /** What the conversation's route asks of its ticket; null: no route applied. */
+  ticketRouting: TicketRoutingColumn | null;
+  /** The only connections that receive the conversation's further messages; null: every connection. */
+  routeConnections: string[] | null;
+  /** Counts the conversation's route changes. */
+  routeVersion: number;
   messageId: string | null;
   wamid: string | null;
   direction: 'inbound' | 'outbound' | null;
@@ -135,6 +142,7 @@ export class SyncRepository {
               k.id AS "contactId", k.wa_id AS "waId", k.e164, k.profile_name AS "profileName",
               c.display_phone_number AS "displayPhoneNumber", c.phone_number_id AS "phoneNumberId",
               c.status AS "conversationStatus", c.opened_at AS "openedAt", c.closed_at AS "closedAt",
+              c.ticket_routing AS "ticketRouting", c.route_connections AS "routeConnections", c.route_version AS "routeVersion",
               m.id AS "messageId", m.wamid, m.direction, m.type, m.body, m.content, m.media, m.media_status AS "mediaStatus",
               m.context, m.errors, m.wa_timestamp AS "waTimestamp", m.seq::text AS seq, m.author, m.created_at AS "messageCreatedAt"
        FROM picked p

@@ -101,4 +101,39 @@ describe('WhatsApp chats into Zendesk', () => {
     await eventually(async () => zendesk.comments(ticket.id).some((c) => c.body.includes('Second question')), 'the second comment');
     expect(zendesk.comments(ticket.id).filter((c) => c.public && /question/.test(c.body))).toHaveLength(2);
   });
+  it('opens the ticket where the conversation’s route says, and moves it when the route changes', async () => {
+    const billing = zendesk.seedGroup('Billing');
+    const support = zendesk.seedGroup('Support');
+    const waId = '34611000003';
+    const post = (text: string) => postMetaWebhook(`${service.url}/webhooks/whatsapp`, aTextMessageWebhook({ wamid: nextWamid(waId), waId, name: 'Marta Gil', text }), TEST_APP_SECRET);
+    expect((await post('My invoice is wrong')).status).toBe(200);
+    // The service policy routes the conversation before its first message reaches Zendesk (held for the quiet period).
+    const [conversation] = await service.db.query(
+      `UPDATE conversations cv SET route = 'billing', ticket_routing = $2, route_version = 1 FROM contacts c WHERE c.id = cv.contact_id AND c.wa_id = $1 RETURNING cv.id`,
+      [waId, { group: 'Billing', priority: 'high', tags: ['billing'] }],
+    );
+    const conversationId = (Array.isArray(conversation) ? conversation[0] : conversation).id as string;
+
+    const ticket = await eventually(async () => zendesk.tickets().find((t) => zendesk.comments(t.id).some((c) => c.body.includes('My invoice is wrong'))), 'the routed ticket');
+    expect(ticket).toMatchObject({ group_id: billing.id, priority: 'high' });
+    expect(ticket.tags).toEqual(expect.arrayContaining(['whatsapp', 'billing']));
+    zendesk.ticket(ticket.id)!.tags.push('agent_tag'); // an agent's own tag
+
+    // The route changes: the columns, then a 'route' task per enabled connection, as the service policy writes them.
+    await service.db.query(
+      `UPDATE conversations SET route = 'support', ticket_routing = $2, route_version = 2 WHERE id = $1`,
+      [conversationId, { group: 'Support', priority: 'normal', tags: ['support'], removeTags: ['billing'] }],
+    );
+    await service.db.query(
+      `INSERT INTO outbox (queue, kind, dedupe_key, connection_id, conversation_id)
+       SELECT 'crm-sync', 'route', 'route:' || c.id || ':' || $1::text || ':2', c.id, $1::uuid FROM connections c WHERE c.enabled`,
+      [conversationId],
+    );
+
+    await eventually(async () => zendesk.ticket(ticket.id)!.group_id === support.id && zendesk.ticket(ticket.id)!.tags.includes('support'), 'the ticket moved to Support');
+    expect(zendesk.ticket(ticket.id)).toMatchObject({ group_id: support.id, priority: 'normal' });
+    expect(zendesk.ticket(ticket.id)!.tags).toEqual(expect.arrayContaining(['whatsapp', 'agent_tag', 'support']));
+    expect(zendesk.ticket(ticket.id)!.tags).not.toContain('billing');
+    await eventually(async () => (await service.db.query(`SELECT status FROM outbox WHERE kind = 'route' AND conversation_id = $1`, [conversationId]))[0]?.status === 'done', 'the route task done');
+  });
 });

@@ -16,7 +16,7 @@ import { describe, it, expect } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import { hasFacet, type ConnectorDefinition, type CrmConnector, type Customer, type FacetName, type RawWebhook } from '../contract';
+import { FACET_NAMES, hasFacet, type ConnectorDefinition, type CrmConnector, type Customer, type FacetName, type RawWebhook } from '../contract';
 import { ConnectorError } from '../errors';
 import { aCustomer, aMessage, aThread, aTranscript, someMessages } from './builders';
 import { oneAtATime, type OneAtATime } from './one-at-a-time';
@@ -154,7 +154,7 @@ export function runConnectorConformance<C extends object, S extends object>(
 ): void {
   const { manifest } = definition;
   const has = (facet: FacetName): boolean => harness.facets.includes(facet);
-  const caps = { tickets: has('tickets'), history: has('timeline'), transcripts: has('transcripts'), consent: has('consent'), erasure: has('erasure'), replies: has('replies') };
+  const caps = { tickets: has('tickets'), ticketRouting: has('ticketRouting'), history: has('timeline'), transcripts: has('transcripts'), consent: has('consent'), erasure: has('erasure'), replies: has('replies') };
   /** The connector for `setup`, its facets called one item at a time. */
   const singles = (setup: { credentials: object; settings: object }, deps?: TestDeps) => oneAtATime(createForTest(definition, setup, deps).connector);
   const derivedContacts = harness.contacts === 'derived';
@@ -188,7 +188,7 @@ export function runConnectorConformance<C extends object, S extends object>(
       it('has exactly the facets the harness expects, each with its methods', async () => {
         await withFake(async (setup) => {
           const { connector } = createForTest(definition, setup);
-          const all: FacetName[] = ['timeline', 'tickets', 'transcripts', 'replies', 'replySetup', 'consent', 'erasure'];
+          const all = FACET_NAMES;
           expect(all.filter((f) => hasFacet(connector, f))).toEqual(all.filter((f) => harness.facets.includes(f)));
           expect(typeof connector.contacts.ensure).toBe('function');
           expect(typeof connector.verifyCredentials).toBe('function');
@@ -390,6 +390,14 @@ export function runConnectorConformance<C extends object, S extends object>(
             expect(ticket.id).toBeTruthy();
             expect((await connector.ensureTicket(thread, ticket)).id).toBe(ticket.id);
             thread = { ...thread, ticket };
+          }
+          if (caps.ticketRouting) {
+            // Priority and tags mean the same to every helpdesk; applied twice, the ticket is as after once.
+            const routing = { priority: 'high' as const, tags: ['conformance-route'], removeTags: ['conformance-old-route'] };
+            await expect(connector.applyTicketRouting(thread.ticket!, routing)).resolves.toBeUndefined();
+            await expect(connector.applyTicketRouting(thread.ticket!, routing)).resolves.toBeUndefined();
+            const routed = createForTest(definition, setup, deps).connector;
+            if (hasFacet(routed, 'ticketRouting')) await expect(routed.ticketRouting.apply([])).resolves.toEqual([]);
           }
           const messages = someMessages(3);
           if (createForTest(definition, setup).connector.timeline?.uploadsMedia) {

@@ -28,7 +28,7 @@ function asConformanceFake(crm: FakeCrm): ConformanceFake {
 const crm = new FakeCrm();
 
 runConnectorConformance(crm.definition, {
-  facets: ['timeline', 'tickets', 'transcripts', 'replies', 'consent', 'erasure'],
+  facets: ['timeline', 'tickets', 'ticketRouting', 'transcripts', 'replies', 'consent', 'erasure'],
   async start(): Promise<ConformanceSetup> {
     crm.reset();
     return { credentials: { token: FAKE_CRM_TOKEN, webhookSecret: FAKE_CRM_WEBHOOK_SECRET }, settings: {}, fake: asConformanceFake(crm) };

@@ -41,6 +41,8 @@ import type {
   ReplyRef,
   ReplyStatus,
   Thread,
+  TicketRouting,
+  TicketRoutingFacet,
   TicketsFacet,
   TimelineFacet,
   TranscriptsFacet,
@@ -77,6 +79,7 @@ export type FakeCrmMethod =
   | 'verifyCredentials'
   | 'ensureContact'
   | 'ensureTicket'
+  | 'routeTicket'
   | 'appendMessages'
   | 'attachTranscript'
   | 'reportReplyStatus'
@@ -133,6 +136,12 @@ export interface FakeTicket {
   contactId: string;
   conversationId: string;
   status: 'open' | 'closed';
+  group?: string;
+  priority?: TicketRouting['priority'];
+  assignee?: string;
+  tags: string[];
+  /** What the fake told agents about the ticket (a routing name it did not know at creation). */
+  notes: string[];
 }
 
 export interface FakeTranscript {
@@ -180,6 +189,8 @@ export class FakeCrm {
   readonly transcripts: FakeTranscript[] = [];
   readonly erasures: FakeErasure[] = [];
   readonly replyStatuses: FakeReplyStatus[] = [];
+  /** The account's groups; while empty, any group name is accepted. */
+  readonly groups = new Set<string>();
   readonly definition: ConnectorDefinition<FakeCrmCredentials, FakeCrmSettings>;
   readonly token: string;
 
@@ -230,6 +241,7 @@ export class FakeCrm {
     for (const list of [this.calls, this.timeline, this.transcripts, this.erasures, this.replyStatuses, this.faults] as unknown[][]) list.length = 0;
     this.contacts.clear();
     this.tickets.clear();
+    this.groups.clear();
     this.searchLagMs = 0;
   }
 
@@ -335,6 +347,25 @@ export class FakeCrm {
     for (const [id, ticket] of this.tickets) if (ticket.contactId === contactId) this.tickets.delete(id);
   }
 
+  /**
+   * @internal Sets a ticket's routing as a helpdesk would: fields given are set, tags added and
+   * removeTags taken off. An unknown group throws invalid_request, or (`lenient`, at creation) is
+   * left out with a note on the ticket.
+   */
+  route(ticket: FakeTicket, routing: TicketRouting, options: { lenient?: boolean } = {}): void {
+    if (routing.group !== undefined) {
+      if (this.groups.size > 0 && !this.groups.has(routing.group)) {
+        if (!options.lenient) throw new ConnectorError('invalid_request', `fake crm: no group named "${routing.group}"`, { vendorStatus: 422 });
+        ticket.notes.push(`routing: no group named "${routing.group}"`);
+      } else ticket.group = routing.group;
+    }
+    if (routing.priority !== undefined) ticket.priority = routing.priority;
+    if (routing.assignee !== undefined) ticket.assignee = routing.assignee;
+    const keep = new Set(routing.tags ?? []);
+    const remove = new Set((routing.removeTags ?? []).filter((t) => !keep.has(t)));
+    ticket.tags = [...new Set([...ticket.tags.filter((t) => !remove.has(t)), ...keep])];
+  }
+
   /** @internal */
   nextId(prefix: string): string {
     this.seq += 1;
@@ -394,18 +425,30 @@ export class FakeCrmConnector implements CrmConnector {
   };
 
   readonly tickets: TicketsFacet = {
-    ensure: oneByOne(({ thread, known }) =>
-      this.call('ensureTicket', [thread, known], (): RemoteRef => {
+    ensure: oneByOne(({ thread, known, routing }) =>
+      this.call('ensureTicket', [thread, known, routing], (): RemoteRef => {
         const existing = known ? this.crm.tickets.get(known.id) : undefined;
         if (existing) {
           existing.status = 'open';
           return { id: existing.id, type: 'ticket' };
         }
         this.contactOrThrow(thread.contact.id);
-        const ticket: FakeTicket = { id: this.crm.nextId('t'), contactId: thread.contact.id, conversationId: thread.conversationId, status: 'open' };
+        const ticket: FakeTicket = { id: this.crm.nextId('t'), contactId: thread.contact.id, conversationId: thread.conversationId, status: 'open', tags: [], notes: [] };
+        if (routing) this.crm.route(ticket, routing, { lenient: true });
         this.crm.tickets.set(ticket.id, ticket);
         return { id: ticket.id, type: 'ticket' };
       }),
+    ),
+  };
+
+  readonly ticketRouting: TicketRoutingFacet = {
+    apply: oneByOne(({ ticket, routing }) =>
+      this.call('routeTicket', [ticket, routing], () => {
+        const held = this.crm.tickets.get(ticket.id);
+        if (!held) throw new ConnectorError('not_found', `fake crm: no ticket ${ticket.id}`, { vendorStatus: 404 });
+        this.crm.route(held, routing);
+      }),
+      { key: ({ ticket }) => ticket.id },
     ),
   };
 

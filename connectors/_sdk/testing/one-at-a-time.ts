@@ -22,6 +22,7 @@ import {
   type ReplyRef,
   type ReplyStatus,
   type Thread,
+  type TicketRouting,
   type Transcript,
   type UnifiedMessage,
   type WithFacet,
@@ -30,7 +31,8 @@ import {
 export interface OneAtATime {
   verifyCredentials(): Promise<void>;
   ensureContact(customer: Customer, known?: RemoteRef): Promise<RemoteRef>;
-  ensureTicket(thread: Thread, known?: RemoteRef): Promise<RemoteRef>;
+  ensureTicket(thread: Thread, known?: RemoteRef, routing?: TicketRouting): Promise<RemoteRef>;
+  applyTicketRouting(ticket: RemoteRef, routing: TicketRouting): Promise<void>;
   appendMessages(thread: Thread, messages: UnifiedMessage[]): Promise<AppendResult[]>;
   attachTranscript(thread: Thread, transcript: Transcript): Promise<RemoteRef>;
   recordConsent(contact: RemoteRef, consent: ConsentState): Promise<void>;
@@ -54,7 +56,8 @@ export function oneAtATime(connector: CrmConnector): OneAtATime {
   return {
     verifyCredentials: () => connector.verifyCredentials(),
     ensureContact: async (customer, known) => only(await connector.contacts.ensure([{ customer, known }])),
-    ensureTicket: async (thread, known) => only(await facet('tickets').ensure([{ thread, known }])),
+    ensureTicket: async (thread, known, routing) => only(await facet('tickets').ensure([{ thread, known, routing }])),
+    applyTicketRouting: async (ticket, routing) => only(await facet('ticketRouting').apply([{ ticket, routing }])),
     appendMessages: (thread, messages) => facet('timeline').append([{ thread, messages }]),
     attachTranscript: async (thread, transcript) => only(await facet('transcripts').attach([{ thread, transcript }])),
     recordConsent: (contact, consent) => facet('consent').record([{ contact, consent }]),

@@ -52,7 +52,7 @@ function signV3(req: WebhookRequest, _setup: ConformanceSetup, opts: { secret?: 
 }
 
 /** What every HubSpot connection has with the default ticket settings. */
-const everyConnection: FacetName[] = ['timeline', 'tickets', 'transcripts', 'replySetup', 'consent', 'erasure'];
+const everyConnection: FacetName[] = ['timeline', 'tickets', 'ticketRouting', 'transcripts', 'replySetup', 'consent', 'erasure'];
 
 const common: Omit<ConformanceHarness, 'start' | 'facets'> = {
   badCredentials: (valid) => ({ ...valid, accessToken: 'revoked-token' }),

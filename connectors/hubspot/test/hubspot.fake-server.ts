@@ -24,6 +24,9 @@
  * - Files API multipart upload (201 {id, url}); the file is then served at its url (to anyone,
  *   like a CDN); GET /files/v3/files/{id} and /files/v3/files/{id}/signed-url (a URL that expires).
  * - GDPR delete of contacts (204; 404 when absent).
+ * - Owners: GET /crm/v3/owners (`email=` exact, case ignored; seedOwner()). `hubspot_owner_id` must
+ *   name an owner and `hs_ticket_priority` be LOW/MEDIUM/HIGH/URGENT, else 400 INVALID_OPTION; a
+ *   custom multiple-checkbox property takes `;`-separated option values, each checked.
  * - Tickets get `closed_date` when moved into one of `closedStages`, as HubSpot's closed stages do.
  * - Limits: the ten-second rolling limit (429 TEN_SECONDLY_ROLLING + Retry-After +
  *   X-HubSpot-RateLimit-* headers), optionally a daily and a per-second search limit.
@@ -92,6 +95,7 @@ const DEFAULT_READ_PROPERTIES: Record<HubspotObjectType, string[]> = {
   communications: ['hs_createdate', 'hs_lastmodifieddate', 'hs_object_id'],
 };
 
+const TICKET_PRIORITIES = ['LOW', 'MEDIUM', 'HIGH', 'URGENT'];
 const DATE_PROPERTIES = new Set(['hs_timestamp', 'closed_date']);
 const COMMUNICATION_CHANNELS = ['WHATS_APP', 'LINKEDIN_MESSAGE', 'SMS'];
 const MAX_BATCH = 100;
@@ -337,6 +341,8 @@ export interface HubspotFake {
   property(type: HubspotObjectType, name: string): FakePropertyDefinition | undefined;
   /** Objects removed by GDPR delete (ids). */
   gdprDeleted(): string[];
+  /** A user of the portal who can own records; returns the owner id. */
+  seedOwner(input: { email: string; firstName?: string; lastName?: string }): string;
   /** Stores an object as if it had been in the portal for long (searchable at once). */
   seedObject(type: HubspotObjectType, properties: Record<string, string>): string;
   seedContactWithPhone(formatted: string, field?: 'phone' | 'mobilephone' | 'hs_whatsapp_phone_number'): string;
@@ -422,6 +428,7 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
   const associationList: FakeAssociation[] = [];
   const associationKeys = new Set<string>();
   const customProperties = new Map<HubspotObjectType, Map<string, FakePropertyDefinition>>(OBJECT_TYPES.map((t) => [t, new Map()]));
+  const owners: { id: string; email: string; firstName: string; lastName: string; userId: number; type: string; archived: boolean; createdAt: string; updatedAt: string; teams: unknown[] }[] = [];
   const fileStore = new Map<string, FakeFile>();
   const filesByUrlPath = new Map<string, FakeFile>();
   const gdprDeletedIds: string[] = [];
@@ -500,8 +507,17 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
         }
         text = new Date(ms).toISOString();
       }
+      if (name === 'hs_ticket_priority' && type === 'tickets' && text !== '' && !TICKET_PRIORITIES.includes(text)) {
+        problems.push({ isValid: false, message: `${text} was not one of the allowed options: [${TICKET_PRIORITIES.join(', ')}]`, error: 'INVALID_OPTION', name });
+        continue;
+      }
+      if (name === 'hubspot_owner_id' && text !== '' && !owners.some((o) => o.id === text && !o.archived)) {
+        problems.push({ isValid: false, message: `${text} was not one of the allowed options: [${owners.map((o) => o.id).join(', ')}]`, error: 'INVALID_OPTION', name });
+        continue;
+      }
       const custom = customProperties.get(type)!.get(name);
-      if (custom?.type === 'enumeration' && text !== '' && !custom.options.some((o) => o.value === text)) {
+      const chosen = custom?.fieldType === 'checkbox' ? text.split(';').filter(Boolean) : [text];
+      if (custom?.type === 'enumeration' && text !== '' && !chosen.every((value) => custom.options.some((o) => o.value === value))) {
         problems.push({ isValid: false, message: `${text} was not one of the allowed options: [${custom.options.map((o) => o.value).join(', ')}]`, error: 'INVALID_OPTION', name });
         continue;
       }
@@ -922,6 +938,15 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
           return { status: 204 };
         }
       }
+    }
+
+    // /crm/v3/owners
+    if (seg[0] === 'crm' && seg[1] === 'v3' && seg[2] === 'owners' && seg.length === 3 && method === 'GET') {
+      const email = req.query.get('email');
+      const archived = req.query.get('archived') === 'true';
+      const limit = Math.min(Number(req.query.get('limit') ?? 100) || 100, 500);
+      const found = owners.filter((o) => o.archived === archived && (!email || o.email.toLowerCase() === email.toLowerCase()));
+      return { status: 200, body: { results: found.slice(0, limit) } };
     }
 
     // /crm/v3/properties/{type}[/{name}]
@@ -1565,6 +1590,12 @@ export async function startHubspotFake(options: HubspotFakeOptions = {}): Promis
     files: () => [...fileStore.values()],
     property: (type, name) => customProperties.get(type)!.get(name) ?? builtInDefinition(type, name),
     gdprDeleted: () => [...gdprDeletedIds],
+    seedOwner(input) {
+      const id = String(90_000_000 + owners.length + 1);
+      const now = new Date().toISOString();
+      owners.push({ id, email: input.email, firstName: input.firstName ?? '', lastName: input.lastName ?? '', userId: Number(id) - 80_000_000, type: 'PERSON', archived: false, createdAt: now, updatedAt: now, teams: [] });
+      return id;
+    },
     seedObject(type, properties) {
       return createObject(type, properties, new Date(), 0).id;
     },

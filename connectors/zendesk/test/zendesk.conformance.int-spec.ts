@@ -13,7 +13,7 @@ const zendeskTimestamp = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, 'Z'
 
 runConnectorConformance(zendesk, {
   // Whatever its settings, a Zendesk connection has every facet but consent (not mirrored to Zendesk).
-  facets: ['timeline', 'tickets', 'transcripts', 'replies', 'replySetup', 'erasure'],
+  facets: ['timeline', 'tickets', 'ticketRouting', 'transcripts', 'replies', 'replySetup', 'erasure'],
   async start(): Promise<ConformanceSetup> {
     const fake = await startZendeskFake();
     return { credentials: fake.credentials({ webhookSecret: WEBHOOK_SECRET }), settings: {}, fake };

@@ -166,7 +166,8 @@ describe('ensureContact', () => {
 
 describe('ensureTicket', () => {
   it('creates a ticket requested by the customer, with subject, tags, group, priority, custom fields and external_id', async () => {
-    const connector = connect({ groupId: 42, priority: 'high', tags: ['whatsapp', 'vip'], customFields: [{ id: 360001, value: 'wa' }] });
+    const group = fake.seedGroup('WhatsApp');
+    const connector = connect({ groupId: group.id, priority: 'high', tags: ['whatsapp', 'vip'], customFields: [{ id: 360001, value: 'wa' }] });
     const customer = aCustomer({ waId: '48601234567', profileName: 'Anna Nowak' });
     const contact = await connector.ensureContact(customer);
     const thread = aThread(customer, contact);
@@ -178,7 +179,7 @@ describe('ensureTicket', () => {
       requester_id: Number(contact.id),
       subject: 'WhatsApp: Anna Nowak (+48601234567)',
       tags: ['whatsapp', 'vip'],
-      group_id: 42,
+      group_id: group.id,
       priority: 'high',
       custom_fields: [{ id: 360001, value: 'wa' }],
       external_id: `whatsapp-conversation:${thread.conversationId}`,

@@ -19,6 +19,11 @@
  *   comment `via.channel` = 'api'; `ticket.metadata` lands in `audit.metadata.custom`; closed
  *   tickets refuse updates; an end user's comment reopens a solved/pending ticket);
  *   GET /tickets/{id}/comments and /audits (`sort_order=desc`).
+ * - Routing: GET /groups (cursor pages of `page[size]`, `page[after]`; seedGroup()); `group_id`
+ *   and `assignee_id` on ticket create/update checked like Zendesk (an unknown group, or an
+ *   assignee who is not an active agent, or not a member of the ticket's group → 422); PUT
+ *   /tickets/{id}/tags adds tags and DELETE takes them off (204), both leaving the others, while
+ *   Update Ticket's `tags` replaces them all. Tags are stored lowercase, as Zendesk does.
  * - Uploads: POST /uploads?filename= with raw bytes → 201 `{upload:{token, attachments}}`; an
  *   unknown or already used token in `comment.uploads` → 422. Files are served at content_url,
  *   to the API token's credentials only (option `publicAttachments` serves them to anyone).
@@ -96,6 +101,16 @@ export interface FakeTicket {
   custom_fields: { id: number; value: unknown }[];
   via: { channel: string };
   followup_source_id: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FakeGroup {
+  id: number;
+  name: string;
+  deleted: boolean;
+  /** Agents who belong to it (Zendesk's group memberships). */
+  memberIds: number[];
   created_at: string;
   updated_at: string;
 }
@@ -284,6 +299,7 @@ export class ZendeskFake {
   private readonly usersById = new Map<number, FakeUser>();
   private readonly identitiesByUser = new Map<number, FakeIdentity[]>();
   private readonly ticketsById = new Map<number, FakeTicket>();
+  private readonly groupsById = new Map<number, FakeGroup>();
   private readonly commentsByTicket = new Map<number, FakeComment[]>();
   private readonly auditsByTicket = new Map<number, FakeAudit[]>();
   private readonly uploadsByToken = new Map<string, FakeUpload>();
@@ -300,7 +316,7 @@ export class ZendeskFake {
   private ticketUpdatesPerWindow: number;
   private readonly ticketUpdateWindowMs: number;
   private latencyMs: number;
-  private seq = { user: 1_000_000, identity: 3_000_000, ticket: 0, comment: 5_000_000, audit: 7_000_000, attachment: 9_000_000, event: 11_000_000, trigger: 13_000_000 };
+  private seq = { group: 20_000_000, user: 1_000_000, identity: 3_000_000, ticket: 0, comment: 5_000_000, audit: 7_000_000, attachment: 9_000_000, event: 11_000_000, trigger: 13_000_000 };
 
   constructor(options: ZendeskFakeOptions = {}) {
     this.options = { ...options };
@@ -479,6 +495,25 @@ export class ZendeskFake {
     const user = this.insertUser({ name: input.name ?? 'Seeded Customer', ...input });
     for (const identity of input.identities ?? []) this.insertIdentity(user.id, identity.type, identity.value);
     return user;
+  }
+
+  /** A group of agents as an admin creates it; `members` may be assigned its tickets. */
+  seedGroup(name: string, members: FakeUser[] = []): FakeGroup {
+    const now = iso(this.now());
+    const group: FakeGroup = { id: ++this.seq.group, name, deleted: false, memberIds: members.map((m) => m.id), created_at: now, updated_at: now };
+    this.groupsById.set(group.id, group);
+    return group;
+  }
+
+  /** An agent (who can be assigned tickets), a member of `groups`. */
+  seedAgent(input: { name?: string; email: string }, groups: FakeGroup[] = []): FakeUser {
+    const agent = this.seedUser({ name: input.name ?? input.email, email: input.email, role: 'agent' });
+    for (const group of groups) group.memberIds.push(agent.id);
+    return agent;
+  }
+
+  groups(): FakeGroup[] {
+    return [...this.groupsById.values()];
   }
 
   /** Conformance hook: an end user whose phone field holds `formatted` as typed. */
@@ -713,6 +748,32 @@ export class ZendeskFake {
         return ok(this.updateTicket(ticket, asRecord(body.ticket)));
       }
     }
+    if ((m = /^\/tickets\/(\d+)\/tags$/.exec(path)) && (method === 'PUT' || method === 'DELETE' || method === 'GET')) {
+      const ticket = this.ticketsById.get(Number(m[1]));
+      if (!ticket) throw notFound();
+      if (method === 'GET') return ok({ tags: ticket.tags });
+      if (ticket.status === 'closed') throw recordInvalid({ status: [{ description: 'Status: closed prevents ticket update', error: 'ClosedTicket' }] });
+      const limited = this.ticketUpdateLimit(ticket.id);
+      if (limited) return { status: 429, body: { error: 'TooManyRequests', description: 'Too many updates to this ticket. Try again later.' }, headers: limited };
+      if (!Array.isArray(body.tags)) throw new HttpError(400, { error: 'InvalidEndpoint', description: 'tags must be an array' });
+      const given = normaliseTags(body.tags);
+      const before = ticket.tags;
+      ticket.tags = method === 'PUT' ? [...new Set([...before, ...given])] : before.filter((t) => !given.includes(t));
+      if (ticket.tags.join(' ') !== before.join(' ')) {
+        this.addComment(ticket, { authorId: this.apiUser.id, updaterId: this.apiUser.id, isPublic: false, attachments: [], channel: 'api', custom: {}, changes: { tags: [before, ticket.tags] } });
+        this.recordTicketUpdate(ticket.id);
+      }
+      return method === 'PUT' ? ok({ tags: ticket.tags }) : { status: 204, body: undefined };
+    }
+    if (method === 'GET' && path === '/groups') {
+      const size = Math.min(Number(query['page[size]'] ?? 100) || 100, 100);
+      const live = this.groups().filter((g) => !g.deleted);
+      const start = query['page[after]'] ? live.findIndex((g) => String(g.id) === query['page[after]']) + 1 : 0;
+      const page = live.slice(start, start + size);
+      const hasMore = start + size < live.length;
+      const groups = page.map(({ memberIds: _members, ...g }) => ({ ...g, url: `${this.apiUrl}/groups/${g.id}.json` }));
+      return ok({ groups, meta: { has_more: hasMore, after_cursor: hasMore ? String(page.at(-1)!.id) : null, before_cursor: null }, links: { next: null, prev: null } });
+    }
     if ((m = /^\/tickets\/(\d+)\/(comments|audits)$/.exec(path)) && method === 'GET') {
       const ticketId = Number(m[1]);
       if (!this.ticketsById.has(ticketId)) throw notFound();
@@ -887,6 +948,9 @@ export class ZendeskFake {
     if (priority !== null && !['low', 'normal', 'high', 'urgent'].includes(String(priority))) {
       throw recordInvalid({ priority: [{ description: 'Priority: is invalid', error: 'InvalidValue' }] });
     }
+    const groupId = input.group_id !== undefined && input.group_id !== null ? Number(input.group_id) : null;
+    const assigneeId = input.assignee_id !== undefined && input.assignee_id !== null ? Number(input.assignee_id) : null;
+    this.checkAssignment(groupId, assigneeId);
     const now = iso(this.now());
     const ticket: FakeTicket = {
       id: ++this.seq.ticket,
@@ -895,10 +959,10 @@ export class ZendeskFake {
       status,
       requester_id: requesterId,
       submitter_id: this.apiUser.id,
-      assignee_id: null,
+      assignee_id: assigneeId,
       external_id: typeof input.external_id === 'string' ? input.external_id : null,
-      tags: Array.isArray(input.tags) ? input.tags.map(String) : followUp ? [...followUp.tags] : [],
-      group_id: input.group_id !== undefined ? Number(input.group_id) : null,
+      tags: Array.isArray(input.tags) ? normaliseTags(input.tags) : followUp ? [...followUp.tags] : [],
+      group_id: groupId,
       priority: priority === null ? null : String(priority),
       custom_fields: Array.isArray(input.custom_fields) ? (input.custom_fields as { id: number; value: unknown }[]) : [],
       via: { channel: 'api' },
@@ -931,10 +995,22 @@ export class ZendeskFake {
       }
       changes.status = [ticket.status, input.status];
     }
-    for (const field of ['subject', 'priority', 'group_id'] as const) {
+    if (input.priority !== undefined && input.priority !== null && !['low', 'normal', 'high', 'urgent'].includes(String(input.priority))) {
+      throw recordInvalid({ priority: [{ description: 'Priority: is invalid', error: 'InvalidValue' }] });
+    }
+    if (input.group_id !== undefined || input.assignee_id !== undefined) {
+      const groupId = input.group_id !== undefined ? (input.group_id === null ? null : Number(input.group_id)) : ticket.group_id;
+      let assigneeId = input.assignee_id !== undefined ? (input.assignee_id === null ? null : Number(input.assignee_id)) : ticket.assignee_id;
+      // Moved to a group its assignee is not in, without a new assignee: Zendesk unassigns it.
+      if (input.assignee_id === undefined && assigneeId !== null && groupId !== null && !this.groupsById.get(groupId)?.memberIds.includes(assigneeId)) assigneeId = null;
+      this.checkAssignment(groupId, assigneeId);
+      if (groupId !== ticket.group_id) changes.group_id = [ticket.group_id, groupId];
+      if (assigneeId !== ticket.assignee_id) changes.assignee_id = [ticket.assignee_id, assigneeId];
+    }
+    for (const field of ['subject', 'priority'] as const) {
       if (input[field] !== undefined && input[field] !== ticket[field]) changes[field] = [ticket[field], input[field]];
     }
-    if (Array.isArray(input.tags)) changes.tags = [ticket.tags, input.tags.map(String)];
+    if (Array.isArray(input.tags)) changes.tags = [ticket.tags, normaliseTags(input.tags)];
 
     const comment = input.comment === undefined ? undefined : asRecord(input.comment);
     let attachments: FakeAttachment[] = [];
@@ -963,6 +1039,18 @@ export class ZendeskFake {
     this.recordTicketUpdate(ticket.id);
     this.deliverApiComment(ticket, audit);
     return { ticket, audit };
+  }
+
+  /** Zendesk's checks of a ticket's group and assignee: both must exist, the assignee be an active agent of the group. */
+  private checkAssignment(groupId: number | null, assigneeId: number | null): void {
+    const group = groupId !== null ? this.groupsById.get(groupId) : undefined;
+    if (groupId !== null && (!group || group.deleted)) throw recordInvalid({ group: [{ description: 'Group: is invalid', error: 'InvalidValue' }] });
+    if (assigneeId === null) return;
+    const assignee = this.usersById.get(assigneeId);
+    if (!assignee || !assignee.active || assignee.role === 'end-user') throw recordInvalid({ assignee: [{ description: 'Assignee: is invalid', error: 'InvalidValue' }] });
+    if (group && !group.memberIds.includes(assigneeId)) {
+      throw recordInvalid({ assignee: [{ description: 'Assignee: is not a member of the group', error: 'InvalidValue' }] });
+    }
   }
 
   /**
@@ -1302,6 +1390,11 @@ export function renderTriggerBody(template: string, ticket: FakeTicket, comment:
       .join(''),
   );
   return withLoops.replace(/\{\{\s*([\w.]+)\s*\}\}/g, (_, key: string) => esc(values[key]));
+}
+
+/** Tags as Zendesk stores them: lowercase, a space splitting one into two. */
+function normaliseTags(tags: unknown[]): string[] {
+  return [...new Set(tags.flatMap((t) => String(t).toLowerCase().split(/\s+/)).filter(Boolean))];
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

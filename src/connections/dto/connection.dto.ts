@@ -18,6 +18,8 @@ export class ConnectorCapabilitiesDto implements ConnectorCapabilities {
   consent: boolean;
   @ApiProperty({ description: 'Erases the customer remotely' })
   erasure: boolean;
+  @ApiProperty({ description: "Sets a ticket's group, priority, assignee and tags when its conversation's route changes" })
+  ticketRouting: boolean;
   @ApiProperty({ description: 'Uploads media files rather than linking to them' })
   attachments: boolean;
 }
