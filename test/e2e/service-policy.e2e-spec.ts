@@ -182,15 +182,23 @@ describe('customer-service policy', () => {
         ],
       },
       routing: {
-        orders: { ticket: { tags: ['orders'] } },
-        returns: { ticket: { priority: 'high', tags: ['returns'] } },
+        orders: { ticket: { group: 'Orders', tags: ['orders'] } },
+        returns: { ticket: { group: 'Returns', priority: 'high', tags: ['returns'] } },
         sales: { ticket: { tags: ['sales'] } },
-        support: { ticket: { priority: 'normal', tags: ['human'] } },
+        support: { ticket: { group: 'Support', priority: 'normal', tags: ['human'] } },
       },
       defaultRoute: 'support',
     };
 
+    const groupId = (name: string) => zendesk.groups().find((g) => g.name === name)!.id;
+    const ticketOf = (waId: string) =>
+      eventually(async () => {
+        const customer = zendesk.users().find((u) => u.name === `Customer ${waId}`);
+        return customer && zendesk.tickets().find((t) => t.requester_id === customer.id);
+      }, `the ticket of ${waId}`);
+
     beforeAll(async () => {
+      for (const group of ['Orders', 'Returns', 'Support']) zendesk.seedGroup(group);
       expect((await put(number, policy)).status).toBe(201);
     });
 
@@ -203,14 +211,28 @@ describe('customer-service policy', () => {
       await write(waId, number, '2');
       await settled();
       const conversation = await conversationOf(waId);
-      expect(conversation).toMatchObject({ route: 'returns', triage_path: ['menu', 'option:returns'], ticket_routing: { priority: 'high', tags: ['returns'], removeTags: ['human', 'orders', 'sales'] } });
+      expect(conversation).toMatchObject({ route: 'returns', triage_path: ['menu', 'option:returns'], ticket_routing: { group: 'Returns', priority: 'high', tags: ['returns'], removeTags: ['human', 'orders', 'sales'] } });
       expect(conversation.handoff_at).not.toBeNull();
       expect(sentTo(waId)).toHaveLength(1); // the menu only
+      // The returns route's group, priority and tag on the Zendesk ticket.
+      const ticket = await ticketOf(waId);
+      await eventually(async () => {
+        const t = zendesk.tickets().find((x) => x.id === ticket.id)!;
+        return t.group_id === groupId('Returns') && t.priority === 'high' && t.tags.includes('returns');
+      }, 'the returns route on the ticket');
 
       // Asking for a person at any moment, also after choosing, goes to the human route.
       await write(waId, number, 'I want to talk to an AGENT please');
       await settled();
       expect(await conversationOf(waId)).toMatchObject({ route: 'support', triage_path: ['menu', 'option:returns', 'human'] });
+      const moved = await eventually(async () => {
+        const t = zendesk.tickets().find((x) => x.id === ticket.id)!;
+        // Group and priority go in one update, the tags in their own calls after it.
+        return t.group_id === groupId('Support') && t.tags.includes('human') ? t : null;
+      }, 'the ticket moved to Support');
+      expect(moved.priority).toBe('normal');
+      expect(moved.tags).toContain('human');
+      expect(moved.tags).not.toContain('returns');
     });
 
     it('takes a tapped button as the answer', async () => {
