@@ -5,7 +5,7 @@
  *
  * Top to bottom. The composition root (src/*.ts and src/migrations/) may import anything.
  */
-const FEATURES = ['replies', 'privacy', 'sync', 'service-policy', 'whatsapp', 'consent', 'conversations', 'contacts', 'connections', 'rate-limit', 'health', 'admin'];
+const FEATURES = ['console', 'replies', 'privacy', 'sync', 'service-policy', 'whatsapp', 'consent', 'conversations', 'contacts', 'connections', 'rate-limit', 'health', 'admin'];
 const GROUND = ['tasks', 'database', 'common'];
 
 const folder = (name) => `^src/${name}/`;

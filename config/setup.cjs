@@ -20,6 +20,20 @@ if (!fs.existsSync(installed) || fs.statSync(installed).mtimeMs < fs.statSync(lo
   run(fresh ? 'npm ci --no-audit --no-fund --loglevel=error' : 'npm install --no-audit --no-fund --loglevel=error');
 }
 
+// The console's browser tests drive Debian's Chromium (playwright-core downloads no browser):
+// `npm test` installs it on a machine that lacks it, when it may (root with apt).
+if (process.argv.includes('--tests')) {
+  const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+  if (!fs.existsSync(chromium)) {
+    if (process.getuid && process.getuid() === 0 && fs.existsSync('/usr/bin/apt-get')) {
+      console.log('[setup] installing Chromium for the browser tests…');
+      run('apt-get install -y -qq chromium || (apt-get update -qq && apt-get install -y -qq chromium)');
+    } else {
+      console.log(`[setup] no Chromium at ${chromium}: install Debian's chromium package (or set CHROMIUM_PATH) for the browser tests`);
+    }
+  }
+}
+
 if (process.argv.includes('--no-build')) process.exit(0);
 
 const stamp = path.join(root, 'dist', '.build-stamp');

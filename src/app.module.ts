@@ -16,6 +16,7 @@ import { HealthModule } from './health/health.module';
 import { PrivacyModule } from './privacy/privacy.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RepliesModule } from './replies/replies.module';
+import { ConsoleModule } from './console/console.module';
 import { ServicePolicyModule } from './service-policy/service-policy.module';
 import { QueueModule } from './tasks/queue.module';
 import { SyncModule } from './sync/sync.module';
@@ -66,8 +67,8 @@ export class AppModule {
         ConsentModule,
         PrivacyModule,
         RepliesModule,
-        // Workers serve only their probes: no API to limit.
-        ...(config.role !== 'worker' ? [RateLimitModule.forRoot(config)] : []),
+        // Workers serve only their probes: no API to limit, no console.
+        ...(config.role !== 'worker' ? [RateLimitModule.forRoot(config), ConsoleModule] : []),
         ...(runsWorkers ? [WorkersModule.forRoot(config)] : []),
       ],
     };

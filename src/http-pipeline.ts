@@ -72,6 +72,8 @@ export function configureApp(app: INestApplication, config: AppConfig, logger: L
   // Connection webhooks are verified over their exact bytes, so they are kept raw. The limit is
   // checked against Content-Length before reading, and while streaming for chunked bodies.
   app.use('/webhooks', express.raw({ type: () => true, limit: config.whatsapp.webhookBodyLimit }));
+  // The console's forms post urlencoded fields (no script needed).
+  app.use('/console', express.urlencoded({ extended: false, limit: '64kb' }));
   app.use(express.json({ limit: '1mb' }));
   app.use((err: { type?: string; status?: number } & Error, _req: Request, res: Response, next: NextFunction) => {
     if (err.type === 'entity.too.large') return res.status(413).json({ statusCode: 413, message: 'body too large' });

@@ -12,9 +12,11 @@ import { setAccess } from './principal';
 
 /**
  * Routes open without an API key: probes, metrics and webhooks (which check their senders'
- * signatures themselves). The API docs are served outside Nest's router and never reach the guard.
+ * signatures themselves), and the console, whose own guard checks its session cookie and then
+ * the same permissions (src/console/console.guard.ts). The API docs are served outside Nest's
+ * router and never reach the guard.
  */
-const PUBLIC_ROUTES = [/^\/health\//, /^\/metrics$/, /^\/webhooks\//];
+const PUBLIC_ROUTES = [/^\/health\//, /^\/metrics$/, /^\/webhooks\//, /^\/console(\/|$)/];
 
 /** The route pattern a request matched (e.g. /api/v1/connections/:id), never the concrete URL. */
 export function routePattern(req: Request): string {

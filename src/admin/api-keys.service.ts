@@ -121,8 +121,16 @@ export class ApiKeysService {
     if (bootstrap && safeEqual(presented, bootstrap)) return this.bootstrapPrincipal;
     // Anything that cannot be one of our keys is refused without a database query.
     if (!KEY_PATTERN.test(presented)) return null;
+    return this.authenticateHash(hashApiKey(presented));
+  }
 
-    const keyHash = hashApiKey(presented);
+  /**
+   * The same for a key known by its hash (a console session keeps the hash, never the key): null
+   * once the key is revoked, so a session ends with its key.
+   */
+  async authenticateHash(keyHash: string): Promise<Principal | null> {
+    const bootstrap = this.config.admin.apiKey;
+    if (bootstrap && safeEqual(keyHash, hashApiKey(bootstrap))) return this.bootstrapPrincipal;
     const now = Date.now();
     const cached = this.verified.get(keyHash);
     if (cached && cached.expiresAt > now) return cached.principal;

@@ -23,6 +23,7 @@ const OWNERS: Record<string, string> = {
   audit_log: 'admin',
   connections: 'connections',
   conversation_service: 'service-policy',
+  console_sessions: 'console',
   consent_events: 'consent',
   contacts: 'contacts',
   conversations: 'conversations',

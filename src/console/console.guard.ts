@@ -1,0 +1,54 @@
+import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request, Response } from 'express';
+import { PERMISSION_KEY } from '../admin/access.decorators';
+import { routePattern } from '../admin/access.guard';
+import { AuditService } from '../admin/audit.service';
+import { type Permission, roleAllows } from '../admin/permissions';
+import { setAccess } from '../admin/principal';
+import { type ConsoleSession, ConsoleSessionsService, cookieValue, SESSION_COOKIE } from './console-sessions.service';
+
+/** A console request once the guard let it through: its session. */
+export type ConsoleRequest = Request & { consoleSession: ConsoleSession };
+
+/** Not signed in (or the session ended, or its key was revoked): pages redirect to the sign-in form. */
+export class ConsoleSignInRequired extends Error {
+  constructor(readonly returnTo?: string) {
+    super('sign in to the console');
+  }
+}
+
+/** Signed in, but the role lacks the permission, or a form came without its CSRF token. */
+export class ConsoleForbidden extends Error {}
+
+/**
+ * Guards the console's pages and actions (the API's AccessGuard lets /console through to it):
+ * the session cookie instead of an API key, the CSRF token on every form post, and then exactly
+ * the API's rule — the permission a route declares (@RequirePermission) against the key's role.
+ * Posts are audited like the API's mutations (the audit interceptor reads what this sets).
+ */
+@Injectable()
+export class ConsoleGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly sessions: ConsoleSessionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<Request>();
+    const session = await this.sessions.resolve(cookieValue(req.headers.cookie, SESSION_COOKIE));
+    if (!session) throw new ConsoleSignInRequired(req.method === 'GET' ? req.originalUrl : undefined);
+    const reading = req.method === 'GET' || req.method === 'HEAD';
+    const presented = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.headers['x-csrf-token'];
+    if (!reading && !this.sessions.csrfMatches(session, presented)) throw new ConsoleForbidden('This form has expired or did not come from the console. Reload the page and try again.');
+
+    const targets = [context.getHandler(), context.getClass()];
+    const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
+    setAccess(req, { principal: session.principal, route: routePattern(req), permission, audited: this.audit.isAudited(req.method, false) });
+    (req as ConsoleRequest).consoleSession = session;
+    if (permission && roleAllows(session.principal.role, permission)) return true;
+    this.audit.recordWhenDone(req, context.switchToHttp().getResponse<Response>());
+    throw new ConsoleForbidden(permission ? `Your role (${session.principal.role}) may not do this: it needs ${permission}.` : 'This page declares no permission.');
+  }
+}

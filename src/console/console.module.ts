@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { AccessControlModule } from '../admin/access-control.module';
+import { ConsoleAuthController } from './console-auth.controller';
+import { ConsoleGuard } from './console.guard';
+import { ConsoleSessionsRepository } from './console-sessions.repository';
+import { ConsoleSessionsService } from './console-sessions.service';
+
+/**
+ * The operator console at /console: server-rendered pages over the same services the API uses,
+ * signed in with an API key (a session cookie), the key's role deciding what each page shows and
+ * allows. On top of every feature: it reads them all and nothing reads it.
+ */
+@Module({
+  imports: [AccessControlModule],
+  controllers: [ConsoleAuthController],
+  providers: [ConsoleSessionsRepository, ConsoleSessionsService, ConsoleGuard],
+  exports: [ConsoleSessionsService, ConsoleGuard],
+})
+export class ConsoleModule {}
