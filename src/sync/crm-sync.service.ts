@@ -429,8 +429,9 @@ export class CrmSyncService implements BeforeApplicationShutdown {
           }
           throw error;
         } finally {
-          // Once the vendor answered (before a failed batch is retried item by item): one row per task.
-          await this.recordAttempts(resolved.connection.id, affected, options.operation, startedAt, performance.now() - started, outcome, reason);
+          // Once the vendor answered (before a failed batch is retried item by item): one row per
+          // task, written beside the drain rather than in its way (the next call need not wait for it).
+          void this.recordAttempts(resolved.connection.id, affected, options.operation, startedAt, performance.now() - started, outcome, reason);
         }
       },
       {

@@ -33,8 +33,8 @@ describe('console: conversations', () => {
     expect(created.status).toBe(201);
     return { id: created.data.id as string, key: created.data.key as string };
   };
-  const write = async (waId: string, name: string, text: string) => {
-    const body = aTextMessageWebhook({ wamid: nextWamid(waId), waId, name, text });
+  const write = async (waId: string, name: string, text: string, timestamp = new Date()) => {
+    const body = aTextMessageWebhook({ wamid: nextWamid(waId), waId, name, text, timestamp });
     expect((await postMetaWebhook(`${service.url}/webhooks/whatsapp`, body, TEST_APP_SECRET)).status).toBe(200);
     return eventually(async () => {
       const [row] = await service.db.query(`SELECT m.id AS "messageId", m.conversation_id AS "conversationId" FROM messages m WHERE m.body = $1`, [text]);
@@ -66,7 +66,8 @@ describe('console: conversations', () => {
     await eventually(async () => (await taskStatus(synced.messageId)) === 'done', 'the first message synced');
     // Zendesk refuses the next customer's ticket (422: dead at once, nothing to retry).
     zendesk.failNext(422, { method: 'POST', path: /tickets/, times: 10 });
-    dead = await write('34611000102', 'Tomás Ruiz', 'Quiero cambiar la dirección');
+    // WhatsApp's times have whole seconds: a later second, so "newest first" has one answer.
+    dead = await write('34611000102', 'Tomás Ruiz', 'Quiero cambiar la dirección', new Date(Date.now() + 1000));
     await eventually(async () => (await taskStatus(dead.messageId)) === 'dead', 'the second message dead');
     browser = await launchBrowser();
   });
