@@ -13,8 +13,9 @@
  * Then the "while syncing" phase (syncing-phase.ts): ack latency at BENCH_SYNC_RATE webhooks/s
  * (default 100) for BENCH_SYNC_PHASE_S seconds (default 300) while a ROLE=worker process drains
  * into a fake HubSpot, beside the same rate for BENCH_IDLE_PHASE_S (default 60) with nothing to
- * sync; api, worker, fake and load generator each in a process of their own. BENCH_PHASES
- * (default "steps,syncing") runs one part alone.
+ * sync; api, worker, fake and load generator each in a process of their own. Between them, "scale":
+ * one ROLE=api process against two on one Postgres. BENCH_PHASES (default "steps,scale,syncing")
+ * runs some parts alone.
  */
 import autocannon from 'autocannon';
 import { createHmac } from 'node:crypto';
@@ -30,7 +31,7 @@ const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 8);
 const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 6);
 const MAX_ROUNDS = Number(process.env.BENCH_MAX_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'steps,syncing').split(',').map((p) => p.trim()));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'steps,scale,syncing').split(',').map((p) => p.trim()));
 const SYNCING: SyncingOptions = {
   secret: SECRET,
   redisUrl: benchRedisUrl(11),
@@ -72,10 +73,10 @@ function signedRequest(): autocannon.Request {
   };
 }
 
-async function step(url: string, rate: number | 'max', seconds: number): Promise<StepResult> {
+async function step(url: string, rate: number | 'max', seconds: number, connections = CONNECTIONS): Promise<StepResult> {
   const result = await autocannon({
     url,
-    connections: rate === 'max' ? CONNECTIONS : Math.min(CONNECTIONS, Math.max(4, Math.ceil(rate / 50))),
+    connections: rate === 'max' ? connections : Math.min(connections, Math.max(4, Math.ceil(rate / 50))),
     duration: seconds,
     ...(rate === 'max' ? {} : { overallRate: rate }),
     requests: [signedRequest()],
@@ -235,8 +236,68 @@ async function steps(): Promise<string[]> {
   return summary;
 }
 
+/** A ROLE=api process of the service on `databaseName` (a fresh database is made by the caller). */
+function startApi(databaseUrlOf: string, name: string) {
+  return forkAndWait(
+    path.resolve(process.cwd(), 'dist/test/setup/service-process.js'),
+    {
+      DATABASE_URL: databaseUrlOf,
+      REDIS_URL,
+      ROLE: 'api',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WHATSAPP_APP_SECRET: SECRET,
+      ADMIN_API_KEY: 'bench-admin-key-0123456789',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: path.resolve(process.cwd(), `.data/bench-${name}`),
+    },
+    (m) => (m as { url?: string }).url,
+    serviceNodeFlags(),
+  );
+}
+
+/**
+ * What a second api process buys: closed-loop rounds against one ROLE=api process, then against
+ * two on the same Postgres (the generator's connections split between their ports, running at
+ * once), alternating; the median of each and where the CPU went.
+ */
+async function scaleOut(): Promise<string[]> {
+  console.log(`\nbench:ingest — scale out: ${MAX_ROUNDS} closed-loop rounds of ${MAX_SECONDS}s against one ROLE=api process, then two on one Postgres, alternating`);
+  const url = await freshDatabase('threadbridge_bench_scale');
+  const first = await startApi(url, 'scale-1');
+  const second = await startApi(url, 'scale-2');
+  const endpoints = [`${first.ready}/webhooks/whatsapp`, `${second.ready}/webhooks/whatsapp`];
+  for (const e of endpoints) await step(e, 200, 2); // warm-up
+  const one: number[] = [];
+  const two: number[] = [];
+  let cpu = { node: 0, database: 0, messages: 0 };
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    one.push((await step(endpoints[0], 'max', MAX_SECONDS)).achieved);
+    const pgPids = await backendPids('threadbridge_bench_scale');
+    const pids = [first.child.pid!, second.child.pid!];
+    const before = { node: cpuMicros(pids), database: cpuMicros(pgPids) };
+    const results = await Promise.all(endpoints.map((e) => step(e, 'max', MAX_SECONDS, Math.max(1, Math.floor(CONNECTIONS / 2)))));
+    cpu = {
+      node: cpu.node + cpuMicros(pids) - before.node,
+      database: cpu.database + cpuMicros(pgPids) - before.database,
+      messages: cpu.messages + results.reduce((n, r) => n + r.ok, 0),
+    };
+    two.push(results.reduce((n, r) => n + r.achieved, 0));
+  }
+  await stopChild(first.child);
+  await stopChild(second.child);
+  const a = median(one);
+  const b = median(two);
+  console.log(`  one api process: ${one.map((r) => r.toFixed(0)).join(', ')}/s; two: ${two.map((r) => r.toFixed(0)).join(', ')}/s`);
+  return [
+    `  scale out: two api processes ${b.toFixed(0)}/s vs one ${a.toFixed(0)}/s = ${(b / a).toFixed(2)}× on this machine ` +
+      `(two: Node ${(cpu.node / cpu.messages).toFixed(0)} µs and Postgres ${(cpu.database / cpu.messages).toFixed(0)} µs per message)`,
+  ];
+}
+
 async function main(): Promise<void> {
   const summary = PHASES.has('steps') ? await steps() : [];
+  if (PHASES.has('scale')) summary.push(...(await scaleOut()));
   if (PHASES.has('syncing')) {
     console.log(`\nbench:ingest — while syncing: ${SYNCING.idleSeconds}s idle, then ${SYNCING.syncSeconds}s syncing, at ${SYNCING.rate} webhooks/s`);
     const r = await runSyncingPhase(SYNCING);
