@@ -101,7 +101,7 @@ export class CustomersPageController {
       const document = await this.exports.exportContact(id);
       res.setHeader('cache-control', 'no-store');
       res.setHeader('content-disposition', `attachment; filename="contact-${id}.json"`);
-      res.type('application/json').send(JSON.stringify(document, null, 2));
+      res.status(200).type('application/json').send(JSON.stringify(document, null, 2));
     } catch (error) {
       if (!(error instanceof ContactNotFoundError)) throw error;
       this.notFound(req, res);
