@@ -1,12 +1,26 @@
 import { Module } from '@nestjs/common';
 import { AccessControlModule } from '../admin/access-control.module';
+import { ConnectionsModule } from '../connections/connections.module';
+import { ConsentModule } from '../consent/consent.module';
+import { ContactsModule } from '../contacts/contacts.module';
 import { PrivacyModule } from '../privacy/privacy.module';
+import { RepliesModule } from '../replies/replies.module';
+import { ServicePolicyModule } from '../service-policy/service-policy.module';
+import { SyncModule } from '../sync/sync.module';
+import { WhatsappModule } from '../whatsapp/whatsapp.module';
+import { ConnectionsPageController } from './connections-page.controller';
 import { ConsoleAuthController } from './console-auth.controller';
 import { ConsoleConversationsController, ConsoleMediaController } from './console-conversations.controller';
 import { ConsoleReadRepository } from './console-read.repository';
 import { ConsoleGuard } from './console.guard';
 import { ConsoleSessionsRepository } from './console-sessions.repository';
 import { ConsoleSessionsService } from './console-sessions.service';
+import { CustomersPageController } from './customers-page.controller';
+import { CustomersPageRepository } from './customers-page.repository';
+import { ProblemsPageController } from './problems-page.controller';
+import { ProblemsPageRepository } from './problems-page.repository';
+import { QueuesBoard } from './queues';
+import { ReportsPageController } from './reports-page.controller';
 
 /**
  * The operator console at /console: server-rendered pages over the same services the API uses,
@@ -14,9 +28,17 @@ import { ConsoleSessionsService } from './console-sessions.service';
  * allows. On top of every feature: it reads them all and nothing reads it.
  */
 @Module({
-  imports: [AccessControlModule, PrivacyModule],
-  controllers: [ConsoleAuthController, ConsoleConversationsController, ConsoleMediaController],
-  providers: [ConsoleSessionsRepository, ConsoleSessionsService, ConsoleGuard, ConsoleReadRepository],
+  imports: [AccessControlModule, ConnectionsModule, ConsentModule, ContactsModule, PrivacyModule, RepliesModule, ServicePolicyModule, SyncModule, WhatsappModule],
+  controllers: [
+    ConsoleAuthController,
+    ConsoleConversationsController,
+    ConsoleMediaController,
+    ConnectionsPageController,
+    ProblemsPageController,
+    CustomersPageController,
+    ReportsPageController,
+  ],
+  providers: [ConsoleSessionsRepository, ConsoleSessionsService, ConsoleGuard, ConsoleReadRepository, ProblemsPageRepository, CustomersPageRepository, QueuesBoard],
   exports: [ConsoleSessionsService, ConsoleGuard],
 })
 export class ConsoleModule {}

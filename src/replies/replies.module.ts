@@ -37,6 +37,6 @@ import { TemplatesService } from './templates.service';
     ReplyRouteHandler,
     ReplyStatusHandler,
   ],
-  exports: [ReplyRouteHandler, ReplyStatusHandler, ReplyRouterService],
+  exports: [ReplyRouteHandler, ReplyStatusHandler, ReplyRouterService, ReplySetupService],
 })
 export class RepliesModule {}

@@ -20,6 +20,6 @@ import { ServiceReportsService } from './service-reports.service';
   imports: [WhatsappModule, OutboundModule, ConversationsModule, ConnectionsModule],
   controllers: [ServicePolicyController, ReportsController],
   providers: [ServicePolicyRepository, ServicePolicyService, ServicePolicyHandler, ServiceReportsService],
-  exports: [ServicePolicyHandler],
+  exports: [ServicePolicyHandler, ServiceReportsService],
 })
 export class ServicePolicyModule {}

@@ -14,6 +14,6 @@ import { SyncRepository } from './sync.repository';
   controllers: [DeadLettersController],
   // ConsentSyncHandler: consent changes written onto the contact in every CRM that holds consent.
   providers: [SyncRepository, CrmSyncService, CrmSyncHandler, ConsentSyncHandler, DeadLettersService],
-  exports: [CrmSyncHandler, CrmSyncService, ConsentSyncHandler, SyncRepository],
+  exports: [CrmSyncHandler, CrmSyncService, ConsentSyncHandler, SyncRepository, DeadLettersService],
 })
 export class SyncModule {}
