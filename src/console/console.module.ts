@@ -4,6 +4,7 @@ import { ConsoleAuthController } from './console-auth.controller';
 import { ConsoleGuard } from './console.guard';
 import { ConsoleSessionsRepository } from './console-sessions.repository';
 import { ConsoleSessionsService } from './console-sessions.service';
+import { SandboxModule } from './sandbox.module';
 
 /**
  * The operator console at /console: server-rendered pages over the same services the API uses,
@@ -11,7 +12,7 @@ import { ConsoleSessionsService } from './console-sessions.service';
  * allows. On top of every feature: it reads them all and nothing reads it.
  */
 @Module({
-  imports: [AccessControlModule],
+  imports: [AccessControlModule, SandboxModule],
   controllers: [ConsoleAuthController],
   providers: [ConsoleSessionsRepository, ConsoleSessionsService, ConsoleGuard],
   exports: [ConsoleSessionsService, ConsoleGuard],
