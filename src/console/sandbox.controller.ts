@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Header, Inject, Param, Post, Query, Req, Res, UploadedFile, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { RequirePermission } from '../admin/access.decorators';
 import { ConsoleExceptionFilter } from './console-exception.filter';

@@ -6,6 +6,7 @@ const SANDBOX_CSS = raw(`<style>
 .sandbox { display: grid; grid-template-columns: minmax(220px, 1fr) minmax(300px, 2fr); gap: 1rem; align-items: start; }
 .sandbox form.stack { display: flex; flex-direction: column; gap: .5rem; }
 .sandbox .phone { max-width: 520px; }
+.sandbox .card > h2:first-child { margin-top: 0; }
 .sandbox .chat { min-height: 240px; max-height: 60vh; overflow-y: auto; padding: .5rem; background: #efeae2; border-radius: 8px; }
 .sandbox .bubble { position: relative; }
 .sandbox .bubble img { max-width: 100%; border-radius: 6px; display: block; }
@@ -28,7 +29,8 @@ export function formatNumber(waId: string): string {
   return `+${waId}`;
 }
 
-const time = (at: Date) => at.toISOString().slice(11, 16);
+/** Hours and minutes in UTC (the server renders; the title has the whole instant). */
+const time = (at: Date) => html`<time datetime="${at.toISOString()}" title="${at.toISOString()}">${at.toISOString().slice(11, 16)}</time>`;
 
 /** A business message's ticks (sent ✓, delivered ✓✓, read blue); a customer's: ✓✓ once the service took it, blue once it read it. */
 function ticks(tick: SandboxTick, problem?: string): Html {
@@ -132,7 +134,7 @@ export function sandboxBody(m: SandboxPageModel): Html {
         <h2>Who you are</h2>
         <form method="post" action="/console/sandbox/customer" class="stack">
           ${csrfField}
-          <label>Name <input name="name" required maxlength="100" value="${c ? '' : 'Sam Sandbox'}" placeholder="${c?.name ?? ''}" /></label>
+          <label>Name <input name="name" required maxlength="100" value="Sam Sandbox" /></label>
           <label>Number <input name="number" required inputmode="tel" value="${formatNumber(m.freshNumber)}" /></label>
           <button type="submit">${c ? 'Be this customer instead' : 'Start as this customer'}</button>
         </form>

@@ -142,6 +142,12 @@ describe('console: the sandbox phone (Postgres, SANDBOX=true, built-in fake Clou
     await noScript.fill('input[name="text"]', 'Sent without script');
     await Promise.all([noScript.waitForURL(/\/console\/sandbox\?wa=/), noScript.click('form.compose button[type="submit"]')]);
     await expect(noScript.locator('.bubble[data-from="customer"]', { hasText: 'Sent without script' }).count()).resolves.toBe(1);
+    // A file form's token rides in its address (the guard runs before the body is read).
+    const photos = await noScript.locator('.bubble[data-kind="image"]').count();
+    await noScript.click('summary:has-text("Send a photo")');
+    await noScript.setInputFiles('input[name="photo"]', { name: 'again.png', mimeType: 'image/png', buffer: PNG });
+    await Promise.all([noScript.waitForURL(/\/console\/sandbox\?wa=/), noScript.click('button:has-text("Send photo")')]);
+    await expect(noScript.locator('.bubble[data-kind="image"]').count()).resolves.toBe(photos + 1);
     await noScript.close();
     expect((await inbound('text')).map((m: { body: string }) => m.body)).toContain('Sent without script');
   }, 30_000);
@@ -149,6 +155,14 @@ describe('console: the sandbox phone (Postgres, SANDBOX=true, built-in fake Clou
   it('refuses a form without its CSRF token, and a role that may only read may not act as a customer', async () => {
     const anon = await fetch(`${service.url}/console/sandbox`, { redirect: 'manual' });
     expect(anon.status).toBe(303);
+    const session = (await page.context().cookies()).find((c) => c.name === 'tb_console');
+    const forged = await fetch(`${service.url}/console/sandbox/text`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: `tb_console=${session?.value}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ wa: waId, text: 'forged' }).toString(),
+    });
+    expect(forged.status).toBe(403);
     const key = await fetch(`${service.url}/api/v1/api-keys`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'sandbox-auditor', role: 'auditor' }) });
     expect(key.status).toBe(201);
     const auditor = await browser.newPage();
@@ -159,7 +173,9 @@ describe('console: the sandbox phone (Postgres, SANDBOX=true, built-in fake Clou
     await auditor.click('form.compose button[type="submit"]');
     await auditor.waitForTimeout(500);
     await auditor.close();
-    expect((await inbound('text')).map((m: { body: string }) => m.body)).not.toContain('auditors do not write');
+    const bodies = (await inbound('text')).map((m: { body: string }) => m.body);
+    expect(bodies).not.toContain('auditors do not write');
+    expect(bodies).not.toContain('forged');
   }, 30_000);
 });
 
