@@ -1,7 +1,7 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { PERMISSION_KEY } from '../admin/access.decorators';
+import { AUDIT_EXPORT_KEY, PERMISSION_KEY } from '../admin/access.decorators';
 import { routePattern } from '../admin/access.guard';
 import { AuditService } from '../admin/audit.service';
 import { type Permission, roleAllows } from '../admin/permissions';
@@ -45,7 +45,9 @@ export class ConsoleGuard implements CanActivate {
 
     const targets = [context.getHandler(), context.getClass()];
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
-    setAccess(req, { principal: session.principal, route: routePattern(req), permission, audited: this.audit.isAudited(req.method, false) });
+    // Exports (a customer's file, their record) are audited like the API's, reads or not.
+    const isExport = this.reflector.getAllAndOverride<boolean | undefined>(AUDIT_EXPORT_KEY, targets) === true;
+    setAccess(req, { principal: session.principal, route: routePattern(req), permission, audited: this.audit.isAudited(req.method, isExport) });
     (req as ConsoleRequest).consoleSession = session;
     if (permission && roleAllows(session.principal.role, permission)) return true;
     this.audit.recordWhenDone(req, context.switchToHttp().getResponse<Response>());

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AccessControlModule } from '../admin/access-control.module';
+import { PrivacyModule } from '../privacy/privacy.module';
 import { ConsoleAuthController } from './console-auth.controller';
+import { ConsoleConversationsController, ConsoleMediaController } from './console-conversations.controller';
+import { ConsoleReadRepository } from './console-read.repository';
 import { ConsoleGuard } from './console.guard';
 import { ConsoleSessionsRepository } from './console-sessions.repository';
 import { ConsoleSessionsService } from './console-sessions.service';
@@ -12,9 +15,9 @@ import { SandboxModule } from './sandbox.module';
  * allows. On top of every feature: it reads them all and nothing reads it.
  */
 @Module({
-  imports: [AccessControlModule, SandboxModule],
-  controllers: [ConsoleAuthController],
-  providers: [ConsoleSessionsRepository, ConsoleSessionsService, ConsoleGuard],
+  imports: [AccessControlModule, PrivacyModule, SandboxModule],
+  controllers: [ConsoleAuthController, ConsoleConversationsController, ConsoleMediaController],
+  providers: [ConsoleSessionsRepository, ConsoleSessionsService, ConsoleGuard, ConsoleReadRepository],
   exports: [ConsoleSessionsService, ConsoleGuard],
 })
 export class ConsoleModule {}

@@ -1,7 +1,8 @@
 import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { RequirePermission } from '../admin/access.decorators';
 import { ApiErrors } from '../common/api-docs';
+import { ServiceReportDto } from './dto/service-report.dto';
 import { ServiceReportsService } from './service-reports.service';
 import type { ReportGroupBy } from './service-report';
 
@@ -23,8 +24,9 @@ export class ReportsController {
   @ApiQuery({ name: 'from', required: false, description: 'ISO 8601 date or time (inclusive)' })
   @ApiQuery({ name: 'to', required: false, description: 'ISO 8601 date or time (exclusive); default now' })
   @ApiQuery({ name: 'groupBy', required: false, enum: GROUP_BY })
+  @ApiOkResponse({ type: ServiceReportDto })
   @ApiErrors(400)
-  async service(@Query('from') from?: string, @Query('to') to?: string, @Query('groupBy') groupBy?: string) {
+  async service(@Query('from') from?: string, @Query('to') to?: string, @Query('groupBy') groupBy?: string): Promise<ServiceReportDto> {
     const end = to ? parseDate(to, 'to') : new Date();
     const start = from ? parseDate(from, 'from') : new Date(end.getTime() - 30 * 24 * 3600_000);
     if (start >= end) throw new BadRequestException('from must be before to');

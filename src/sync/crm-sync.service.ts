@@ -5,6 +5,7 @@ import type { AppendResult, CrmConnector, RemoteRef, Thread, TicketRouting, Tick
 import { ConnectorError } from '../../connectors/_sdk/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { LOGGER } from '../common/logger';
+import { redactText } from '../common/redaction';
 import { ConnectionsService, type ResolvedConnection } from '../connections/connections.service';
 import { ConnectorCalls } from '../connections/connector-calls';
 import { RequestBudgets } from '../tasks/request-budget';
@@ -13,7 +14,7 @@ import type { TaskRef } from '../tasks/outbox.repository';
 import { TaskQueue } from '../tasks/task-queue';
 import { readyMessages } from './ready-messages';
 import { buildTranscript, toCustomer, toThread, toTicketRouting, toUnifiedMessage } from './sync.mapper';
-import { SyncRepository, type StoredLink, type SyncRow } from './sync.repository';
+import { type SyncAttempt, SyncRepository, type StoredLink, type SyncRow } from './sync.repository';
 
 /** How the drain of one connection ended. */
 export type DrainOutcome =
@@ -220,7 +221,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
         { conversationId: row.conversationId, openedAt: new Date(row.openedAt), closedAt: new Date(row.closedAt ?? Date.now()), customerName: row.profileName ?? row.e164 },
         await this.repo.conversationMessages(row.conversationId),
       );
-      const remote = await this.call(resolved, async () => (await transcripts.attach([{ thread: thread(row), transcript }]))[0], [row], ctx);
+      const remote = await this.call(resolved, async () => (await transcripts.attach([{ thread: thread(row), transcript }]))[0], [row], ctx, { operation: 'transcripts.attach' });
       if (remote) await this.repo.completeWithLinks(connectionId, ctx.holder, [{ type: 'transcript', localId: row.conversationId, remote }], [row.taskId]);
     }
   }
@@ -259,6 +260,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
         affected,
         ctx,
         {
+          operation: 'ticketRouting.apply',
           isolate: chunk.length > 1 ? () => this.applyRoutesOneByOne(resolved, facet, chunk, ctx) : undefined,
           // The ticket is gone: the link is forgotten, and the next pass finds no ticket to route.
           relink: () => this.repo.dropLinks(connectionId, 'ticket', chunk.map((c) => c.rows[0].conversationId), ctx.holder),
@@ -275,7 +277,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     ctx: DrainContext,
   ): Promise<void> {
     for (const { ticket, routing, rows } of chunk) {
-      const done = await this.call(resolved, () => facet.apply([{ ticket, routing }]), rows, ctx);
+      const done = await this.call(resolved, () => facet.apply([{ ticket, routing }]), rows, ctx, { operation: 'ticketRouting.apply' });
       if (done) await this.repo.completeWithLinks(resolved.connection.id, ctx.holder, [], rows.map((r) => r.taskId));
     }
   }
@@ -295,7 +297,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
         () => connector.contacts.ensure(requests),
         affected,
         ctx,
-        { isolate: chunk.length > 1 ? () => this.ensureContactsOneByOne(resolved, connector, chunk, rows, result, ctx) : undefined },
+        { operation: 'contacts.ensure', isolate: chunk.length > 1 ? () => this.ensureContactsOneByOne(resolved, connector, chunk, rows, result, ctx) : undefined },
       );
       if (!refs) continue;
       chunk.forEach((r, i) => result.set(r.contactId, refs[i]));
@@ -306,7 +308,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
 
   private async ensureContactsOneByOne(resolved: ResolvedConnection, connector: CrmConnector, chunk: SyncRow[], rows: SyncRow[], result: Map<string, RemoteRef>, ctx: DrainContext): Promise<void> {
     for (const r of chunk) {
-      const ref = await this.call(resolved, async () => (await connector.contacts.ensure([{ customer: toCustomer(r) }]))[0], rows.filter((x) => x.contactId === r.contactId), ctx);
+      const ref = await this.call(resolved, async () => (await connector.contacts.ensure([{ customer: toCustomer(r) }]))[0], rows.filter((x) => x.contactId === r.contactId), ctx, { operation: 'contacts.ensure' });
       if (!ref) continue;
       result.set(r.contactId, ref);
       await this.repo.saveLinks(resolved.connection.id, [{ type: 'contact', localId: r.contactId, remote: ref }], ctx.holder);
@@ -341,7 +343,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
         () => tickets.ensure(requests),
         affected,
         ctx,
-        { relink: () => this.repo.dropLinks(connectionId, 'ticket', chunk.map((c) => c.row.conversationId), ctx.holder) },
+        { operation: 'tickets.ensure', relink: () => this.repo.dropLinks(connectionId, 'ticket', chunk.map((c) => c.row.conversationId), ctx.holder) },
       );
       if (!refs) continue;
       chunk.forEach(({ row }, i) => result.set(row.conversationId, refs[i]));
@@ -362,6 +364,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
         chunk,
         ctx,
         {
+          operation: 'timeline.append',
           isolate: chunk.length > 1 ? () => this.appendOneByOne(resolved, timeline, chunk, thread, ctx) : undefined,
           relink: () => this.repo.dropLinks(connectionId, 'ticket', [...new Set(chunk.map((r) => r.conversationId))], ctx.holder),
         },
@@ -373,7 +376,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
   private async appendOneByOne(resolved: ResolvedConnection, timeline: TimelineFacet, chunk: SyncRow[], thread: (row: SyncRow) => Thread, ctx: DrainContext): Promise<void> {
     for (const row of chunk) {
       const [batch] = groupByThread([row], thread);
-      const results = await this.call(resolved, () => timeline.append([batch]), [row], ctx);
+      const results = await this.call(resolved, () => timeline.append([batch]), [row], ctx, { operation: 'timeline.append' });
       if (results) await this.completeMessages(resolved.connection.id, ctx.holder, [row], results);
     }
   }
@@ -400,7 +403,7 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     fn: () => Promise<T>,
     affected: SyncRow[],
     ctx: DrainContext,
-    options: { isolate?: () => Promise<void>; relink?: () => Promise<void> } = {},
+    options: { operation: string; isolate?: () => Promise<void>; relink?: () => Promise<void> },
   ): Promise<T | undefined> {
     if (this.stopping) throw new StopDrain({ outcome: 'interrupted' }); // resumed by the next worker
     if (ctx.signal.aborted) throw new StopDrain({ outcome: 'interrupted' }); // the heartbeat failed or another worker took over
@@ -408,14 +411,27 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     const result = await this.calls.call(
       resolved,
       async () => {
+        const startedAt = new Date();
+        const started = performance.now();
+        let outcome = 'ok';
+        let reason: string | null = null;
         try {
           // A lost lease ends the wait at once: the call's answer is no longer ours to record (the
           // rows are marked dispatched, so whoever drains next looks the remote object up first).
           return await unlessAborted(fn(), ctx.signal);
         } catch (error) {
+          outcome = ConnectorError.is(error) ? error.kind : 'interrupted';
+          reason = redactedReason(error);
           // Neither a lost lease nor a stopping worker is the vendor's answer: the next drain resumes.
-          if (ctx.signal.aborted || (this.stopping && error instanceof ConnectorError)) throw new StopDrain({ outcome: 'interrupted' });
+          if (ctx.signal.aborted || (this.stopping && error instanceof ConnectorError)) {
+            outcome = 'interrupted';
+            throw new StopDrain({ outcome: 'interrupted' });
+          }
           throw error;
+        } finally {
+          // Once the vendor answered (before a failed batch is retried item by item): one row per
+          // task, written beside the drain rather than in its way (the next call need not wait for it).
+          void this.recordAttempts(resolved.connection.id, affected, options.operation, startedAt, performance.now() - started, outcome, reason);
         }
       },
       {
@@ -449,6 +465,31 @@ export class CrmSyncService implements BeforeApplicationShutdown {
         return undefined;
     }
   }
+
+  /** The record of one vendor call (sync_attempts); never fails the sync: a failure to write it is logged. */
+  private async recordAttempts(connectionId: string, affected: SyncRow[], operation: string, startedAt: Date, durationMs: number, outcome: string, error: string | null): Promise<void> {
+    const attempts: SyncAttempt[] = affected.map((row) => ({
+      taskId: row.taskId,
+      messageId: row.kind === 'message' ? row.messageId : null,
+      conversationId: row.conversationId ?? null,
+      operation,
+      startedAt,
+      durationMs,
+      outcome,
+      error,
+    }));
+    try {
+      await this.repo.recordAttempts(connectionId, attempts);
+    } catch (err) {
+      this.logger.warn({ connectionId, operation, tasks: attempts.length, err: { message: redactText(String((err as Error)?.message ?? err)) } }, 'could not record the sync attempt');
+    }
+  }
+}
+
+/** A failure's reason as sync_attempts keeps it: phone numbers and tokens scrubbed, no longer than a line or two. */
+function redactedReason(error: unknown): string {
+  const text = redactText(error instanceof Error ? error.message : String(error));
+  return text.length > 500 ? `${text.slice(0, 497)}...` : text;
 }
 
 function chunks<T>(items: T[], size: number): T[][] {

@@ -60,7 +60,22 @@ export interface StoredLink extends RemoteRef {
   updatedAt: Date;
 }
 
-/** Queries of the sync engine: leases, open tasks with their data, remote links. */
+/** One vendor call for one task, as sync_attempts keeps it (the console's message history shows them). */
+export interface SyncAttempt {
+  taskId: string;
+  messageId: string | null;
+  conversationId: string | null;
+  /** What was called, e.g. 'timeline.append'. */
+  operation: string;
+  startedAt: Date;
+  durationMs: number;
+  /** 'ok', or the ConnectorError kind it failed with (or 'interrupted'). */
+  outcome: string;
+  /** The reason of a failure, already redacted (no phone numbers, no message text). */
+  error: string | null;
+}
+
+/** Queries of the sync engine: leases, open tasks with their data, remote links, the record of each vendor call. */
 @Injectable()
 export class SyncRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -286,6 +301,31 @@ export class SyncRepository {
       await this.holdLease(manager, connectionId, holder);
       await killOpen(manager, taskId, reason);
     });
+  }
+
+  /**
+   * Records one vendor call for each task it was for: ONE multi-row INSERT (a call is never more
+   * than a statement of bookkeeping). Not fenced by the lease: what was called happened either way.
+   */
+  async recordAttempts(connectionId: string, attempts: SyncAttempt[]): Promise<void> {
+    if (attempts.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO sync_attempts (task_id, connection_id, message_id, conversation_id, operation, started_at, duration_ms, outcome, error)
+       SELECT a.task_id, $1::uuid, a.message_id, a.conversation_id, a.operation, a.started_at, a.duration_ms, a.outcome, a.error
+         FROM unnest($2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::timestamptz[], $7::int[], $8::text[], $9::text[])
+           AS a (task_id, message_id, conversation_id, operation, started_at, duration_ms, outcome, error)`,
+      [
+        connectionId,
+        attempts.map((a) => a.taskId),
+        attempts.map((a) => a.messageId),
+        attempts.map((a) => a.conversationId),
+        attempts.map((a) => a.operation),
+        attempts.map((a) => a.startedAt.toISOString()),
+        attempts.map((a) => Math.max(0, Math.round(a.durationMs))),
+        attempts.map((a) => a.outcome),
+        attempts.map((a) => a.error),
+      ],
+    );
   }
 
   /** Every message of a conversation in WhatsApp order, for its transcript. */

@@ -39,6 +39,7 @@ const OWNERS: Record<string, string> = {
   remote_links: 'sync',
   retention_stats: 'privacy',
   service_policies: 'service-policy',
+  sync_attempts: 'sync',
   sync_leases: 'sync',
 };
 

@@ -81,6 +81,13 @@ describe('console: the sandbox phone (Postgres, SANDBOX=true, built-in fake Clou
     );
     expect(statuses.map((s: { status: string }) => s.status)).toEqual(['sent', 'delivered', 'read']);
     await screenshot(page, 'sandbox');
+
+    // Both sides, on the operator's page of that conversation.
+    const operator = await browser.newPage();
+    await signIn(operator, service.url, TEST_ADMIN_KEY);
+    await operator.goto(`${service.url}/console/conversations/${message.conversation_id}`);
+    await expect(operator.locator('body').textContent()).resolves.toMatch(/Hello from the sandbox[\s\S]*Hi Ada, this is the agent\./);
+    await operator.close();
   }, 60_000);
 
   it('sends a photo the service downloads from the fake, and a location', async () => {
