@@ -48,6 +48,17 @@ export interface AppConfig {
   sync: { conversationIdleMinutes: number; connectorTimeoutMs: number };
   /** retentionDays absent: retention is off (messages and media are kept until erased). */
   privacy: { retentionDays?: number };
+  /** The sandbox phone (src/console/sandbox*). */
+  sandbox: SandboxConfig;
+}
+
+export interface SandboxConfig {
+  /** SANDBOX, or its default: on in embedded mode unless NODE_ENV=production, off otherwise. */
+  enabled: boolean;
+  /** True when the sandbox serves the Cloud API itself (on, and WHATSAPP_API_URL not set). */
+  fakeCloudApi: boolean;
+  /** This process's own address (http://host:port), filled in at boot: where the sandbox posts its webhooks. */
+  selfUrl?: string;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -61,6 +72,8 @@ function commaList(value: string | undefined): string[] | undefined {
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   const v = validateEnv(env);
   const dataDir = path.resolve(v.DATA_DIR ?? './.data');
+  // A sandbox plays customers into the service: never on by default where NODE_ENV says production.
+  const sandboxEnabled = v.SANDBOX === undefined ? !v.DATABASE_URL && env.NODE_ENV !== 'production' : v.SANDBOX === 'true';
   return {
     port: v.PORT ?? 3000,
     host: v.HOST ?? '0.0.0.0',
@@ -114,5 +127,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     encryption: { key: v.ENCRYPTION_KEY, previousKey: v.ENCRYPTION_KEY_PREVIOUS },
     sync: { conversationIdleMinutes: v.CONVERSATION_IDLE_MINUTES ?? 120, connectorTimeoutMs: v.CONNECTOR_TIMEOUT_MS ?? 15_000 },
     privacy: { retentionDays: v.RETENTION_DAYS },
+    sandbox: { enabled: sandboxEnabled, fakeCloudApi: sandboxEnabled && !v.WHATSAPP_API_URL },
   };
 }

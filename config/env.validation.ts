@@ -162,6 +162,13 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MaxLength(4000)
   EGRESS_ALLOW?: string;
 
+  /**
+   * The sandbox phone (/console/sandbox) and its built-in fake Cloud API. Default: on in embedded
+   * mode (no DATABASE_URL) unless NODE_ENV=production, off otherwise; 'true' turns it on anywhere.
+   */
+  @IsOptional() @Transform(emptyToUndefined) @IsIn(['true', 'false'])
+  SANDBOX?: 'true' | 'false';
+
   /** Hosts besides WHATSAPP_API_URL's that may receive the Meta token with a media download (`*.` for subdomains). */
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MaxLength(1000)
   WHATSAPP_MEDIA_HOSTS?: string;

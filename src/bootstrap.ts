@@ -14,6 +14,7 @@ import { EgressPolicy } from './common/egress';
 import { createLogger, PinoNestLogger } from './common/logger';
 import { type DataDirLock, lockDataDir } from './database/data-dir-lock';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
+import { prepareSandbox } from './console/sandbox.setup';
 
 export interface RunningService {
   app: NestExpressApplication;
@@ -50,6 +51,8 @@ function persistentSecret(dataDir: string, file: string, make = () => randomByte
  */
 export async function startService(env: Record<string, string | undefined> = process.env, options: StartOptions = {}): Promise<RunningService> {
   const config = loadConfig(env);
+  // Before the egress policy and the Cloud API client read the configuration (see sandbox.setup.ts).
+  const sandboxNotes = await prepareSandbox(config, (file) => persistentSecret(config.dataDir, file));
   let egress: EgressPolicy;
   try {
     egress = new EgressPolicy(config.egressAllow);
@@ -57,7 +60,7 @@ export async function startService(env: Record<string, string | undefined> = pro
     throw new ConfigValidationError([(error as Error).message]);
   }
   const logger = options.logger ?? createLogger(config.log);
-  const notes: string[] = [];
+  const notes: string[] = [...sandboxNotes];
 
   let embedded: EmbeddedPostgres | undefined;
   let dataDirLock: DataDirLock | undefined;

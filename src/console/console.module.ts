@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { AccessControlModule } from '../admin/access-control.module';
 import { ConnectionsModule } from '../connections/connections.module';
 import { ConsentModule } from '../consent/consent.module';
 import { ContactsModule } from '../contacts/contacts.module';
@@ -12,15 +11,14 @@ import { ConnectionsPageController } from './connections-page.controller';
 import { ConsoleAuthController } from './console-auth.controller';
 import { ConsoleConversationsController, ConsoleMediaController } from './console-conversations.controller';
 import { ConsoleReadRepository } from './console-read.repository';
-import { ConsoleGuard } from './console.guard';
-import { ConsoleSessionsRepository } from './console-sessions.repository';
-import { ConsoleSessionsService } from './console-sessions.service';
+import { ConsoleCoreModule } from './console-core.module';
 import { CustomersPageController } from './customers-page.controller';
 import { CustomersPageRepository } from './customers-page.repository';
 import { ProblemsPageController } from './problems-page.controller';
 import { ProblemsPageRepository } from './problems-page.repository';
 import { QueuesBoard } from './queues';
 import { ReportsPageController } from './reports-page.controller';
+import { SandboxModule } from './sandbox.module';
 
 /**
  * The operator console at /console: server-rendered pages over the same services the API uses,
@@ -28,7 +26,7 @@ import { ReportsPageController } from './reports-page.controller';
  * allows. On top of every feature: it reads them all and nothing reads it.
  */
 @Module({
-  imports: [AccessControlModule, ConnectionsModule, ConsentModule, ContactsModule, PrivacyModule, RepliesModule, ServicePolicyModule, SyncModule, WhatsappModule],
+  imports: [ConsoleCoreModule, SandboxModule, ConnectionsModule, ConsentModule, ContactsModule, PrivacyModule, RepliesModule, ServicePolicyModule, SyncModule, WhatsappModule],
   controllers: [
     ConsoleAuthController,
     ConsoleConversationsController,
@@ -38,7 +36,6 @@ import { ReportsPageController } from './reports-page.controller';
     CustomersPageController,
     ReportsPageController,
   ],
-  providers: [ConsoleSessionsRepository, ConsoleSessionsService, ConsoleGuard, ConsoleReadRepository, ProblemsPageRepository, CustomersPageRepository, QueuesBoard],
-  exports: [ConsoleSessionsService, ConsoleGuard],
+  providers: [ConsoleReadRepository, ProblemsPageRepository, CustomersPageRepository, QueuesBoard],
 })
 export class ConsoleModule {}
