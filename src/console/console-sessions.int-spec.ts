@@ -47,7 +47,7 @@ describe('console sessions', () => {
     db = await createDataSource(database.url, 3).initialize();
     keys = new ApiKeysService(new ApiKeysRepository(db), { admin: {} } as AppConfig, pino({ level: 'silent' }));
     sessions = new ConsoleSessionsService(new ConsoleSessionsRepository(db), keys);
-    guard = new ConsoleGuard(new Reflector(), sessions, audit);
+    guard = new ConsoleGuard(new Reflector(), sessions, audit, { sandbox: { enabled: false, fakeCloudApi: false } } as AppConfig);
   });
 
   afterAll(async () => {

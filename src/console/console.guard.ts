@@ -1,4 +1,5 @@
-import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { AUDIT_EXPORT_KEY, PERMISSION_KEY } from '../admin/access.decorators';
@@ -7,9 +8,10 @@ import { AuditService } from '../admin/audit.service';
 import { type Permission, roleAllows } from '../admin/permissions';
 import { setAccess } from '../admin/principal';
 import { type ConsoleSession, ConsoleSessionsService, cookieValue, SESSION_COOKIE } from './console-sessions.service';
+import { processSections } from './menu';
 
-/** A console request once the guard let it through: its session. */
-export type ConsoleRequest = Request & { consoleSession: ConsoleSession };
+/** A console request once the guard let it through: its session, and the menu entries this process offers. */
+export type ConsoleRequest = Request & { consoleSession: ConsoleSession; consoleMenu?: { path: string; label: string }[] };
 
 /** Not signed in (or the session ended, or its key was revoked): pages redirect to the sign-in form. */
 export class ConsoleSignInRequired extends Error {
@@ -33,6 +35,7 @@ export class ConsoleGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly sessions: ConsoleSessionsService,
     private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -49,6 +52,7 @@ export class ConsoleGuard implements CanActivate {
     const isExport = this.reflector.getAllAndOverride<boolean | undefined>(AUDIT_EXPORT_KEY, targets) === true;
     setAccess(req, { principal: session.principal, route: routePattern(req), permission, audited: this.audit.isAudited(req.method, isExport) });
     (req as ConsoleRequest).consoleSession = session;
+    (req as ConsoleRequest).consoleMenu = processSections(this.config);
     if (permission && roleAllows(session.principal.role, permission)) return true;
     this.audit.recordWhenDone(req, context.switchToHttp().getResponse<Response>());
     throw new ConsoleForbidden(permission ? `Your role (${session.principal.role}) may not do this: it needs ${permission}.` : 'This page declares no permission.');

@@ -22,7 +22,8 @@ export interface PageOptions {
 /** A whole console page: menu (by role), who is signed in, the sign-out form, and the body. */
 export function page(req: ConsoleRequest, options: PageOptions): string {
   const session = req.consoleSession;
-  const sections = [...SECTIONS.filter((s) => roleAllows(session.principal.role, s.permission)), ...(options.extraSections ?? [])];
+  const offered = [...SECTIONS.filter((s) => roleAllows(session.principal.role, s.permission)), ...(req.consoleMenu ?? []), ...(options.extraSections ?? [])];
+  const sections = offered.filter((s, i) => offered.findIndex((o) => o.path === s.path) === i);
   return document(
     options.title,
     html`<header class="top">
