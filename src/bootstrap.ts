@@ -149,6 +149,7 @@ export function describeService(s: RunningService): string {
     `  role:      ${c.role}`,
     `  data dir:  ${c.dataDir}`,
     `  webhook:   ${s.url}/webhooks/whatsapp`,
+    ...(c.role !== 'worker' ? [`  console:   ${s.url}/console${c.sandbox.enabled ? `  (try it first: the sandbox phone at ${s.url}/console/sandbox)` : ''}`] : []),
     `  WHATSAPP_APP_SECRET      ${mark(c.whatsapp.appSecrets.length > 0)}${c.whatsapp.appSecrets.length > 1 ? ' (2 secrets: rotation)' : ''}${c.whatsapp.appSecrets.length === 0 ? ' — every webhook POST will get 401' : ''}`,
     `  WHATSAPP_VERIFY_TOKEN    ${mark(Boolean(c.whatsapp.verifyToken))}${c.whatsapp.verifyToken ? '' : ' — Meta cannot verify the callback URL'}`,
     `  WHATSAPP_ACCESS_TOKEN    ${mark(Boolean(c.whatsapp.accessToken))}${c.whatsapp.accessToken ? '' : ' — media cannot be downloaded'}`,
