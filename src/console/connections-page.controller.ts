@@ -10,6 +10,7 @@ import { RepliesError } from '../replies/replies.errors';
 import { ReplySetupService } from '../replies/reply-setup.service';
 import { publicBase } from '../replies/webhook-url';
 import { OutboxRepository } from '../tasks/outbox.repository';
+import { RequestBudgets } from '../tasks/request-budget';
 import { QueueName } from '../tasks/queues';
 import { renderConnectionsPage } from './connections-page.view';
 import { ConsoleExceptionFilter } from './console-exception.filter';
@@ -42,6 +43,7 @@ export class ConnectionsPageController {
     private readonly connections: ConnectionsService,
     private readonly replySetup: ReplySetupService,
     private readonly outbox: OutboxRepository,
+    private readonly budgets: RequestBudgets,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -52,8 +54,13 @@ export class ConnectionsPageController {
   async list(@Req() req: Request, @Query() query: Record<string, string | undefined>): Promise<string> {
     const console = req as ConsoleRequest;
     const [connections, lag] = await Promise.all([this.connections.list(), this.outbox.oldestOpenByConnection(QueueName.CrmSync)]);
+    // How much of each budget the current window holds (Redis or memory: the budget's own count).
+    const used = new Map(
+      await Promise.all(connections.map(async (c) => [c.id, c.budget ? await this.budgets.used(c.id, c.budget).catch(() => null) : null] as const)),
+    );
     const body = renderConnectionsPage({
       connections,
+      budgetUsed: used,
       lagSeconds: lag,
       canManage: roleAllows(console.consoleSession.principal.role, 'connections:manage'),
       csrfToken: console.consoleSession.csrfToken,

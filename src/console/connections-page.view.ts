@@ -5,6 +5,8 @@ export interface ConnectionsPageData {
   connections: ConnectionView[];
   /** Seconds since the oldest message not yet delivered to each connection was queued. */
   lagSeconds: Map<string, number>;
+  /** Requests in each budget's current window (absent: unknown). */
+  budgetUsed?: Map<string, number | null>;
   canManage: boolean;
   csrfToken: string;
   flash: Record<string, string | undefined>;
@@ -34,9 +36,10 @@ function status(c: ConnectionView, now: Date): Html {
   return html`<span class="ok">active</span>`;
 }
 
-function budget(c: ConnectionView): string {
+function budget(c: ConnectionView, used: number | null | undefined): string {
   if (!c.budget) return '—';
-  return `${c.budget.requests} requests / ${duration(c.budget.perMs / 1000)}`;
+  const limit = `${c.budget.requests} requests / ${duration(c.budget.perMs / 1000)}`;
+  return typeof used === 'number' ? `${used} of ${limit} (${Math.round((100 * used) / c.budget.requests)} %)` : limit;
 }
 
 function lag(seconds: number | undefined): Html {
@@ -93,7 +96,7 @@ export function renderConnectionsPage(d: ConnectionsPageData): Html {
                   <td><strong>${c.name}</strong><br /><small class="muted">${c.source}</small></td>
                   <td>${c.connectorName ?? c.connectorId}</td>
                   <td>${status(c, d.now)}</td>
-                  <td>${budget(c)}</td>
+                  <td>${budget(c, d.budgetUsed?.get(c.id))}</td>
                   <td>${lag(d.lagSeconds.get(c.id))}</td>
                   <td>${c.lastError ? html`<small>${c.lastError}</small>${c.failureCount ? html`<br /><small class="muted">${c.failureCount} failed calls in a row</small>` : ''}` : html`<span class="muted">—</span>`}</td>
                   ${d.canManage ? html`<td>${actions(c, d.csrfToken)}</td>` : ''}

@@ -75,3 +75,19 @@ describe.each([
     expect(paused.granted ? 0 : paused.waitMs).toBeLessThanOrEqual(300);
   });
 });
+
+describe.each([
+  ['in memory', () => new InMemoryRequestBudgets() as RequestBudgets],
+  ['Redis', () => new RedisRequestBudgets(client) as RequestBudgets],
+])('used (%s)', (_name, make) => {
+  it('counts the requests of the current window, and none once it has passed', async () => {
+    const budgets = make();
+    const key = freshKey();
+    const limit = { requests: 5, perMs: 300 };
+    expect(await budgets.used(key, limit)).toBe(0);
+    await budgets.forConnection(key, limit).acquire(3);
+    expect(await budgets.used(key, limit)).toBe(3);
+    await sleep(350);
+    expect(await budgets.used(key, limit)).toBe(0);
+  });
+});

@@ -52,6 +52,9 @@ export abstract class RequestBudgets {
    * place it could not release lapses the same way. pauseFor(key) stops it too.
    */
   abstract tryHold(key: string, limit: BudgetLimit, maxHoldMs: number): Promise<BudgetHold>;
+
+  /** Requests counting in the connection's window now (an operator's view; takes nothing). */
+  abstract used(connectionId: string, limit: BudgetLimit): Promise<number>;
 }
 
 /** For the embedded mode: one process owns all the work, so memory is shared enough. */
@@ -70,6 +73,11 @@ export class InMemoryRequestBudgets extends RequestBudgets {
     if (window.length + cost > limit.requests) return Math.max(1, window[window.length + cost - limit.requests - 1] + limit.perMs - now);
     for (let i = 0; i < cost; i++) window.push(now);
     return 0;
+  }
+
+  async used(connectionId: string, limit: BudgetLimit): Promise<number> {
+    const since = Date.now() - limit.perMs;
+    return (this.windows.get(connectionId) ?? []).filter((t) => t > since).length + (this.holds.get(connectionId) ?? []).filter((p) => p.until > since).length;
   }
 
   async pauseFor(connectionId: string, ms: number): Promise<void> {
@@ -164,6 +172,13 @@ if held > now then redis.call('ZADD', KEYS[1], 'XX', now, ARGV[1]) end
 return 0
 `;
 
+/** KEYS: window zset. ARGV: window ms. How many places count now (held ones are scored ahead). */
+const USED_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+return redis.call('ZCOUNT', KEYS[1], '(' .. (now - tonumber(ARGV[1])), '+inf')
+`;
+
 /** KEYS: pause key. ARGV: pause ms. Keeps the later of the current and the new pause end. */
 const PAUSE_SCRIPT = `
 local t = redis.call('TIME')
@@ -198,6 +213,10 @@ export class RedisRequestBudgets extends RequestBudgets {
       `${this.id}:${++this.seq}`,
     );
     return Number(result);
+  }
+
+  async used(connectionId: string, limit: BudgetLimit): Promise<number> {
+    return Number(await this.redis.eval(USED_SCRIPT, 1, `${this.prefix}:${connectionId}:window`, limit.perMs));
   }
 
   async pauseFor(connectionId: string, ms: number): Promise<void> {
