@@ -1,3 +1,5 @@
+// First: when tracing is on, its instrumentations must be in place before http, pg and ioredis load.
+import { telemetry } from './telemetry';
 import { ConfigValidationError } from '../config/env.validation';
 import { describeService, startService } from './bootstrap';
 
@@ -12,6 +14,7 @@ async function main(): Promise<void> {
   try {
     const service = await startService(process.env);
     console.log(describeService(service));
+    console.log(`  tracing:   ${telemetry ? `OTLP traces to ${telemetry.endpoint}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT to export traces)'}`);
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) {
@@ -27,6 +30,8 @@ async function main(): Promise<void> {
       }, STOP_DEADLINE_MS);
       deadline.unref();
       await service.stop().catch((error: unknown) => service.logger.error({ err: error }, 'error while stopping'));
+      // The last spans (this stop's among them) are exported within the same deadline.
+      await telemetry?.shutdown().catch((error: unknown) => service.logger.warn({ err: error }, 'could not export the last traces'));
       process.exit(0);
     };
     process.on('SIGINT', () => void shutdown('SIGINT'));

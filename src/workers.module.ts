@@ -56,7 +56,7 @@ function processorFor(queue: QueueName, concurrency: number): Type<WorkerHost> {
       super();
     }
     async process(job: Job<TaskJobData>): Promise<void> {
-      await this.runner.run(job.data.taskId);
+      await this.runner.run(job.data.taskId, queue, job.data.trace);
     }
     /** Redis trouble (a restart, a flushed job) is logged; the outbox row and the sweeper recover the work. */
     private errors?: ThrottledLog;

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { Span } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { LOGGER } from '../common/logger';
@@ -8,6 +9,7 @@ import { OutboxRepository, type TaskRef } from './outbox.repository';
 import type { QueueName } from './queues';
 import { TASK_HANDLERS, type TaskHandler, type TaskResult } from './task-handler';
 import { TaskQueue } from './task-queue';
+import { inTaskSpan, type TraceCarrier } from './task-tracing';
 
 /**
  * The one processor function behind every queue driver: claim the row, run its handler, record the
@@ -41,11 +43,18 @@ export class TaskRunner {
     return [...this.handlers.keys()] as QueueName[];
   }
 
-  /** Runs a task by id (BullMQ driver). A task not due or held elsewhere is left alone. */
-  async run(taskId: string): Promise<void> {
-    const claimedAt = Date.now();
-    const task = await this.outbox.claim(taskId, this.leaseMs);
-    if (task) await this.execute(task, claimedAt);
+  /**
+   * Runs a task by id (BullMQ driver). A task not due or held elsewhere is left alone. `trace`: the
+   * trace context the job carries from its enqueue, so the task's span joins that trace.
+   */
+  run(taskId: string, queue: string, trace?: TraceCarrier): Promise<void> {
+    return inTaskSpan(queue, trace, async (span) => {
+      span.setAttribute('threadbridge.task.id', taskId);
+      const claimedAt = Date.now();
+      const task = await this.outbox.claim(taskId, this.leaseMs);
+      if (!task) span.setAttribute('threadbridge.task.outcome', 'not_claimed');
+      else await this.executeClaimed(task, claimedAt, span);
+    });
   }
 
   /**
@@ -58,8 +67,18 @@ export class TaskRunner {
     return found;
   }
 
-  /** Runs a task already claimed (embedded driver); `claimedAtMs`: when the claim was sent. */
-  async execute(task: OutboxTaskEntity, claimedAtMs: number): Promise<void> {
+  /**
+   * Runs a task already claimed (embedded driver); `claimedAtMs`: when the claim was sent. The
+   * outbox row carries no trace context, so each such task is the root of a trace of its own.
+   */
+  execute(task: OutboxTaskEntity, claimedAtMs: number): Promise<void> {
+    return inTaskSpan(task.queue, undefined, (span) => {
+      span.setAttribute('threadbridge.task.id', task.id);
+      return this.executeClaimed(task, claimedAtMs, span);
+    });
+  }
+
+  private async executeClaimed(task: OutboxTaskEntity, claimedAtMs: number, span: Span): Promise<void> {
     const token = task.leaseToken!;
     const handler = this.handlers.get(task.queue);
     if (!handler) {
@@ -80,6 +99,7 @@ export class TaskRunner {
     } finally {
       lease.stop();
     }
+    span.setAttribute('threadbridge.task.outcome', lease.held ? result.outcome : 'lease_lost');
     if (!lease.held) {
       // The heartbeat failed (the database went away?) or the lease ran out: the task may be
       // another worker's now, so what the handler decided is not ours to record. Give the task

@@ -1,10 +1,15 @@
+import { type Context, context, type Link, type Span, trace } from '@opentelemetry/api';
 import { isDatabaseUnavailable } from '../common/errors';
 
 interface Unit<I, R> {
   items: I[];
   resolve: (results: R[]) => void;
   reject: (error: unknown) => void;
+  /** The submitter's context (its request's span, when tracing is on). */
+  context: Context;
 }
+
+const tracer = trace.getTracer('threadbridge.ingest');
 
 /**
  * Smart batching for the webhook's database writes: while `maxInFlight` calls are running, new
@@ -13,6 +18,13 @@ interface Unit<I, R> {
  * is a unit that succeeds or fails whole: when a batch fails, its units are retried one by one, so
  * one bad delivery never fails its neighbours. Callers still answer only after their data is
  * committed (the batch is one statement).
+ *
+ * Tracing: the work runs in its submitters' trace, not in whichever request happened to start the
+ * pump. A batch of one (low load, the common case) runs in its request's context, so the
+ * statement's spans are children of that webhook's span. A batch of several gets a span of its
+ * own, `ingest batch`, parented on the first request (a span needs one parent) and linked to every
+ * request in it; each of those requests' spans is linked back to the batch, so from any message's
+ * trace the statement that stored it is one hop away.
  */
 export class Batcher<I, R> {
   private readonly waiting: Unit<I, R>[] = [];
@@ -26,7 +38,7 @@ export class Batcher<I, R> {
 
   submit(items: I[]): Promise<R[]> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ items, resolve, reject });
+      this.waiting.push({ items, resolve, reject, context: context.active() });
       this.pump();
     });
   }
@@ -48,7 +60,19 @@ export class Batcher<I, R> {
     }
   }
 
-  private async execute(units: Unit<I, R>[]): Promise<void> {
+  private execute(units: Unit<I, R>[]): Promise<void> {
+    const first = units[0].context;
+    // Tracing off (no span in any context): no span, no context switch.
+    if (units.length === 1 || !trace.getSpanContext(first)) return context.with(first, () => this.executeBatch(units));
+    const requests = units.map((u) => trace.getSpan(u.context)).filter((s): s is Span => s !== undefined);
+    const links: Link[] = requests.map((s) => ({ context: s.spanContext() }));
+    return tracer.startActiveSpan('ingest batch', { links, attributes: { 'threadbridge.batch.deliveries': units.length } }, first, (batch) => {
+      for (const request of requests) request.addLink({ context: batch.spanContext() });
+      return this.executeBatch(units).finally(() => batch.end());
+    });
+  }
+
+  private async executeBatch(units: Unit<I, R>[]): Promise<void> {
     try {
       const results = await this.run(units.flatMap((u) => u.items));
       let offset = 0;
@@ -62,7 +86,8 @@ export class Batcher<I, R> {
         return;
       }
       for (const unit of units) {
-        await this.run(unit.items).then(unit.resolve, unit.reject);
+        // One by one: each in its own request's context again.
+        await context.with(unit.context, () => this.run(unit.items)).then(unit.resolve, unit.reject);
       }
     }
   }

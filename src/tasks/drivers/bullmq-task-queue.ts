@@ -8,9 +8,12 @@ import { ThrottledLog } from '../../common/throttled-log';
 import type { TaskRef } from '../outbox.repository';
 import { ALL_QUEUES, QueueName } from '../queues';
 import { TaskQueue } from '../task-queue';
+import { traceCarrier, type TraceCarrier } from '../task-tracing';
 
 export interface TaskJobData {
   taskId: string;
+  /** The enqueuer's W3C trace context, when tracing is on (see task-tracing.ts). */
+  trace?: TraceCarrier;
 }
 
 /** BullMQ driver: Redis carries task ids; a job id made of task id + due time dedupes re-enqueues. */
@@ -41,13 +44,15 @@ export class BullmqTaskQueue extends TaskQueue implements OnModuleInit {
     const byQueue = new Map<string, TaskRef[]>();
     for (const t of tasks) byQueue.set(t.queue, [...(byQueue.get(t.queue) ?? []), t]);
     const now = Date.now();
+    // One context for the whole call: every task enqueued here continues the caller's trace.
+    const trace = traceCarrier();
     try {
       await Promise.all(
         [...byQueue].map(([name, refs]) =>
           this.queues.get(name)!.addBulk(
             refs.map((t) => ({
               name: t.queue,
-              data: { taskId: t.id } satisfies TaskJobData,
+              data: (trace ? { taskId: t.id, trace } : { taskId: t.id }) satisfies TaskJobData,
               opts: {
                 jobId: `${t.id}@${Math.round(t.dueAtMs)}`,
                 delay: Math.max(0, Math.round(t.dueAtMs) - now),
