@@ -8,7 +8,7 @@ import { apiKeyFrom } from './api-key.guard';
 import { ApiKeysService } from './api-keys.service';
 import { AuditService } from './audit.service';
 import { type Permission, roleAllows } from './permissions';
-import { setAccess } from './principal';
+import { type Principal, setAccess } from './principal';
 
 /**
  * Routes open without an API key: probes, metrics and webhooks (which check their senders'
@@ -26,6 +26,23 @@ export function routePattern(req: Request): string {
 
 export function isPublicRoute(route: string): boolean {
   return PUBLIC_ROUTES.some((re) => re.test(route));
+}
+
+/**
+ * The one access rule, for every guard that has found its caller (an API key here, a console
+ * session in src/console): the permission the route declares against the caller's role. Marks the
+ * request for the audit (mutations and exports), and records a refusal itself, as interceptors do
+ * not run when a guard refuses. Returns null when allowed, else what was missing.
+ */
+export function checkAccess(reflector: Reflector, audit: AuditService, context: ExecutionContext, principal: Principal): { permission: Permission | undefined } | null {
+  const req = context.switchToHttp().getRequest<Request>();
+  const targets = [context.getHandler(), context.getClass()];
+  const permission = reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
+  const isExport = reflector.getAllAndOverride<boolean | undefined>(AUDIT_EXPORT_KEY, targets) === true;
+  setAccess(req, { principal, route: routePattern(req), permission, audited: audit.isAudited(req.method, isExport) });
+  if (permission && roleAllows(principal.role, permission)) return null;
+  audit.recordWhenDone(req, context.switchToHttp().getResponse<Response>());
+  return { permission };
 }
 
 /**
@@ -54,14 +71,9 @@ export class AccessGuard implements CanActivate {
     const principal = await this.keys.authenticate(apiKeyFrom(req));
     if (!principal) throw new UnauthorizedException('a valid API key is required');
 
-    const targets = [context.getHandler(), context.getClass()];
-    const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
-    const isExport = this.reflector.getAllAndOverride<boolean | undefined>(AUDIT_EXPORT_KEY, targets) === true;
-    setAccess(req, { principal, route, permission, audited: this.audit.isAudited(req.method, isExport) });
-
-    if (permission && roleAllows(principal.role, permission)) return true;
-    // Interceptors do not run when a guard refuses, so refusals are recorded from here.
-    this.audit.recordWhenDone(req, context.switchToHttp().getResponse<Response>());
+    const refusal = checkAccess(this.reflector, this.audit, context, principal);
+    if (!refusal) return true;
+    const { permission } = refusal;
     if (!permission) {
       const handler = `${context.getClass().name}.${context.getHandler().name}`;
       if (!this.undeclaredSeen.has(handler)) {

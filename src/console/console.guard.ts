@@ -1,12 +1,9 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { Reflector } from '@nestjs/core';
-import type { Request, Response } from 'express';
-import { AUDIT_EXPORT_KEY, PERMISSION_KEY } from '../admin/access.decorators';
-import { routePattern } from '../admin/access.guard';
+import type { Request } from 'express';
+import { checkAccess } from '../admin/access.guard';
 import { AuditService } from '../admin/audit.service';
-import { type Permission, roleAllows } from '../admin/permissions';
-import { setAccess } from '../admin/principal';
 import { type ConsoleSession, ConsoleSessionsService, cookieValue, SESSION_COOKIE } from './console-sessions.service';
 import { processSections } from './menu';
 
@@ -46,15 +43,11 @@ export class ConsoleGuard implements CanActivate {
     const presented = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.headers['x-csrf-token'];
     if (!reading && !this.sessions.csrfMatches(session, presented)) throw new ConsoleForbidden('This form has expired or did not come from the console. Reload the page and try again.');
 
-    const targets = [context.getHandler(), context.getClass()];
-    const permission = this.reflector.getAllAndOverride<Permission | undefined>(PERMISSION_KEY, targets);
-    // Exports (a customer's file, their record) are audited like the API's, reads or not.
-    const isExport = this.reflector.getAllAndOverride<boolean | undefined>(AUDIT_EXPORT_KEY, targets) === true;
-    setAccess(req, { principal: session.principal, route: routePattern(req), permission, audited: this.audit.isAudited(req.method, isExport) });
     (req as ConsoleRequest).consoleSession = session;
     (req as ConsoleRequest).consoleMenu = processSections(this.config);
-    if (permission && roleAllows(session.principal.role, permission)) return true;
-    this.audit.recordWhenDone(req, context.switchToHttp().getResponse<Response>());
+    const refusal = checkAccess(this.reflector, this.audit, context, session.principal);
+    if (!refusal) return true;
+    const { permission } = refusal;
     throw new ConsoleForbidden(permission ? `Your role (${session.principal.role}) may not do this: it needs ${permission}.` : 'This page declares no permission.');
   }
 }
