@@ -15,6 +15,16 @@ const UUID_SQL = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$
 const UUID = new RegExp(UUID_SQL, 'i');
 
 /**
+ * The rule of what counts as a person's reply, for first-response times and the service report:
+ * an outbound message written by an agent in a connected system (its origin is a connection id)
+ * or through the API. Auto-replies, menus and consent confirmations answer nobody's question.
+ * An SQL predicate over the `messages` row aliased `alias`.
+ */
+export function personsReplySql(alias: string): string {
+  return `${alias}.direction = 'outbound' AND (${alias}.origin = 'api' OR ${alias}.origin ~* '${UUID_SQL}')`;
+}
+
+/**
  * Only a message written in a connected system (its origin is a connection id) has someone to
  * tell: a cheap test the status path makes before any query.
  */
@@ -51,13 +61,10 @@ export async function insertReplyStatusTask(manager: EntityManager, message: { i
  * response time if this is its first.
  */
 export async function insertOutboundFanOut(manager: EntityManager, messageId: string): Promise<TaskRef[]> {
-  // A person's reply only (an agent in a connected system, or through the API): auto-replies,
-  // consent confirmations and menus answer nobody's question.
   const first = returnedRows<{ id: string }>(
     await manager.query(
       `UPDATE conversations c SET first_response_at = m.wa_timestamp, updated_at = now()
-       FROM messages m WHERE m.id = $1 AND m.direction = 'outbound' AND c.id = m.conversation_id AND c.first_response_at IS NULL
-         AND (m.origin = 'api' OR m.origin ~* '${UUID_SQL}')
+       FROM messages m WHERE m.id = $1 AND ${personsReplySql('m')} AND c.id = m.conversation_id AND c.first_response_at IS NULL
        RETURNING c.id`,
       [messageId],
     ),

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { returnedRows } from '../database/query-result';
+import { personsReplySql } from '../conversations/fan-out';
 import { insertTasks, type TaskRef } from '../tasks/outbox.repository';
 import { QueueName } from '../tasks/queues';
 import type { ServicePolicy } from './policy-document';
@@ -36,9 +37,8 @@ export interface MessageFacts {
   route: string | null;
 }
 
-const UUID_SQL = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
-/** A reply a person wrote: an agent in a connected system (origin = its connection id) or the API. */
-const HUMAN_REPLY = `m.direction = 'outbound' AND (m.origin = 'api' OR m.origin ~* '${UUID_SQL}') AND m.status IN ('sent', 'delivered', 'read')`;
+/** A reply a person wrote (conversations' rule) that WhatsApp accepted. */
+const HUMAN_REPLY = `${personsReplySql('m')} AND m.status IN ('sent', 'delivered', 'read')`;
 
 /** The one owner of service_policies and conversation_service. */
 @Injectable()
