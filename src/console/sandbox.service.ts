@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { APP_CONFIG, type AppConfig } from '../../config/configuration';
 import { LOGGER } from '../common/logger';
+import { metaSignature } from '../whatsapp/webhook-signature';
 import { SANDBOX_DISPLAY_NUMBER, SANDBOX_WABA_ID } from './sandbox.setup';
 import { type SandboxButton, type SandboxEntry, SandboxStore, sandboxWamid } from './sandbox.store';
 
@@ -158,7 +158,7 @@ export class SandboxService implements OnApplicationShutdown {
     // Serialised once: the signature is over exactly these bytes, as Meta signs them.
     const raw = Buffer.from(JSON.stringify(payload), 'utf8');
     const secret = this.config.whatsapp.appSecrets[0];
-    const signature = `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+    const signature = metaSignature(raw, secret);
     try {
       const response = await fetch(`${this.config.sandbox.selfUrl}/webhooks/whatsapp`, {
         method: 'POST',

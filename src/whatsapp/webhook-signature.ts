@@ -18,3 +18,8 @@ export function verifyMetaSignature(rawBody: Buffer, header: string | undefined,
   }
   return ok;
 }
+
+/** The X-Hub-Signature-256 header Meta sends for `rawBody` (what the sandbox phone signs its webhooks with). */
+export function metaSignature(rawBody: Buffer, secret: string): string {
+  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+}
