@@ -94,15 +94,8 @@ export class CrmSyncService implements BeforeApplicationShutdown {
     if (outcome.outcome === 'paused' || outcome.outcome === 'waiting') {
       // The task that started this drain may be done already (synced in an earlier pass), so its
       // retry would not bring anyone back: leave a wake-up for the work that is left.
-      let wake = await this.repo.scheduleWake(connectionId, outcome.until);
-      // Open rows but none pending: a task that found this drain busy is still handing its row
-      // back (it is 'running' for a moment, then due in a minute). Wait for that, then wake it,
-      // or a message that arrived as the drain ended would wait the busy task's whole minute.
-      for (let tries = 0; !wake && tries < 5 && (await this.repo.hasOpenRows(connectionId)); tries++) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        wake = await this.repo.scheduleWake(connectionId, outcome.until);
-      }
-      if (wake) await this.queue.enqueue([wake]);
+      const wake = await this.repo.scheduleWake(connectionId, outcome.until);
+      if (wake.length) await this.queue.enqueue(wake);
     }
     return outcome;
   }

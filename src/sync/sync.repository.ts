@@ -181,13 +181,17 @@ export class SyncRepository {
   }
 
   /**
-   * Makes every open crm-sync task of a connection due at `at` and returns one of them: the drain
+   * Makes every open crm-sync task of a connection due at `at` and returns what to enqueue: the drain
    * that stops early (a pause, media still downloading) may hold no task of its own any more, so
    * it leaves a wake-up behind; the job for the returned task drains them all.
    */
-  async scheduleWake(connectionId: string, at: Date): Promise<TaskRef | undefined> {
-    const rows = await setDue(this.dataSource.manager, `connection_id = $1 AND queue = '${QueueName.CrmSync}' AND status = 'pending'`, [connectionId, at], '$2');
-    return rows[0];
+  async scheduleWake(connectionId: string, at: Date): Promise<TaskRef[]> {
+    const pending = await setDue(this.dataSource.manager, `connection_id = $1 AND queue = '${QueueName.CrmSync}' AND status = 'pending'`, [connectionId, at], '$2');
+    if (pending.length) return [pending[0]];
+    // None pending, but tasks may be running: ones that found this drain busy and are about to hand
+    // their rows back for a minute. Their wake-up is set now and kept (the runner's reschedule keeps
+    // a sooner due time), and each gets its job: they are few.
+    return setDue(this.dataSource.manager, `connection_id = $1 AND queue = '${QueueName.CrmSync}' AND status = 'running'`, [connectionId, at], '$2');
   }
 
   /** Marks tasks as handed to the connector (tasks/outbox.repository.ts markDispatched says why it is not fenced). */

@@ -248,7 +248,10 @@ export class OutboxRepository {
 
   async reschedule(id: string, token: string, at: Date, error: string | null, refundAttempt = false): Promise<boolean> {
     return this.applied(
-      `UPDATE outbox SET status = 'pending', next_attempt_at = $3, locked_until = NULL, last_error = $4,
+      // A wake-up set while the task ran (a due time still ahead, sooner than ours) is kept: whoever
+      // set it knows of work that must not wait for this retry.
+      `UPDATE outbox SET status = 'pending', next_attempt_at = CASE WHEN next_attempt_at > now() THEN LEAST(next_attempt_at, $3) ELSE $3 END,
+         locked_until = NULL, last_error = $4,
          attempts = attempts - $5::int, updated_at = now() WHERE id = $1 AND status = 'running' AND lease_token = $2::uuid RETURNING id`,
       [id, token, at, error, refundAttempt ? 1 : 0],
     );
